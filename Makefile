@@ -1,0 +1,36 @@
+# Lantern: `make run` serves the bundled default model; `make test` runs every test.
+# Both install what is missing first (scripts/install-deps), then build.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+WERROR ?= ON
+CTEST_ARGS ?=
+
+.PHONY: all deps build run test bench clean format
+
+all: build
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DLANTERN_WERROR=$(WERROR)
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@bash scripts/run-default-model $(BUILD_DIR)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: build
+	@bash scripts/run-benchmarks $(BUILD_DIR)
+
+format:
+	find src tests bench examples -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

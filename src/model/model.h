@@ -1,0 +1,92 @@
+// The model interface of DESIGN.md: forward(batch, kv) -> logits over a paged KV cache.
+// A batch concatenates the new tokens of several sequences; each carries its start
+// position and its block table. Prefill chunks and decode tokens travel together.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "model/config.h"
+
+namespace lantern::model {
+
+// The K and V storage of every layer, as fixed-size blocks of `block_size` token slots.
+// Block ids are indices into this pool; the engine's block manager hands them out.
+class KvCache {
+ public:
+  KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim);
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
+
+  int num_layers() const { return num_layers_; }
+  int num_blocks() const { return num_blocks_; }
+  int block_size() const { return block_size_; }
+  int num_kv_heads() const { return num_kv_heads_; }
+  int head_dim() const { return head_dim_; }
+  size_t bytes() const { return storage_.size() * sizeof(float); }
+  static size_t BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim);
+
+  // Layout of one layer's K (or V): [block][kv_head][slot][head_dim], so that attention
+  // for one head reads each block's keys contiguously.
+  float* key_block(int layer, int block) { return storage_.data() + Offset(layer, block, 0); }
+  float* value_block(int layer, int block) { return storage_.data() + Offset(layer, block, 1); }
+  const float* key_block(int layer, int block) const {
+    return storage_.data() + Offset(layer, block, 0);
+  }
+  const float* value_block(int layer, int block) const {
+    return storage_.data() + Offset(layer, block, 1);
+  }
+  size_t floats_per_block() const { return floats_per_block_; }
+
+ private:
+  size_t Offset(int layer, int block, int kv) const {
+    return ((static_cast<size_t>(layer) * 2 + kv) * num_blocks_ + block) * floats_per_block_;
+  }
+  int num_layers_, num_blocks_, block_size_, num_kv_heads_, head_dim_;
+  size_t floats_per_block_;
+  std::vector<float> storage_;
+};
+
+// The new tokens of one sequence in a batch.
+struct SequenceChunk {
+  std::span<const int32_t> tokens;       // tokens to compute now (a prefill chunk or 1)
+  int32_t start_position = 0;            // position of tokens[0]; KV holds [0, start)
+  std::span<const int32_t> block_table;  // covers positions [0, start + tokens.size())
+  // Which logits to return for this sequence: none (a prefill chunk that is not the last),
+  // the last token's (the usual case), or every token's (prompt logprobs).
+  enum class Logits : uint8_t { kNone, kLast, kAll } logits = Logits::kLast;
+};
+
+struct Batch {
+  std::vector<SequenceChunk> sequences;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelConfig& config() const = 0;
+
+  // Allocates a KV cache laid out for this model.
+  std::unique_ptr<KvCache> NewKvCache(int num_blocks, int block_size = 16) const;
+  size_t KvBytesPerBlock(int block_size = 16) const;
+
+  // Computes the batch, writing K/V of the new tokens into their slots of `kv`, and
+  // returns logits row-major [rows x vocab_size], rows in batch order as each sequence's
+  // `logits` asks (kLast: 1 row, kAll: tokens.size() rows, kNone: 0 rows).
+  virtual Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) = 0;
+};
+
+struct LoadOptions {
+  int num_threads = 0;  // 0: all cores
+};
+
+// Loads config.json and the weights of a Hugging Face model directory.
+Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& model_dir,
+                                         const LoadOptions& options = {});
+
+}  // namespace lantern::model

@@ -1,0 +1,67 @@
+// Weights of a Hugging Face checkpoint, read without copying where the format allows:
+// model.safetensors, sharded safetensors (model.safetensors.index.json), or PyTorch's
+// pytorch_model.bin (a zip archive holding a pickled state dict; only the pickle opcodes
+// a plain tensor state dict uses are interpreted, nothing is ever executed).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/mapped_file.h"
+#include "base/status.h"
+
+namespace lantern::model {
+
+enum class DType : uint8_t { kF32, kF16, kBF16 };
+
+size_t DTypeSize(DType dtype);
+const char* DTypeName(DType dtype);  // "F32", "F16", "BF16"
+
+// One tensor of a checkpoint: a contiguous, row-major view into mapped memory.
+struct WeightView {
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  const std::byte* data = nullptr;
+  size_t nbytes = 0;
+
+  int64_t numel() const;
+};
+
+class WeightStore {
+ public:
+  // Opens the weights of a model directory: model.safetensors.index.json, else
+  // model.safetensors, else pytorch_model.bin. Errors name the file and the problem.
+  static Result<WeightStore> Open(const std::filesystem::path& model_dir);
+  // Opens one file of a given format (used by Open, tests and fuzzers).
+  static Result<WeightStore> OpenSafetensors(const std::filesystem::path& file);
+  static Result<WeightStore> OpenPytorchBin(const std::filesystem::path& file);
+
+  const WeightView* Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+  size_t size() const { return tensors_.size(); }
+  uint64_t total_bytes() const;
+  const std::string& format() const { return format_; }  // "safetensors" or "pytorch"
+
+  // Adds the tensors of another store (shards); fails on a duplicate name.
+  Status Merge(WeightStore&& other);
+
+ private:
+  std::map<std::string, WeightView, std::less<>> tensors_;
+  std::vector<std::shared_ptr<MappedFile>> files_;  // keep the mappings alive
+  std::string format_;
+  friend class WeightStoreBuilder;
+};
+
+// Header parsers, exposed for tests and fuzzers. They never read past `bytes`.
+// Parses a whole safetensors file image (8-byte length, JSON header, data) and returns
+// the views into it.
+Result<std::map<std::string, WeightView, std::less<>>> ParseSafetensors(
+    std::span<const std::byte> bytes, const std::string& source);
+
+}  // namespace lantern::model
