@@ -1,0 +1,79 @@
+// What the SDK hands to exporters: a finished span, owned, immutable. Exporters (OTLP
+// gRPC/HTTP, JSON, console, file) translate these; nothing else crosses that boundary.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace lantern::telemetry {
+
+using TraceId = std::array<uint8_t, 16>;
+using SpanId = std::array<uint8_t, 8>;
+
+// Values of every OTLP attribute type (AnyValue without kvlist/bytes).
+using AttributeValue =
+    std::variant<bool, int64_t, double, std::string, std::vector<bool>, std::vector<int64_t>,
+                 std::vector<double>, std::vector<std::string>>;
+
+struct Attribute {
+  std::string key;
+  AttributeValue value;
+};
+using Attributes = std::vector<Attribute>;
+
+// Values are the OTLP enum numbers.
+enum class SpanKind : int { kUnspecified = 0, kInternal = 1, kServer = 2, kClient = 3,
+                            kProducer = 4, kConsumer = 5 };
+enum class StatusCode : int { kUnset = 0, kOk = 1, kError = 2 };
+
+struct SpanEvent {
+  int64_t time_unix_nano = 0;
+  std::string name;
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+};
+
+struct SpanLink {
+  TraceId trace_id{};
+  SpanId span_id{};
+  std::string trace_state;
+  uint32_t flags = 0;  // W3C trace flags of the linked context
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+};
+
+// The process's resource and the instrumentation scope, shared by many spans.
+struct Resource {
+  Attributes attributes;
+};
+struct InstrumentationScope {
+  std::string name;
+  std::string version;
+};
+
+struct SpanData {
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};  // all zero for a root span
+  std::string trace_state;
+  uint32_t flags = 0;       // W3C trace flags (bit 0: sampled)
+  std::string name;
+  SpanKind kind = SpanKind::kInternal;
+  int64_t start_time_unix_nano = 0;
+  int64_t end_time_unix_nano = 0;
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+  std::vector<SpanEvent> events;
+  uint32_t dropped_events_count = 0;
+  std::vector<SpanLink> links;
+  uint32_t dropped_links_count = 0;
+  StatusCode status_code = StatusCode::kUnset;
+  std::string status_message;
+  std::shared_ptr<const Resource> resource;
+  std::shared_ptr<const InstrumentationScope> scope;
+};
