@@ -77,3 +77,5 @@ struct SpanData {
   std::shared_ptr<const Resource> resource;
   std::shared_ptr<const InstrumentationScope> scope;
 };
+
+}  // namespace lantern::telemetry
