@@ -1,0 +1,70 @@
+#include "telemetry/env.h"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+#include "base/log.h"
+
+namespace lantern::telemetry {
+
+const EnvLookup& ProcessEnv() {
+  // Never destroyed: read during process exit too.
+  static const EnvLookup* lookup = new EnvLookup([](std::string_view name) {
+    const char* value = std::getenv(std::string(name).c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  });
+  return *lookup;
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TrimWhitespace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::string> EnvString(const EnvLookup& env, std::string_view name) {
+  std::optional<std::string> value = env(name);
+  if (!value || value->empty()) return std::nullopt;
+  return value;
+}
+
+bool EnvBool(const EnvLookup& env, std::string_view name) {
+  std::optional<std::string> value = EnvString(env, name);
+  if (!value) return false;
+  std::string lower = AsciiLower(TrimWhitespace(*value));
+  if (lower == "true") return true;
+  if (lower != "false") {
+    LANTERN_LOG(kWarning, "telemetry")
+        << name << "=\"" << *value << "\" is not a boolean (true or false); using false";
+  }
+  return false;
+}
+
+std::optional<int64_t> EnvInt(const EnvLookup& env, std::string_view name) {
+  std::optional<std::string> value = EnvString(env, name);
+  if (!value) return std::nullopt;
+  std::string_view text = TrimWhitespace(*value);
+  int64_t parsed = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || parsed < 0) {
+    LANTERN_LOG(kWarning, "telemetry")
+        << name << "=\"" << *value << "\" is not a non-negative integer; ignored";
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<std::chrono::milliseconds> EnvMillis(const EnvLookup& env, std::string_view name) {
+  std::optional<int64_t> value = EnvInt(env, name);
+  if (!value) return std::nullopt;
+  return std::chrono::milliseconds(*value);
+}
+
+}  // namespace lantern::telemetry

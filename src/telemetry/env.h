@@ -1,0 +1,34 @@
+// Reading OTEL_* configuration by the specification's rules: an empty value means unset,
+// only a case-insensitive "true" is true, and a bad value logs a warning naming the
+// variable and is ignored (the default applies).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lantern::telemetry {
+
+// Looks a variable up; nullopt when it is not set. The default reads the process
+// environment; tests pass a map.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+const EnvLookup& ProcessEnv();
+
+// The value, or nullopt when unset or empty.
+std::optional<std::string> EnvString(const EnvLookup& env, std::string_view name);
+// true for case-insensitive "true", false for unset/empty or case-insensitive "false";
+// anything else warns and gives false.
+bool EnvBool(const EnvLookup& env, std::string_view name);
+// A non-negative integer (surrounding spaces allowed). Bad values warn: nullopt.
+std::optional<int64_t> EnvInt(const EnvLookup& env, std::string_view name);
+// A non-negative integer count of milliseconds. Bad values warn: nullopt.
+std::optional<std::chrono::milliseconds> EnvMillis(const EnvLookup& env, std::string_view name);
+
+// ASCII lower-case copy, and whitespace trimming (spaces and tabs), used by parsers here.
+std::string AsciiLower(std::string_view s);
+std::string_view TrimWhitespace(std::string_view s);
+
+}  // namespace lantern::telemetry
