@@ -1,0 +1,103 @@
+#include "base/thread_pool.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+namespace lantern {
+namespace {
+
+// About 50 microseconds of spinning before sleeping: long enough to bridge the gap
+// between two kernels of one forward pass, short enough not to steal a core from
+// the BLAS threads or from other processes when the pool is idle.
+constexpr int kSpinIterations = 20000;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int num_threads, std::string name) {
+  if (num_threads <= 0)
+    num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  workers_.reserve(num_threads - 1);
+  for (int i = 1; i < num_threads; ++i) {
+    workers_.emplace_back([this, i] { WorkerLoop(i); });
+    std::string thread_name = (name + "-" + std::to_string(i)).substr(0, 15);
+    pthread_setname_np(workers_.back().native_handle(), thread_name.c_str());
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::WorkerLoop(int index) {
+  uint32_t seen = 0;
+  while (true) {
+    uint32_t gen = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+      CpuRelax();
+      gen = generation_.load(std::memory_order_acquire);
+    }
+    if (gen == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      continue;
+    }
+    seen = gen;
+    if (stop_.load(std::memory_order_acquire)) return;
+    RunJob(index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::RunJob(int thread_index) {
+  if (job_.thread_fn != nullptr) {
+    (*job_.thread_fn)(thread_index);
+    return;
+  }
+  while (true) {
+    int64_t begin = next_.fetch_add(job_.grain, std::memory_order_relaxed);
+    if (begin >= job_.n) return;
+    (*job_.range_fn)(begin, std::min(job_.n, begin + job_.grain));
+  }
+}
+
+void ThreadPool::Dispatch() {
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  RunJob(0);
+  // Workers finish their last range at about the same time as the caller.
+  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+}
+
+void ThreadPool::ParallelFor(int64_t n, int64_t grain,
+                             const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain <= 0) grain = (n + num_threads() - 1) / num_threads();
+  if (workers_.empty() || n <= grain) {
+    fn(0, n);
+    return;
+  }
+  job_ = Job{&fn, nullptr, n, grain};
+  next_.store(0, std::memory_order_relaxed);
+  Dispatch();
+}
+
+void ThreadPool::RunOnAllThreads(const std::function<void(int)>& fn) {
+  if (workers_.empty()) {
+    fn(0);
+    return;
+  }
+  job_ = Job{nullptr, &fn, 0, 1};
+  Dispatch();
+}
+
+}  // namespace lantern
