@@ -1,0 +1,79 @@
+// Typed OpenAI requests (completions and chat), parsed and validated from their JSON with
+// 400s that name the field, the value and what was expected. Sampling fields land in the
+// engine's SamplingParams; checks that need the model (vocabulary, context length, the
+// chat template) happen in the service.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/sampling_params.h"
+
+namespace lantern::server {
+
+struct StreamOptions {
+  bool include_usage = false;
+  bool continuous_usage_stats = false;
+};
+
+// One prompt as given: text, or token ids when `is_tokens`.
+struct PromptInput {
+  bool is_tokens = false;
+  std::string text;
+  std::vector<int32_t> token_ids;
+};
+
+// Fields both endpoints share.
+struct GenerationFields {
+  std::string model;  // "" when absent: the first served name
+  engine::SamplingParams params;
+  bool stream = false;
+  StreamOptions stream_options;
+  bool echo = false;
+  std::optional<bool> add_special_tokens;  // unset: the endpoint's default
+};
+
+struct CompletionRequest : GenerationFields {
+  std::vector<PromptInput> prompts;  // at least one
+};
+
+struct ChatRequest : GenerationFields {
+  // The messages, normalized for the template: content flattened to a string when it was
+  // a list of text parts; other fields (name, tool_calls, tool_call_id) kept as given.
+  nlohmann::json messages = nlohmann::json::array();
+  nlohmann::json tools;  // null when absent; passed to the template as is
+  bool logprobs = false;
+  bool add_generation_prompt = true;
+  bool continue_final_message = false;
+  std::optional<std::string> chat_template;  // a per-request template (vLLM's extension)
+  nlohmann::json chat_template_kwargs = nlohmann::json::object();
+};
+
+// A tokenize request: a prompt, or chat messages rendered through the template.
+struct TokenizeRequest {
+  std::string model;
+  bool is_chat = false;
+  std::string prompt;
+  ChatRequest chat;  // when is_chat: messages, tools, add_generation_prompt, ...
+  std::optional<bool> add_special_tokens;
+};
+
+struct DetokenizeRequest {
+  std::string model;
+  std::vector<int32_t> tokens;
+};
+
+// Each throws ApiError(400) naming the field on the first problem found.
+CompletionRequest ParseCompletionRequest(const std::string& body);
+ChatRequest ParseChatRequest(const std::string& body);
+TokenizeRequest ParseTokenizeRequest(const std::string& body);
+DetokenizeRequest ParseDetokenizeRequest(const std::string& body);
+
+// The body as a JSON object, or ApiError(400) saying where it is malformed.
+nlohmann::json ParseJsonObject(const std::string& body);
+
+}  // namespace lantern::server

@@ -1,0 +1,408 @@
+// Parsing of /v1/completions, /v1/chat/completions, /tokenize and /detokenize bodies.
+#include <limits>
+
+#include "server/api_error.h"
+#include "server/json_fields.h"
+#include "server/openai_protocol.h"
+
+namespace lantern::server {
+namespace {
+
+using nlohmann::json;
+constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
+constexpr int kMaxLogprobs = 20;
+constexpr int kMaxN = 128;
+
+// Fields that OpenAI clients send and that we accept without acting on them.
+void IgnoreHarmlessFields(FieldReader& fields) {
+  for (const char* name : {"user", "metadata", "store", "service_tier", "parallel_tool_calls",
+                           "priority", "request_id"}) {
+    fields.Ignore(name);
+  }
+}
+
+std::vector<int32_t> TokenIdList(const json& value, const std::string& param) {
+  std::vector<int32_t> ids;
+  ids.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    ids.push_back(static_cast<int32_t>(
+        JsonInteger(value[i], param + "[" + std::to_string(i) + "]", 0, kMaxInt32)));
+  }
+  return ids;
+}
+
+std::vector<std::string> StopStrings(const json& value) {
+  std::vector<std::string> stop;
+  if (value.is_string()) {
+    stop.push_back(value.get<std::string>());
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].is_string()) {
+        throw BadRequest(
+            "'stop[" + std::to_string(i) + "]' must be a string, got " + DescribeJson(value[i]),
+            "stop");
+      }
+      stop.push_back(value[i].get<std::string>());
+    }
+  } else {
+    throw BadRequest("'stop' must be a string or a list of strings, got " + DescribeJson(value),
+                     "stop");
+  }
+  for (size_t i = 0; i < stop.size(); ++i) {
+    if (stop[i].empty()) {
+      throw BadRequest("'stop[" + std::to_string(i) + "]' must not be empty", "stop");
+    }
+  }
+  return stop;
+}
+
+// Sampling fields and the other fields that completions and chat share.
+void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
+  auto& p = out.params;
+  if (auto model = f.String("model")) out.model = *model;
+  if (auto v = f.Number("temperature")) p.temperature = *v;
+  if (auto v = f.Number("top_p")) p.top_p = *v;
+  if (auto v = f.Integer("top_k", -1, kMaxInt32)) p.top_k = static_cast<int>(*v);
+  if (auto v = f.Number("min_p")) p.min_p = *v;
+  if (auto v = f.Number("presence_penalty")) p.presence_penalty = *v;
+  if (auto v = f.Number("frequency_penalty")) p.frequency_penalty = *v;
+  if (auto v = f.Number("repetition_penalty")) p.repetition_penalty = *v;
+  if (auto v = f.Integer("seed", std::numeric_limits<int64_t>::min(),
+                         std::numeric_limits<int64_t>::max())) {
+    p.seed = static_cast<uint64_t>(*v);
+  }
+  if (const auto* v = f.Get("stop")) p.stop = StopStrings(*v);
+  if (const auto* v = f.Get("stop_token_ids")) {
+    if (!v->is_array()) {
+      throw BadRequest("'stop_token_ids' must be a list of token ids, got " + DescribeJson(*v),
+                       "stop_token_ids");
+    }
+    p.stop_token_ids = TokenIdList(*v, "stop_token_ids");
+  }
+  if (auto v = f.Bool("ignore_eos")) p.ignore_eos = *v;
+  if (auto v = f.Integer("min_tokens", 0, kMaxInt32)) p.min_tokens = static_cast<int>(*v);
+  if (auto v = f.Bool("skip_special_tokens")) p.skip_special_tokens = *v;
+  if (auto v = f.Bool("include_stop_str_in_output")) p.include_stop_str_in_output = *v;
+  if (auto v = f.Integer("n", 1, kMaxN)) p.n = static_cast<int>(*v);
+  if (auto v = f.Integer("best_of", 1, kMaxN)) {
+    if (*v < p.n) {
+      throw BadRequest("'best_of' (" + std::to_string(*v) + ") must be at least 'n' (" +
+                           std::to_string(p.n) + ")",
+                       "best_of");
+    }
+    if (*v > p.n) {
+      throw BadRequest("'best_of' greater than 'n' is not supported (best_of=" +
+                           std::to_string(*v) + ", n=" + std::to_string(p.n) + ")",
+                       "best_of");
+    }
+  }
+  if (auto v = f.Integer("prompt_logprobs", -1, kMaxLogprobs)) {
+    p.prompt_logprobs = static_cast<int>(*v);
+  }
+  if (const auto* v = f.Get("logit_bias")) {
+    if (!v->is_object()) {
+      throw BadRequest(
+          "'logit_bias' must be an object of token id -> bias, got " + DescribeJson(*v),
+          "logit_bias");
+    }
+    for (const auto& [key, bias] : v->items()) {
+      int64_t id = -1;
+      try {
+        size_t used = 0;
+        id = std::stoll(key, &used);
+        if (used != key.size()) id = -1;
+      } catch (const std::exception&) {
+        id = -1;
+      }
+      if (id < 0 || id > kMaxInt32) {
+        throw BadRequest("'logit_bias' keys must be token ids, got \"" + key + "\"", "logit_bias");
+      }
+      if (!bias.is_number()) {
+        throw BadRequest("'logit_bias[" + key + "]' must be a number, got " + DescribeJson(bias),
+                         "logit_bias");
+      }
+      p.logit_bias[static_cast<int32_t>(id)] = bias.get<double>();
+    }
+  }
+  if (auto v = f.Bool("stream")) out.stream = *v;
+  if (const auto* v = f.Get("stream_options")) {
+    if (!out.stream) {
+      throw BadRequest("'stream_options' can only be set when 'stream' is true", "stream_options");
+    }
+    if (!v->is_object()) {
+      throw BadRequest("'stream_options' must be an object, got " + DescribeJson(*v),
+                       "stream_options");
+    }
+    FieldReader so(*v, "stream_options");
+    if (auto b = so.Bool("include_usage")) out.stream_options.include_usage = *b;
+    if (auto b = so.Bool("continuous_usage_stats")) out.stream_options.continuous_usage_stats = *b;
+    so.RejectUnknown();
+  }
+  if (auto v = f.Bool("echo")) out.echo = *v;
+  if (auto v = f.Bool("add_special_tokens")) out.add_special_tokens = *v;
+  if (const auto* v = f.Get("response_format")) {
+    if (!v->is_object() || v->value("type", "") != "text") {
+      throw BadRequest("'response_format' other than {\"type\": \"text\"} is not supported",
+                       "response_format");
+    }
+  }
+  IgnoreHarmlessFields(f);
+}
+
+void ReadMaxTokens(FieldReader& f, GenerationFields& out, const char* name) {
+  if (auto v = f.Integer(name, 1, kMaxInt32)) out.params.max_tokens = static_cast<int>(*v);
+}
+
+std::vector<PromptInput> ReadPrompts(const json* prompt) {
+  if (!prompt) throw BadRequest("'prompt' is required", "prompt");
+  std::vector<PromptInput> prompts;
+  auto text = [](const std::string& s) { return PromptInput{false, s, {}}; };
+  if (prompt->is_string()) {
+    prompts.push_back(text(prompt->get<std::string>()));
+  } else if (prompt->is_array()) {
+    if (prompt->empty()) throw BadRequest("'prompt' must not be an empty list", "prompt");
+    const json& first = (*prompt)[0];
+    if (first.is_number()) {
+      prompts.push_back(PromptInput{true, {}, TokenIdList(*prompt, "prompt")});
+    } else if (first.is_string()) {
+      for (size_t i = 0; i < prompt->size(); ++i) {
+        if (!(*prompt)[i].is_string()) {
+          throw BadRequest("'prompt[" + std::to_string(i) + "]' must be a string like the " +
+                               "other items, got " + DescribeJson((*prompt)[i]),
+                           "prompt");
+        }
+        prompts.push_back(text((*prompt)[i].get<std::string>()));
+      }
+    } else if (first.is_array()) {
+      for (size_t i = 0; i < prompt->size(); ++i) {
+        std::string param = "prompt[" + std::to_string(i) + "]";
+        const json& item = (*prompt)[i];
+        if (!item.is_array() || item.empty()) {
+          throw BadRequest(
+              "'" + param + "' must be a non-empty list of token ids, got " + DescribeJson(item),
+              "prompt");
+        }
+        prompts.push_back(PromptInput{true, {}, TokenIdList(item, param)});
+      }
+    } else {
+      throw BadRequest(
+          "'prompt' must be a string, a list of strings, a list of token ids or a "
+          "list of token-id lists; got a list of " +
+              DescribeJson(first),
+          "prompt");
+    }
+  } else {
+    throw BadRequest(
+        "'prompt' must be a string, a list of strings, a list of token ids or a "
+        "list of token-id lists; got " +
+            DescribeJson(*prompt),
+        "prompt");
+  }
+  return prompts;
+}
+
+// Content as a string, or a list of text parts joined with newlines (as vLLM does).
+json NormalizeContent(const json& content, const std::string& param) {
+  if (content.is_string()) return content;
+  if (!content.is_array()) {
+    throw BadRequest(
+        "'" + param + "' must be a string or a list of content parts, got " + DescribeJson(content),
+        param);
+  }
+  std::string text;
+  for (size_t i = 0; i < content.size(); ++i) {
+    std::string part_param = param + "[" + std::to_string(i) + "]";
+    const json& part = content[i];
+    if (!part.is_object()) {
+      throw BadRequest("'" + part_param + "' must be an object, got " + DescribeJson(part),
+                       part_param);
+    }
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string()) {
+      throw BadRequest("'" + part_param + ".type' is required and must be a string",
+                       part_param + ".type");
+    }
+    if (*type != "text") {
+      throw BadRequest("'" + part_param + ".type' \"" + type->get<std::string>() +
+                           "\" is not supported: this model takes only text parts",
+                       part_param + ".type");
+    }
+    auto part_text = part.find("text");
+    if (part_text == part.end() || !part_text->is_string()) {
+      throw BadRequest("'" + part_param + ".text' is required and must be a string",
+                       part_param + ".text");
+    }
+    if (i > 0) text += "\n";
+    text += part_text->get<std::string>();
+  }
+  return text;
+}
+
+json ReadMessages(const json* messages) {
+  if (!messages) throw BadRequest("'messages' is required", "messages");
+  if (!messages->is_array() || messages->empty()) {
+    throw BadRequest(
+        "'messages' must be a non-empty list of messages, got " + DescribeJson(*messages),
+        "messages");
+  }
+  json normalized = json::array();
+  for (size_t i = 0; i < messages->size(); ++i) {
+    std::string param = "messages[" + std::to_string(i) + "]";
+    const json& message = (*messages)[i];
+    if (!message.is_object()) {
+      throw BadRequest("'" + param + "' must be an object, got " + DescribeJson(message), param);
+    }
+    FieldReader f(message, param);
+    auto role = f.String("role");
+    if (!role) throw BadRequest("'" + param + ".role' is required", param + ".role");
+    if (*role != "system" && *role != "developer" && *role != "user" && *role != "assistant" &&
+        *role != "tool") {
+      throw BadRequest("'" + param + ".role' must be one of system, developer, user, " +
+                           "assistant, tool; got \"" + *role + "\"",
+                       param + ".role");
+    }
+    json out = message;
+    const json* content = f.Get("content");
+    if (content) {
+      out["content"] = NormalizeContent(*content, param + ".content");
+    } else if (*role != "assistant") {
+      throw BadRequest("'" + param + ".content' is required for role \"" + *role + "\"",
+                       param + ".content");
+    }
+    f.String("name");
+    f.String("tool_call_id");
+    if (const auto* calls = f.Get("tool_calls"); calls && !calls->is_array()) {
+      throw BadRequest("'" + param + ".tool_calls' must be a list", param + ".tool_calls");
+    }
+    f.Ignore("reasoning_content");
+    f.RejectUnknown();
+    normalized.push_back(std::move(out));
+  }
+  return normalized;
+}
+
+void ReadChatFields(FieldReader& f, ChatRequest& out) {
+  out.messages = ReadMessages(f.Get("messages"));
+  if (const auto* tools = f.Get("tools")) {
+    if (!tools->is_array()) {
+      throw BadRequest("'tools' must be a list, got " + DescribeJson(*tools), "tools");
+    }
+    out.tools = *tools;
+  }
+  if (const auto* choice = f.Get("tool_choice")) {
+    if (!(choice->is_string() && (*choice == "none" || *choice == "auto"))) {
+      throw BadRequest("'tool_choice' supports only \"none\" and \"auto\"", "tool_choice");
+    }
+  }
+  if (auto v = f.Bool("add_generation_prompt")) out.add_generation_prompt = *v;
+  if (auto v = f.Bool("continue_final_message")) out.continue_final_message = *v;
+  if (out.add_generation_prompt && out.continue_final_message && f.Get("add_generation_prompt")) {
+    throw BadRequest("'continue_final_message' and 'add_generation_prompt' cannot both be true",
+                     "continue_final_message");
+  }
+  if (out.continue_final_message) out.add_generation_prompt = false;
+  if (auto v = f.String("chat_template")) out.chat_template = *v;
+  if (const auto* kwargs = f.Get("chat_template_kwargs")) {
+    if (!kwargs->is_object()) {
+      throw BadRequest("'chat_template_kwargs' must be an object", "chat_template_kwargs");
+    }
+    out.chat_template_kwargs = *kwargs;
+  }
+}
+
+}  // namespace
+
+json ParseJsonObject(const std::string& body) {
+  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    // Parse again for the position of the error; the message says where.
+    try {
+      json reparsed = json::parse(body);
+      (void)reparsed;
+    } catch (const json::parse_error& e) {
+      throw BadRequest("The request body is not valid JSON: error at byte " +
+                       std::to_string(e.byte) + " (" + std::string(e.what()).substr(0, 200) + ")");
+    }
+    throw BadRequest("The request body is not valid JSON");
+  }
+  if (!parsed.is_object()) {
+    throw BadRequest("The request body must be a JSON object, got " + DescribeJson(parsed));
+  }
+  return parsed;
+}
+
+CompletionRequest ParseCompletionRequest(const std::string& body) {
+  json object = ParseJsonObject(body);
+  FieldReader f(object, "");
+  CompletionRequest out;
+  out.params.max_tokens = 16;  // OpenAI's and vLLM's default for completions
+  ReadGenerationFields(f, out);
+  ReadMaxTokens(f, out, "max_tokens");
+  if (const auto* v = f.Get("max_tokens"); !v && object.contains("max_tokens")) {
+    out.params.max_tokens.reset();  // explicit null: up to the context length
+  }
+  out.prompts = ReadPrompts(f.Get("prompt"));
+  if (auto v = f.Integer("logprobs", 0, kMaxLogprobs)) out.params.logprobs = static_cast<int>(*v);
+  if (f.Get("suffix") != nullptr) {
+    throw BadRequest("'suffix' is not supported", "suffix");
+  }
+  f.RejectUnknown();
+  return out;
+}
+
+ChatRequest ParseChatRequest(const std::string& body) {
+  json object = ParseJsonObject(body);
+  FieldReader f(object, "");
+  ChatRequest out;
+  ReadGenerationFields(f, out);
+  ReadChatFields(f, out);
+  ReadMaxTokens(f, out, "max_tokens");
+  ReadMaxTokens(f, out, "max_completion_tokens");  // the newer name wins
+  if (auto v = f.Bool("logprobs")) out.logprobs = *v;
+  if (auto v = f.Integer("top_logprobs", 0, kMaxLogprobs)) {
+    if (!out.logprobs) {
+      throw BadRequest("'top_logprobs' requires 'logprobs' to be true", "top_logprobs");
+    }
+    out.params.logprobs = static_cast<int>(*v);
+  }
+  if (out.logprobs && !out.params.logprobs) out.params.logprobs = 0;
+  f.RejectUnknown();
+  return out;
+}
+
+TokenizeRequest ParseTokenizeRequest(const std::string& body) {
+  json object = ParseJsonObject(body);
+  FieldReader f(object, "");
+  TokenizeRequest out;
+  if (auto model = f.String("model")) out.model = *model;
+  if (auto v = f.Bool("add_special_tokens")) out.add_special_tokens = *v;
+  f.Ignore("return_token_strs");
+  if (object.contains("messages")) {
+    out.is_chat = true;
+    ReadChatFields(f, out.chat);
+  } else {
+    auto prompt = f.String("prompt");
+    if (!prompt) throw BadRequest("'prompt' (a string) or 'messages' is required", "prompt");
+    out.prompt = *prompt;
+  }
+  f.RejectUnknown();
+  return out;
+}
+
+DetokenizeRequest ParseDetokenizeRequest(const std::string& body) {
+  json object = ParseJsonObject(body);
+  FieldReader f(object, "");
+  DetokenizeRequest out;
+  if (auto model = f.String("model")) out.model = *model;
+  const auto* tokens = f.Get("tokens");
+  if (!tokens) throw BadRequest("'tokens' is required", "tokens");
+  if (!tokens->is_array()) {
+    throw BadRequest("'tokens' must be a list of token ids, got " + DescribeJson(*tokens),
+                     "tokens");
+  }
+  out.tokens = TokenIdList(*tokens, "tokens");
+  f.RejectUnknown();
+  return out;
+}
+
+}  // namespace lantern::server

@@ -1,0 +1,153 @@
+#include "server/router.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "base/log.h"
+#include "server/api_error.h"
+#include "server/auth.h"
+
+namespace lantern::server {
+namespace {
+
+// Forwards to the transport's writer and reports status and end to an ExchangeObserver.
+class ObservedWriter : public ResponseWriter {
+ public:
+  ObservedWriter(std::shared_ptr<ResponseWriter> inner, std::unique_ptr<ExchangeObserver> observer)
+      : inner_(std::move(inner)), state_(std::make_shared<State>()) {
+    state_->observer = std::move(observer);
+    // The observer must hear of a client that leaves even if no handler asks; the callback
+    // holds the shared state, never this writer, so it may outlive it.
+    inner_->SetCancelCallback([state = state_] { state->Cancel(); });
+  }
+  ~ObservedWriter() override { state_->End(true); }
+
+  void Send(HttpResponse response) override {
+    state_->Status(response.status);
+    inner_->Send(std::move(response));
+    state_->End(false);
+  }
+  void BeginStream(int status, std::string content_type, HeaderList headers) override {
+    state_->Status(status);
+    inner_->BeginStream(status, std::move(content_type), std::move(headers));
+  }
+  bool WriteChunk(std::string data) override { return inner_->WriteChunk(std::move(data)); }
+  void EndStream() override {
+    inner_->EndStream();
+    state_->End(false);
+  }
+  void SetCancelCallback(std::function<void()> callback) override {
+    bool already;
+    {
+      std::lock_guard lock(state_->mu);
+      already = state_->cancelled;
+      if (!already) state_->callback = std::move(callback);
+    }
+    if (already && callback) callback();
+  }
+  bool cancelled() const override { return inner_->cancelled(); }
+  bool started() const override { return inner_->started(); }
+
+ private:
+  struct State {
+    void Cancel() {
+      std::function<void()> to_call;
+      {
+        std::lock_guard lock(mu);
+        cancelled = true;
+        to_call = std::move(callback);
+      }
+      if (to_call) to_call();
+      End(true);
+    }
+    void Status(int status) {
+      if (!status_reported.exchange(true)) observer->OnStatus(status);
+    }
+    void End(bool client_gone) {
+      if (!ended.exchange(true)) observer->OnEnd(client_gone);
+    }
+    std::unique_ptr<ExchangeObserver> observer;
+    std::mutex mu;
+    std::function<void()> callback;
+    bool cancelled = false;
+    std::atomic<bool> status_reported{false};
+    std::atomic<bool> ended{false};
+  };
+
+  std::shared_ptr<ResponseWriter> inner_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace
+
+void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
+                          const std::string& context) {
+  int status = 500;
+  std::string message = "Internal server error";
+  std::string param;
+  try {
+    std::rethrow_exception(error);
+  } catch (const ApiError& e) {
+    status = e.status();
+    message = e.what();
+    param = e.param();
+  } catch (const std::exception& e) {
+    LANTERN_LOG(kError, "server") << context << ": " << e.what();
+  } catch (...) {
+    LANTERN_LOG(kError, "server") << context << ": unknown exception";
+  }
+  if (!writer.started()) {
+    writer.Send(ErrorResponse(status, message, param));
+    return;
+  }
+  // Mid-stream the status line is gone: report the error as OpenAI streams do, then end.
+  writer.WriteChunk("data: " + ErrorBody(status, message, param) + "\n\n");
+  writer.EndStream();
+}
+
+void Router::Add(const std::string& method, const std::string& path, Handler handler) {
+  routes_[path][method] = std::move(handler);
+}
+
+void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const {
+  auto route = routes_.find(request.path);
+  if (observer_factory_) {
+    auto observer = observer_factory_(request, route == routes_.end() ? "" : route->first);
+    if (observer) writer = std::make_shared<ObservedWriter>(std::move(writer), std::move(observer));
+  }
+  try {
+    if (route == routes_.end()) {
+      throw ApiError(404, "Route " + request.method + " " + request.path + " not found");
+    }
+    auto handler = route->second.find(request.method);
+    if (handler == route->second.end()) {
+      std::string allow;
+      for (const auto& [method, unused] : route->second)
+        allow += (allow.empty() ? "" : ", ") + method;
+      HttpResponse response = ErrorResponse(405, "Method " + request.method + " not allowed on " +
+                                                     request.path + " (allowed: " + allow + ")");
+      response.headers.emplace_back("Allow", allow);
+      writer->Send(std::move(response));
+      return;
+    }
+    if (!api_key_.empty() && request.path.rfind("/v1/", 0) == 0 &&
+        !BearerTokenMatches(request.Header("authorization"), api_key_)) {
+      HttpResponse response = ErrorResponse(
+          401, "Unauthorized: a valid API key is required (header 'Authorization: Bearer <key>')");
+      response.headers.emplace_back("WWW-Authenticate", "Bearer");
+      writer->Send(std::move(response));
+      return;
+    }
+    handler->second(request, writer);
+  } catch (...) {
+    RespondWithException(*writer, std::current_exception(), request.method + " " + request.path);
+  }
+}
+
+Handler Router::AsHandler() const {
+  return [this](const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
+    Handle(request, std::move(writer));
+  };
+}
+
+}  // namespace lantern::server

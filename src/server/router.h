@@ -1,0 +1,54 @@
+// Routes requests to handlers by method and path, checks the API key, and is the one
+// error boundary of the server: an ApiError becomes its JSON error response, anything
+// else a generic 500 that leaks nothing (the details go to the log).
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "server/http_types.h"
+
+namespace lantern::server {
+
+// Sees each exchange from start to end (the hook for access logs and HTTP server spans).
+class ExchangeObserver {
+ public:
+  virtual ~ExchangeObserver() = default;
+  // Called once, when the response status is known (Send() or BeginStream()).
+  virtual void OnStatus(int status) {}
+  // Called once, when the exchange ends: response complete or client gone.
+  virtual void OnEnd(bool client_gone) {}
+};
+
+class Router {
+ public:
+  // `route` is the matched route template ("/v1/completions"), or "" when none matched.
+  using ObserverFactory = std::function<std::unique_ptr<ExchangeObserver>(
+      const HttpRequest&, const std::string& route)>;
+
+  void Add(const std::string& method, const std::string& path, Handler handler);
+  // When set, every path under /v1/ needs "Authorization: Bearer <key>" (as in vLLM).
+  void SetApiKey(std::string api_key) { api_key_ = std::move(api_key); }
+  void SetObserverFactory(ObserverFactory factory) { observer_factory_ = std::move(factory); }
+
+  void Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const;
+  // A Handler for HttpServer that routes through this (which must outlive the server).
+  Handler AsHandler() const;
+
+ private:
+  std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
+  std::string api_key_;
+  ObserverFactory observer_factory_;
+};
+
+// Answers `writer` with the error that `error` holds: ApiError -> its status and message;
+// anything else -> 500 "Internal server error" (logged with `context`). If a stream had
+// already begun, an SSE error event is written and the stream ended instead. Use it in
+// every asynchronous callback that can fail, so that errors keep one shape.
+void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
+                          const std::string& context);
+
+}  // namespace lantern::server
