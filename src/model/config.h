@@ -45,6 +45,13 @@ struct ModelConfig {
 
   // GPT-2 and others.
   double layer_norm_epsilon = 1e-5;
+
+  // Llama family (llama, mistral, qwen2, qwen3); activation_function holds hidden_act.
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  std::string rope_scaling_json;  // the "rope_scaling" object as JSON text; empty if none
+  bool attention_bias = false;
+  bool mlp_bias = false;
 };
 
 // Reads and validates <model_dir>/config.json. Errors name the file and the field.

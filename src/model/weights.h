@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,8 @@ enum class DType : uint8_t { kF32, kF16, kBF16 };
 size_t DTypeSize(DType dtype);
 const char* DTypeName(DType dtype);  // "F32", "F16", "BF16"
 
-// One tensor of a checkpoint: a contiguous, row-major view into mapped memory.
+// One tensor of a checkpoint: a contiguous, row-major view into mapped memory. `data` is
+// aligned to DTypeSize(dtype) (a tensor stored misaligned in its file is copied once).
 struct WeightView {
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;
@@ -52,10 +54,16 @@ class WeightStore {
   Status Merge(WeightStore&& other);
 
  private:
+  // Opens a sharded checkpoint from its index (model.safetensors.index.json or
+  // pytorch_model.bin.index.json): each shard file once, every indexed name present.
+  static Result<WeightStore> OpenIndex(const std::filesystem::path& index_file, bool safetensors);
+  // Adds a tensor, copying its bytes into owned memory if `view.data` is misaligned.
+  void AddTensor(std::string name, WeightView view);
+
   std::map<std::string, WeightView, std::less<>> tensors_;
-  std::vector<std::shared_ptr<MappedFile>> files_;  // keep the mappings alive
+  std::vector<std::shared_ptr<MappedFile>> files_;   // keep the mappings alive
+  std::vector<std::unique_ptr<std::byte[]>> owned_;  // copies of misaligned tensors
   std::string format_;
-  friend class WeightStoreBuilder;
 };
 
 // Header parsers, exposed for tests and fuzzers. They never read past `bytes`.
