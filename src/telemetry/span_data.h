@@ -43,6 +43,8 @@ struct SpanLink {
   SpanId span_id{};
   std::string trace_state;
   uint32_t flags = 0;  // W3C trace flags of the linked context
+  // (telemetry SDK: plus the OTLP bits 0x100 "has is_remote" and 0x200 "is remote", as
+  // OTLP Link.flags defines them; export the value as is.)
   Attributes attributes;
   uint32_t dropped_attributes_count = 0;
 };
@@ -62,6 +64,8 @@ struct SpanData {
   SpanId parent_span_id{};  // all zero for a root span
   std::string trace_state;
   uint32_t flags = 0;       // W3C trace flags (bit 0: sampled)
+  // (telemetry SDK: plus the OTLP bits 0x100 "has is_remote" and 0x200 "parent is remote",
+  // as OTLP Span.flags defines them; export the value as is.)
   std::string name;
   SpanKind kind = SpanKind::kInternal;
   int64_t start_time_unix_nano = 0;

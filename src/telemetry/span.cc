@@ -1,0 +1,76 @@
+#include "telemetry/span.h"
+
+#include "telemetry/health.h"
+#include "telemetry/tracer.h"
+
+namespace lantern::telemetry {
+
+Span& Span::operator=(Span&& other) noexcept {
+  if (this != &other) {
+    End();
+    data_ = std::move(other.data_);
+    provider_ = other.provider_;
+    context_ = std::move(other.context_);
+  }
+  return *this;
+}
+
+void Span::SetAttributeValue(std::string_view key, AttributeValue value) {
+  if (data_ == nullptr) return;
+  const SpanLimits& limits = provider_->limits();
+  SetLimitedAttribute(data_->attributes, &data_->dropped_attributes_count, key, std::move(value),
+                      limits.attribute_count, limits.attribute_value_length);
+}
+
+void Span::AddEvent(std::string_view name, Timestamp time, Attributes attributes) {
+  if (data_ == nullptr) return;
+  const SpanLimits& limits = provider_->limits();
+  if (data_->events.size() >= limits.event_count) {
+    ++data_->dropped_events_count;
+    return;
+  }
+  SpanEvent& event = data_->events.emplace_back();
+  event.time_unix_nano = time.UnixNanosOrNow();
+  event.name = std::string(name);
+  event.attributes = std::move(attributes);
+  ApplyAttributeLimits(event.attributes, &event.dropped_attributes_count,
+                       limits.event_attribute_count, limits.attribute_value_length);
+}
+
+void Span::AddLink(const SpanContext& linked, Attributes attributes) {
+  if (data_ == nullptr || !linked.IsValid()) return;
+  const SpanLimits& limits = provider_->limits();
+  if (data_->links.size() >= limits.link_count) {
+    ++data_->dropped_links_count;
+    return;
+  }
+  SpanLink& link = data_->links.emplace_back();
+  link.trace_id = linked.trace_id;
+  link.span_id = linked.span_id;
+  link.trace_state = linked.trace_state;
+  link.flags = SpanFlagsFor(linked.trace_flags, linked.is_remote);
+  link.attributes = std::move(attributes);
+  ApplyAttributeLimits(link.attributes, &link.dropped_attributes_count, limits.link_attribute_count,
+                       limits.attribute_value_length);
+}
+
+void Span::SetStatus(StatusCode code, std::string_view description) {
+  if (data_ == nullptr || code == StatusCode::kUnset) return;
+  if (data_->status_code == StatusCode::kOk) return;  // final
+  data_->status_code = code;
+  data_->status_message = code == StatusCode::kError ? std::string(description) : std::string();
+}
+
+void Span::UpdateName(std::string_view name) {
+  if (data_ != nullptr) data_->name = std::string(name);
+}
+
+void Span::End(Timestamp end_time) {
+  if (data_ == nullptr) return;
+  data_->end_time_unix_nano = end_time.UnixNanosOrNow();
+  RecordSpanEnded();
+  provider_->OnEnd(std::move(data_));
+  data_ = nullptr;
+}
+
+}  // namespace lantern::telemetry

@@ -1,0 +1,146 @@
+#include "telemetry/tracer.h"
+
+#include <mutex>
+#include <string>
+
+#include "telemetry/health.h"
+
+namespace lantern::telemetry {
+namespace {
+
+std::atomic<TracerProvider*> g_provider{nullptr};
+
+// Scopes are interned and never freed, so tracers are two pointers and exported spans can
+// point at their scope without reference counting.
+const InstrumentationScope* InternScope(std::string_view name, std::string_view version) {
+  static std::mutex* mu = new std::mutex();
+  static auto* scopes = new std::vector<const InstrumentationScope*>();
+  std::lock_guard<std::mutex> lock(*mu);
+  for (const InstrumentationScope* scope : *scopes) {
+    if (scope->name == name && scope->version == version) return scope;
+  }
+  auto* scope = new InstrumentationScope{std::string(name), std::string(version)};
+  scopes->push_back(scope);
+  return scope;
+}
+
+// A shared_ptr that does not own (no reference counting): for objects never freed.
+template <typename T>
+std::shared_ptr<const T> Unowned(const T* object) {
+  return std::shared_ptr<const T>(std::shared_ptr<const T>(), object);
+}
+
+}  // namespace
+
+uint32_t SpanFlagsFor(uint8_t trace_flags, bool parent_is_remote) {
+  return trace_flags | kSpanFlagsHasIsRemote | (parent_is_remote ? kSpanFlagsIsRemote : 0u);
+}
+
+Span Tracer::StartSpan(std::string_view name, StartSpanOptions options) const {
+  const TracerProvider* provider =
+      provider_ != nullptr ? provider_ : g_provider.load(std::memory_order_acquire);
+  if (provider == nullptr || provider->is_shut_down()) {
+    // Tracing off: the parent's context flows through unchanged.
+    return Span(std::move(options.parent));
+  }
+  const SpanContext& parent = options.parent;
+  const bool has_parent = parent.IsValid();
+  SpanContext context;
+  context.trace_id = has_parent ? parent.trace_id : NewTraceId();
+  SamplingResult result = provider->sampler_->ShouldSample(parent, context.trace_id, name,
+                                                           options.kind, options.attributes);
+  context.span_id = NewSpanId();
+  context.trace_flags =
+      result.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
+  context.trace_state = result.trace_state ? std::move(*result.trace_state) : parent.trace_state;
+  if (result.decision == SamplingDecision::kDrop) return Span(std::move(context));
+
+  const SpanLimits& limits = provider->limits_;
+  auto data = std::make_unique<SpanData>();
+  data->trace_id = context.trace_id;
+  data->span_id = context.span_id;
+  if (has_parent) data->parent_span_id = parent.span_id;
+  data->trace_state = context.trace_state;
+  data->flags = SpanFlagsFor(context.trace_flags, has_parent && parent.is_remote);
+  data->name = std::string(name);
+  data->kind = options.kind;
+  data->start_time_unix_nano = options.start_time.UnixNanosOrNow();
+  data->attributes = std::move(options.attributes);
+  for (Attribute& a : result.attributes) data->attributes.push_back(std::move(a));
+  ApplyAttributeLimits(data->attributes, &data->dropped_attributes_count, limits.attribute_count,
+                       limits.attribute_value_length);
+  data->resource = Unowned(provider->resource_);
+  data->scope = Unowned(scope_);
+  RecordSpanStarted();
+  Span span(std::move(data), provider, std::move(context));
+  for (SpanLink& link : options.links) {
+    SpanContext linked{link.trace_id, link.span_id, static_cast<uint8_t>(link.flags & 0xff),
+                       (link.flags & kSpanFlagsIsRemote) != 0, std::move(link.trace_state)};
+    span.AddLink(linked, std::move(link.attributes));
+  }
+  return span;
+}
+
+bool Tracer::Enabled() const {
+  const TracerProvider* provider =
+      provider_ != nullptr ? provider_ : g_provider.load(std::memory_order_acquire);
+  return provider != nullptr && !provider->is_shut_down();
+}
+
+TracerProvider::TracerProvider(TracerProviderOptions options)
+    : sampler_(options.sampler ? std::move(options.sampler)
+                               : MakeParentBasedSampler(MakeAlwaysOnSampler())),
+      limits_(options.limits),
+      resource_(new Resource(std::move(options.resource))),
+      processors_(std::move(options.processors)) {}
+
+TracerProvider::~TracerProvider() { Shutdown(std::chrono::seconds(5)); }
+
+Tracer TracerProvider::GetTracer(std::string_view name, std::string_view version) const {
+  return Tracer(this, InternScope(name, version));
+}
+
+void TracerProvider::OnEnd(std::unique_ptr<SpanData> span) const {
+  if (processors_.empty()) return;
+  for (size_t i = 0; i + 1 < processors_.size(); ++i) {
+    processors_[i]->OnEnd(std::make_unique<SpanData>(*span));
+  }
+  processors_.back()->OnEnd(std::move(span));
+}
+
+bool TracerProvider::ForceFlush(std::chrono::microseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool ok = true;
+  for (auto& p : processors_) {
+    auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    ok = p->ForceFlush(std::max(left, std::chrono::microseconds(0))) && ok;
+  }
+  return ok;
+}
+
+bool TracerProvider::Shutdown(std::chrono::microseconds timeout) {
+  if (shut_down_.exchange(true)) return true;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool ok = true;
+  for (auto& p : processors_) {
+    auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    ok = p->Shutdown(std::max(left, std::chrono::microseconds(0))) && ok;
+  }
+  return ok;
+}
+
+Tracer tracer(std::string_view name, std::string_view version) {
+  return Tracer(nullptr, InternScope(name, version));
+}
+
+TracerProvider* SetGlobalTracerProvider(std::unique_ptr<TracerProvider> provider) {
+  TracerProvider* raw = provider.release();
+  g_provider.store(raw, std::memory_order_release);
+  return raw;
+}
+
+TracerProvider* GlobalTracerProvider() { return g_provider.load(std::memory_order_acquire); }
+
+}  // namespace lantern::telemetry
