@@ -1,0 +1,182 @@
+#include "telemetry/otlp_grpc_transport.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "google/rpc/retry_info.pb.h"
+#include "google/rpc/status.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "telemetry/env.h"
+#include "telemetry/otlp_endpoint.h"
+#include "telemetry/otlp_proto.h"
+#include "telemetry/otlp_retry.h"
+
+namespace lantern::telemetry {
+namespace {
+
+using otlp_proto::collector::trace::v1::TraceService;
+
+constexpr int kMaxResponseBytes = 4 << 20;  // larger responses are refused
+
+class GrpcRequest final : public OtlpRequest {
+ public:
+  explicit GrpcRequest(std::span<const SpanData* const> spans)
+      : message_(google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena_)) {
+    FillExportRequest(spans, message_);
+    size_ = message_->ByteSizeLong();
+  }
+  size_t ByteSize() const override { return size_; }
+  const ExportTraceServiceRequest& message() const { return *message_; }
+
+ private:
+  google::protobuf::Arena arena_;
+  ExportTraceServiceRequest* message_;
+  size_t size_ = 0;
+};
+
+// The server's RetryInfo delay from the google.rpc.Status in the error details, if any.
+std::optional<std::chrono::milliseconds> RetryInfoDelay(const grpc::Status& status) {
+  if (status.error_details().empty()) return std::nullopt;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return std::nullopt;
+  for (const google::protobuf::Any& any : details.details()) {
+    if (!any.type_url().ends_with("/google.rpc.RetryInfo")) continue;
+    google::rpc::RetryInfo info;
+    if (!info.ParseFromString(any.value())) continue;
+    int64_t ms = info.retry_delay().seconds() * 1000 + info.retry_delay().nanos() / 1000000;
+    return std::chrono::milliseconds(std::max<int64_t>(ms, 0));
+  }
+  return std::nullopt;
+}
+
+class GrpcTransport final : public OtlpTransport {
+ public:
+  GrpcTransport(std::shared_ptr<grpc::Channel> channel, std::string description,
+                const OtlpExporterOptions& options)
+      : stub_(TraceService::NewStub(channel)),
+        channel_(std::move(channel)),
+        description_(std::move(description)),
+        gzip_(options.compression == OtlpCompression::kGzip) {
+    for (const auto& [key, value] : options.headers) {
+      metadata_.emplace_back(AsciiLower(key), value);  // gRPC metadata keys are lowercase
+    }
+  }
+
+  std::unique_ptr<OtlpRequest> Encode(std::span<const SpanData* const> spans) override {
+    return std::make_unique<GrpcRequest>(spans);
+  }
+
+  SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) override {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + (deadline - Now()));
+    for (const auto& [key, value] : metadata_) context.AddMetadata(key, value);
+    if (gzip_) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    {
+      std::lock_guard lock(mutex_);
+      if (cancelled_) return {SendOutcome::Kind::kCancelled, {}, 0, "exporter shut down"};
+      active_ = &context;
+    }
+    ExportTraceServiceResponse response;
+    grpc::Status status =
+        stub_->Export(&context, static_cast<const GrpcRequest&>(request).message(), &response);
+    bool cancelled;
+    {
+      std::lock_guard lock(mutex_);
+      active_ = nullptr;
+      cancelled = cancelled_;
+    }
+    SendOutcome outcome;
+    if (status.ok()) {
+      outcome.rejected_spans = response.partial_success().rejected_spans();
+      outcome.message = response.partial_success().error_message();
+      return outcome;
+    }
+    outcome.message =
+        "gRPC status " + std::to_string(status.error_code()) + " (" + status.error_message() + ")";
+    outcome.retry_after = RetryInfoDelay(status);
+    if (cancelled) {
+      outcome.kind = SendOutcome::Kind::kCancelled;
+    } else if (IsRetryableGrpcCode(status.error_code(), outcome.retry_after.has_value())) {
+      outcome.kind = SendOutcome::Kind::kRetryable;
+    } else {
+      outcome.kind = SendOutcome::Kind::kFailed;
+    }
+    return outcome;
+  }
+
+  void Cancel() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    if (active_ != nullptr) active_->TryCancel();
+  }
+
+  std::string Describe() const override { return description_; }
+
+ private:
+  std::unique_ptr<TraceService::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
+  const std::string description_;
+  const bool gzip_;
+  std::vector<std::pair<std::string, std::string>> metadata_;
+
+  std::mutex mutex_;
+  bool cancelled_ = false;                 // guarded by mutex_
+  grpc::ClientContext* active_ = nullptr;  // guarded by mutex_
+};
+
+}  // namespace
+
+Result<std::string> ReadPemFile(const std::string& path, std::string_view what) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream contents;
+  if (file) contents << file.rdbuf();
+  if (!file || contents.str().empty()) {
+    return InvalidArgument("cannot read the OTLP " + std::string(what) + " file \"" + path +
+                           "\" (missing, unreadable or empty)");
+  }
+  return contents.str();
+}
+
+Result<std::unique_ptr<OtlpTransport>> CreateOtlpGrpcTransport(const OtlpExporterOptions& options) {
+  LANTERN_ASSIGN_OR_RETURN(OtlpEndpoint endpoint, ParseOtlpEndpoint(options.endpoint));
+  const std::string target = GrpcTarget(endpoint);
+  const bool tls = GrpcUsesTls(endpoint, options.insecure);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (tls) {
+    grpc::SslCredentialsOptions ssl;
+    if (!options.certificate_file.empty()) {
+      LANTERN_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                               ReadPemFile(options.certificate_file, "certificate"));
+    }
+    if (!options.client_key_file.empty()) {
+      LANTERN_ASSIGN_OR_RETURN(ssl.pem_private_key,
+                               ReadPemFile(options.client_key_file, "client key"));
+    }
+    if (!options.client_certificate_file.empty()) {
+      LANTERN_ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                               ReadPemFile(options.client_certificate_file, "client certificate"));
+    }
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxResponseBytes);
+  args.SetMaxSendMessageSize(-1);           // OtlpExporter bounds requests itself
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);  // OtlpExporter retries, within its deadline
+  // Reconnect promptly once a collector comes back; the default waits up to two minutes.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetUserAgentPrefix("lantern-otlp-exporter");
+  auto channel = grpc::CreateCustomChannel(target, credentials, args);
+  std::string description =
+      std::string("OTLP/gRPC to ") + target + (tls ? " (TLS)" : " (plaintext)");
+  return std::unique_ptr<OtlpTransport>(
+      std::make_unique<GrpcTransport>(std::move(channel), std::move(description), options));
+}
+
+}  // namespace lantern::telemetry

@@ -1,0 +1,50 @@
+// The part of an OTLP exporter that differs between gRPC and HTTP: encoding a batch and
+// sending it once. Retries, deadlines, splitting and counting live in OtlpExporter.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "base/clock.h"
+#include "telemetry/span_data.h"
+
+namespace lantern::telemetry {
+
+// An encoded ExportTraceServiceRequest, ready to be sent (and re-sent).
+class OtlpRequest {
+ public:
+  virtual ~OtlpRequest() = default;
+  // Bytes on the wire before compression; compared with the 64 MiB request limit.
+  virtual size_t ByteSize() const = 0;
+};
+
+struct SendOutcome {
+  enum class Kind {
+    kOk,         // accepted, perhaps partially (rejected_spans, message)
+    kRetryable,  // a transient failure: try again after retry_after or a backoff
+    kFailed,     // refused or broken for good: drop the batch
+    kCancelled,  // Cancel() was called
+  };
+  Kind kind = Kind::kOk;
+  std::optional<std::chrono::milliseconds> retry_after;  // the server's hint
+  int64_t rejected_spans = 0;                            // partial success
+  std::string message;  // why it failed, or the partial success's error_message
+};
+
+class OtlpTransport {
+ public:
+  virtual ~OtlpTransport() = default;
+  virtual std::unique_ptr<OtlpRequest> Encode(std::span<const SpanData* const> spans) = 0;
+  // Sends once; returns by `deadline`. Called from one thread at a time.
+  virtual SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) = 0;
+  // Thread-safe: aborts a Send in progress; later Sends return kCancelled at once.
+  virtual void Cancel() = 0;
+  // "OTLP/gRPC to localhost:4317", for log lines.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace lantern::telemetry
