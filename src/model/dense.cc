@@ -1,0 +1,98 @@
+#include "model/dense.h"
+
+#include <cstring>
+
+#include "tensor/gemm.h"
+#include "tensor/kernels.h"
+
+namespace lantern::model {
+namespace {
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+void DenseLinear::Apply(ThreadPool& pool, const float* x, int64_t rows, float* y,
+                        bool accumulate) const {
+  tensor::Gemm(pool, rows, out, in, x, in, weight.data(), out, y, out, accumulate);
+  if (!bias.empty()) tensor::AddBias(pool, y, rows, out, bias.data());
+}
+
+const WeightView* WeightReader::Lookup(const std::string& name) const {
+  for (const std::string& prefix : prefixes_) {
+    if (const WeightView* view = store_.Find(prefix + name)) return view;
+  }
+  return nullptr;
+}
+
+Result<std::vector<float>> WeightReader::Read(const std::string& name,
+                                              std::vector<int64_t> shape) const {
+  const WeightView* view = Lookup(name);
+  if (view == nullptr) {
+    return NotFound("checkpoint has no tensor \"" + prefixes_.front() + name + "\"");
+  }
+  if (view->shape != shape) {
+    return InvalidArgument("tensor \"" + name + "\" has shape " + ShapeString(view->shape) +
+                           ", expected " + ShapeString(shape) + " from config.json");
+  }
+  const int64_t n = view->numel();
+  if (static_cast<size_t>(n) * DTypeSize(view->dtype) != view->nbytes) {
+    return DataLoss("tensor \"" + name + "\" holds " + std::to_string(view->nbytes) +
+                    " bytes, not " + std::to_string(n) + " " + DTypeName(view->dtype) + " values");
+  }
+  std::vector<float> out(n);
+  const int64_t chunk = 1 << 16;
+  pool_.ParallelFor((n + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t first = c * chunk, count = std::min(chunk, n - first);
+      switch (view->dtype) {
+        case DType::kF32:
+          std::memcpy(out.data() + first, view->data + first * 4, count * 4);
+          break;
+        case DType::kF16:
+          tensor::HalfToFloat(reinterpret_cast<const uint16_t*>(view->data) + first,
+                              out.data() + first, count);
+          break;
+        case DType::kBF16:
+          tensor::BFloat16ToFloat(reinterpret_cast<const uint16_t*>(view->data) + first,
+                                  out.data() + first, count);
+          break;
+      }
+    }
+  });
+  return out;
+}
+
+Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> names, int64_t in,
+                                             int64_t out_each, bool with_bias,
+                                             std::vector<float> scales) const {
+  DenseLinear linear;
+  linear.in = in;
+  linear.out = out_each * static_cast<int64_t>(names.size());
+  linear.weight.resize(linear.in * linear.out);
+  if (with_bias) linear.bias.resize(linear.out);
+  std::vector<float> transposed(in * out_each);
+  int64_t part = 0;
+  for (const std::string& name : names) {
+    const float scale = scales.empty() ? 1.0f : scales[part];
+    LANTERN_ASSIGN_OR_RETURN(std::vector<float> w, Read(name + ".weight", {out_each, in}));
+    tensor::Transpose(pool_, w.data(), out_each, in, transposed.data());
+    for (int64_t i = 0; i < in; ++i) {
+      float* dst = linear.weight.data() + i * linear.out + part * out_each;
+      const float* src = transposed.data() + i * out_each;
+      for (int64_t o = 0; o < out_each; ++o) dst[o] = src[o] * scale;
+    }
+    if (with_bias) {
+      LANTERN_ASSIGN_OR_RETURN(std::vector<float> b, Read(name + ".bias", {out_each}));
+      for (int64_t o = 0; o < out_each; ++o) linear.bias[part * out_each + o] = b[o] * scale;
+    }
+    ++part;
+  }
+  return linear;
+}
+
+}  // namespace lantern::model

@@ -1,0 +1,34 @@
+// LoadModel: reads config.json, opens the weights and hands both to the architecture.
+#include "model/model.h"
+
+#include "model/opt.h"
+#include "model/weights.h"
+
+namespace lantern::model {
+
+std::unique_ptr<KvCache> Model::NewKvCache(int num_blocks, int block_size) const {
+  const ModelConfig& c = config();
+  return std::make_unique<KvCache>(c.num_hidden_layers, num_blocks, block_size,
+                                   c.num_key_value_heads, c.head_dim);
+}
+
+size_t Model::KvBytesPerBlock(int block_size) const {
+  const ModelConfig& c = config();
+  return KvCache::BytesPerBlock(c.num_hidden_layers, block_size, c.num_key_value_heads, c.head_dim);
+}
+
+Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& model_dir,
+                                         const LoadOptions& options) {
+  LANTERN_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(model_dir));
+  LANTERN_ASSIGN_OR_RETURN(WeightStore weights, WeightStore::Open(model_dir));
+  switch (config.architecture) {
+    case Architecture::kOpt:
+      return LoadOptModel(config, weights, options);
+    default:
+      return Unimplemented(model_dir.string() + "/config.json: architecture \"" +
+                           config.architecture_name + "\" (model_type \"" + config.model_type +
+                           "\") is recognized but not implemented yet; supported: OPTForCausalLM");
+  }
+}
+
+}  // namespace lantern::model

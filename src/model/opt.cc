@@ -1,0 +1,311 @@
+#include "model/opt.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "model/dense.h"
+#include "tensor/attention.h"
+#include "tensor/gemm.h"
+#include "tensor/kernels.h"
+
+namespace lantern::model {
+namespace {
+
+// HF's OPTLearnedPositionalEmbedding: row = position + 2 (rows 0 and 1 are reserved).
+constexpr int kPositionOffset = 2;
+
+struct LayerNormParams {
+  std::vector<float> gamma, beta;  // empty without elementwise affine parameters
+  const float* gamma_ptr() const { return gamma.empty() ? nullptr : gamma.data(); }
+  const float* beta_ptr() const { return beta.empty() ? nullptr : beta.data(); }
+};
+
+struct OptLayer {
+  DenseLinear qkv;  // q|k|v fused; q pre-scaled by head_dim^-0.5
+  DenseLinear out_proj, fc1, fc2;
+  LayerNormParams attn_norm, ffn_norm;
+};
+
+class OptModel final : public Model {
+ public:
+  OptModel(const ModelConfig& config, int num_threads)
+      : config_(config), pool_(num_threads, "compute") {}
+
+  const ModelConfig& config() const override { return config_; }
+  Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
+
+  Status Load(const WeightStore& store);
+
+ private:
+  Result<LayerNormParams> ReadNorm(const WeightReader& reader, const std::string& name) const;
+  Status Validate(const Batch& batch, const KvCache& kv) const;
+  void Embed(const Batch& batch);
+  void LayerForward(int layer_index, const OptLayer& layer, KvCache& kv);
+  void Norm(const LayerNormParams& p, const float* x, int64_t rows, float* out) {
+    tensor::LayerNorm(pool_, x, rows, config_.hidden_size, p.gamma_ptr(), p.beta_ptr(),
+                      static_cast<float>(config_.layer_norm_epsilon), out);
+  }
+
+  ModelConfig config_;
+  ThreadPool pool_;
+  int64_t proj_dim_ = 0;
+  // Token embeddings. Tied: only the LM head's [proj][vocab] copy is kept and lookups
+  // gather a column. Untied: embed_tokens stays [vocab][proj].
+  std::vector<float> embed_tokens_;
+  std::vector<float> positions_;  // [max_pos + 2][hidden]
+  DenseLinear project_in_, project_out_, lm_head_;
+  bool has_project_ = false, has_final_norm_ = false;
+  LayerNormParams final_norm_;
+  std::vector<OptLayer> layers_;
+
+  // Per-batch workspace, kept between calls so decode steps do not allocate.
+  int64_t rows_ = 0;
+  std::vector<float> x_, normed_, qkv_, attn_, ffn_, proj_tmp_, head_in_;
+  std::vector<tensor::AttentionSequence> sequences_;
+};
+
+Result<LayerNormParams> OptModel::ReadNorm(const WeightReader& reader,
+                                           const std::string& name) const {
+  LayerNormParams p;
+  if (!config_.layer_norm_elementwise_affine) return p;
+  const int64_t h = config_.hidden_size;
+  LANTERN_ASSIGN_OR_RETURN(p.gamma, reader.Read(name + ".weight", {h}));
+  LANTERN_ASSIGN_OR_RETURN(p.beta, reader.Read(name + ".bias", {h}));
+  return p;
+}
+
+Status OptModel::Load(const WeightStore& store) {
+  const ModelConfig& c = config_;
+  const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
+  proj_dim_ = c.word_embed_proj_dim > 0 ? c.word_embed_proj_dim : h;
+  if (c.num_attention_heads <= 0 || h % c.num_attention_heads != 0) {
+    return InvalidArgument("config.json: hidden_size " + std::to_string(h) +
+                           " is not divisible by num_attention_heads " +
+                           std::to_string(c.num_attention_heads));
+  }
+  if (c.activation_function != "relu") {
+    return Unimplemented("config.json: activation_function \"" + c.activation_function +
+                         "\" is not supported for OPT (only \"relu\")");
+  }
+  config_.head_dim = static_cast<int>(h / c.num_attention_heads);
+  config_.num_key_value_heads = c.num_attention_heads;
+  WeightReader reader(store, {"model.decoder.", "decoder.", ""}, pool_);
+  WeightReader root(store, {""}, pool_);
+
+  LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
+                           reader.Read("embed_tokens.weight", {vocab, proj_dim_}));
+  LANTERN_ASSIGN_OR_RETURN(
+      positions_,
+      reader.Read("embed_positions.weight", {c.max_position_embeddings + kPositionOffset, h}));
+  lm_head_.in = proj_dim_;
+  lm_head_.out = vocab;
+  lm_head_.weight.resize(proj_dim_ * vocab);
+  if (c.tie_word_embeddings) {
+    tensor::Transpose(pool_, embed.data(), vocab, proj_dim_, lm_head_.weight.data());
+  } else {
+    LANTERN_ASSIGN_OR_RETURN(std::vector<float> head,
+                             root.Read("lm_head.weight", {vocab, proj_dim_}));
+    tensor::Transpose(pool_, head.data(), vocab, proj_dim_, lm_head_.weight.data());
+    embed_tokens_ = std::move(embed);
+  }
+  has_project_ = proj_dim_ != h;
+  if (has_project_) {
+    LANTERN_ASSIGN_OR_RETURN(project_in_, reader.ReadLinear({"project_in"}, proj_dim_, h, false));
+    LANTERN_ASSIGN_OR_RETURN(project_out_, reader.ReadLinear({"project_out"}, h, proj_dim_, false));
+  }
+  has_final_norm_ = c.do_layer_norm_before && !c.remove_final_layer_norm;
+  if (has_final_norm_) {
+    LANTERN_ASSIGN_OR_RETURN(final_norm_, ReadNorm(reader, "final_layer_norm"));
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
+  const bool bias = c.enable_bias;
+  layers_.resize(c.num_hidden_layers);
+  for (int i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    OptLayer& layer = layers_[i];
+    LANTERN_ASSIGN_OR_RETURN(
+        layer.qkv,
+        reader.ReadLinear({p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"},
+                          h, h, bias, {scale, 1.0f, 1.0f}));
+    LANTERN_ASSIGN_OR_RETURN(layer.out_proj,
+                             reader.ReadLinear({p + "self_attn.out_proj"}, h, h, bias));
+    LANTERN_ASSIGN_OR_RETURN(layer.fc1, reader.ReadLinear({p + "fc1"}, h, ffn, bias));
+    LANTERN_ASSIGN_OR_RETURN(layer.fc2, reader.ReadLinear({p + "fc2"}, ffn, h, bias));
+    LANTERN_ASSIGN_OR_RETURN(layer.attn_norm, ReadNorm(reader, p + "self_attn_layer_norm"));
+    LANTERN_ASSIGN_OR_RETURN(layer.ffn_norm, ReadNorm(reader, p + "final_layer_norm"));
+  }
+  return Status::Ok();
+}
+
+Status OptModel::Validate(const Batch& batch, const KvCache& kv) const {
+  if (kv.num_layers() != config_.num_hidden_layers ||
+      kv.num_kv_heads() != config_.num_key_value_heads || kv.head_dim() != config_.head_dim) {
+    return FailedPrecondition("KV cache layout (layers " + std::to_string(kv.num_layers()) +
+                              ", kv heads " + std::to_string(kv.num_kv_heads()) + ", head dim " +
+                              std::to_string(kv.head_dim()) + ") does not match the model");
+  }
+  for (size_t s = 0; s < batch.sequences.size(); ++s) {
+    const SequenceChunk& seq = batch.sequences[s];
+    const std::string where = "batch sequence " + std::to_string(s) + ": ";
+    if (seq.tokens.empty()) return InvalidArgument(where + "no tokens");
+    if (seq.start_position < 0) return InvalidArgument(where + "negative start_position");
+    const int64_t end = int64_t{seq.start_position} + static_cast<int64_t>(seq.tokens.size());
+    if (end > config_.max_position_embeddings) {
+      return InvalidArgument(where + "positions up to " + std::to_string(end) +
+                             " exceed max_position_embeddings " +
+                             std::to_string(config_.max_position_embeddings));
+    }
+    const int64_t blocks_needed = (end + kv.block_size() - 1) / kv.block_size();
+    if (static_cast<int64_t>(seq.block_table.size()) < blocks_needed) {
+      return InvalidArgument(where + "block table has " + std::to_string(seq.block_table.size()) +
+                             " blocks, " + std::to_string(blocks_needed) + " needed");
+    }
+    for (int64_t b = 0; b < blocks_needed; ++b) {
+      if (seq.block_table[b] < 0 || seq.block_table[b] >= kv.num_blocks()) {
+        return InvalidArgument(where + "block id " + std::to_string(seq.block_table[b]) +
+                               " outside the cache's " + std::to_string(kv.num_blocks()) +
+                               " blocks");
+      }
+    }
+    for (int32_t t : seq.tokens) {
+      if (t < 0 || t >= config_.vocab_size) {
+        return InvalidArgument(where + "token id " + std::to_string(t) + " outside vocabulary of " +
+                               std::to_string(config_.vocab_size));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void OptModel::Embed(const Batch& batch) {
+  const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
+  float* token_rows = has_project_ ? proj_tmp_.data() : x_.data();
+  const float* lm = lm_head_.weight.data();
+  pool_.ParallelFor(static_cast<int64_t>(sequences_.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const SequenceChunk& seq = batch.sequences[s];
+      for (size_t t = 0; t < seq.tokens.size(); ++t) {
+        float* dst = token_rows + (sequences_[s].first_row + t) * proj_dim_;
+        const int64_t id = seq.tokens[t];
+        if (embed_tokens_.empty()) {
+          for (int64_t p = 0; p < proj_dim_; ++p) dst[p] = lm[p * vocab + id];
+        } else {
+          std::copy_n(embed_tokens_.data() + id * proj_dim_, proj_dim_, dst);
+        }
+      }
+    }
+  });
+  if (has_project_) project_in_.Apply(pool_, proj_tmp_.data(), rows_, x_.data(), false);
+  pool_.ParallelFor(static_cast<int64_t>(sequences_.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const tensor::AttentionSequence& seq = sequences_[s];
+      for (int32_t t = 0; t < seq.num_new; ++t) {
+        const float* pos = positions_.data() + (seq.start_position + t + kPositionOffset) * h;
+        float* dst = x_.data() + (seq.first_row + t) * h;
+        for (int64_t c = 0; c < h; ++c) dst[c] += pos[c];
+      }
+    }
+  });
+}
+
+void OptModel::LayerForward(int layer_index, const OptLayer& layer, KvCache& kv) {
+  const int64_t h = config_.hidden_size, rows = rows_;
+  const bool pre_norm = config_.do_layer_norm_before;
+  // Attention block: x += out_proj(attention(qkv(norm(x)))) [then x = norm(x) if post].
+  const float* attn_in = x_.data();
+  if (pre_norm) {
+    Norm(layer.attn_norm, x_.data(), rows, normed_.data());
+    attn_in = normed_.data();
+  }
+  layer.qkv.Apply(pool_, attn_in, rows, qkv_.data(), false);
+  tensor::PagedKvLayer kv_layer{kv.key_block(layer_index, 0),
+                                kv.value_block(layer_index, 0),
+                                static_cast<int64_t>(kv.floats_per_block()),
+                                kv.block_size(),
+                                kv.num_kv_heads(),
+                                kv.head_dim()};
+  tensor::WritePagedKv(pool_, kv_layer, sequences_, qkv_.data() + h, 3 * h, qkv_.data() + 2 * h,
+                       3 * h);
+  tensor::PagedAttention(pool_, kv_layer, sequences_, qkv_.data(), 3 * h,
+                         config_.num_attention_heads, attn_.data(), h);
+  layer.out_proj.Apply(pool_, attn_.data(), rows, x_.data(), /*accumulate=*/true);
+  if (!pre_norm) Norm(layer.attn_norm, x_.data(), rows, x_.data());
+  // Feed-forward block: x += fc2(relu(fc1(norm(x)))) [then x = norm(x) if post].
+  const float* ffn_in = x_.data();
+  if (pre_norm) {
+    Norm(layer.ffn_norm, x_.data(), rows, normed_.data());
+    ffn_in = normed_.data();
+  }
+  tensor::Gemm(pool_, rows, layer.fc1.out, h, ffn_in, h, layer.fc1.weight.data(), layer.fc1.out,
+               ffn_.data(), layer.fc1.out);
+  tensor::BiasRelu(pool_, ffn_.data(), rows, layer.fc1.out,
+                   layer.fc1.bias.empty() ? nullptr : layer.fc1.bias.data());
+  layer.fc2.Apply(pool_, ffn_.data(), rows, x_.data(), /*accumulate=*/true);
+  if (!pre_norm) Norm(layer.ffn_norm, x_.data(), rows, x_.data());
+}
+
+Status OptModel::Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) {
+  LANTERN_RETURN_IF_ERROR(Validate(batch, kv));
+  const int64_t h = config_.hidden_size;
+  sequences_.clear();
+  rows_ = 0;
+  int64_t logit_rows = 0;
+  for (const SequenceChunk& seq : batch.sequences) {
+    const int32_t n = static_cast<int32_t>(seq.tokens.size());
+    sequences_.push_back({rows_, n, seq.start_position, seq.block_table.data()});
+    rows_ += n;
+    logit_rows += seq.logits == SequenceChunk::Logits::kAll    ? n
+                  : seq.logits == SequenceChunk::Logits::kLast ? 1
+                                                               : 0;
+  }
+  auto fit = [](std::vector<float>& v, int64_t n) {
+    if (static_cast<int64_t>(v.size()) < n) v.resize(n);
+  };
+  fit(x_, rows_ * h);
+  fit(normed_, rows_ * h);
+  fit(qkv_, rows_ * 3 * h);
+  fit(attn_, rows_ * h);
+  fit(ffn_, rows_ * config_.intermediate_size);
+  fit(proj_tmp_, std::max(rows_, logit_rows) * proj_dim_);
+  fit(head_in_, logit_rows * h);
+
+  Embed(batch);
+  for (int i = 0; i < config_.num_hidden_layers; ++i) LayerForward(i, layers_[i], kv);
+
+  // Only the rows whose logits were asked for go through the final norm and LM head.
+  int64_t out_row = 0;
+  for (size_t s = 0; s < batch.sequences.size(); ++s) {
+    const auto mode = batch.sequences[s].logits;
+    if (mode == SequenceChunk::Logits::kNone) continue;
+    const int64_t n = sequences_[s].num_new;
+    const int64_t first = mode == SequenceChunk::Logits::kAll ? 0 : n - 1;
+    const int64_t count = n - first;
+    std::copy_n(x_.data() + (sequences_[s].first_row + first) * h, count * h,
+                head_in_.data() + out_row * h);
+    out_row += count;
+  }
+  logits->resize(logit_rows * config_.vocab_size);
+  if (logit_rows == 0) return Status::Ok();
+  if (has_final_norm_) Norm(final_norm_, head_in_.data(), logit_rows, head_in_.data());
+  const float* head_x = head_in_.data();
+  if (has_project_) {
+    project_out_.Apply(pool_, head_in_.data(), logit_rows, proj_tmp_.data(), false);
+    head_x = proj_tmp_.data();
+  }
+  lm_head_.Apply(pool_, head_x, logit_rows, logits->data(), false);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const WeightStore& weights,
+                                            const LoadOptions& options) {
+  auto model = std::make_unique<OptModel>(config, options.num_threads);
+  LANTERN_RETURN_IF_ERROR(model->Load(weights));
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+}  // namespace lantern::model

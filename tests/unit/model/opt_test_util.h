@@ -1,0 +1,131 @@
+// Helpers for the OPT forward tests: checkpoints from tests/fixtures/make_opt_model.py,
+// expected logits from the independent numpy reference tests/fixtures/opt_reference.py,
+// and a small block allocator standing in for the engine's.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "loader_test_util.h"
+
+namespace lantern::model::testing {
+
+inline std::string JoinIds(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) s += ',';
+    s += std::to_string(ids[i]);
+  }
+  return s;
+}
+
+// Runs tests/fixtures/<script> with /usr/bin/python3; true when it exits with status 0.
+// (Built by appending: GCC 12 reports a false -Wrestrict on `" " + std::string`.)
+inline bool RunFixture(const std::string& script, const std::vector<std::string>& args) {
+  std::string command = LANTERN_PYTHON;
+  command += ' ';
+  command += ShellQuote(std::string(LANTERN_SOURCE_DIR) + "/tests/fixtures/" + script);
+  for (const auto& arg : args) {
+    command += ' ';
+    command += ShellQuote(arg);
+  }
+  return std::system(command.c_str()) == 0;
+}
+
+// Writes a tiny random OPT checkpoint into `dir` (seed 7 unless `flags` says otherwise).
+inline bool MakeOptModel(const std::filesystem::path& dir, std::vector<std::string> flags) {
+  std::vector<std::string> args = {"--out", dir.string(), "--seed", "7", "--preset", "tiny"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return RunFixture("make_opt_model.py", args);
+}
+
+struct Reference {
+  std::vector<std::vector<float>> logits;  // per sequence: [len][vocab]
+  std::vector<std::vector<int32_t>> greedy;
+};
+
+// Runs the numpy reference over whole sequences (plain causal mask, no cache).
+inline Reference RunOptReference(const std::filesystem::path& model_dir,
+                                 const std::filesystem::path& out_dir,
+                                 const std::vector<std::vector<int32_t>>& sequences,
+                                 int greedy = 0) {
+  std::string joined;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    if (i > 0) joined += ';';
+    joined += JoinIds(sequences[i]);
+  }
+  Reference ref;
+  if (!RunFixture("opt_reference.py",
+                  {"--model", model_dir.string(), "--sequences", joined, "--out", out_dir.string(),
+                   "--greedy", std::to_string(greedy)})) {
+    ADD_FAILURE() << "opt_reference.py failed";
+    return ref;
+  }
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    std::string bytes = ReadFile(out_dir / ("logits_" + std::to_string(i) + ".f32"));
+    std::vector<float> logits(bytes.size() / sizeof(float));
+    std::memcpy(logits.data(), bytes.data(), logits.size() * sizeof(float));
+    ref.logits.push_back(std::move(logits));
+    if (greedy > 0) {
+      std::vector<int32_t> ids;
+      std::stringstream text(ReadFile(out_dir / ("greedy_" + std::to_string(i) + ".txt")));
+      for (std::string id; std::getline(text, id, ',');) ids.push_back(std::stoi(id));
+      ref.greedy.push_back(std::move(ids));
+    }
+  }
+  return ref;
+}
+
+// max |got - want| / max |want| over one row of logits.
+inline double RelativeError(const float* got, const float* want, int64_t n) {
+  double diff = 0, scale = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    diff = std::max(diff, std::abs(double(got[i]) - want[i]));
+    scale = std::max(scale, std::abs(double(want[i])));
+  }
+  return diff / std::max(scale, 1e-30);
+}
+
+// Hands out KV blocks from a shuffled free list; freed blocks go to the front, so they
+// are reused (with stale contents) by the next sequence that grows.
+class ShuffledBlockPool {
+ public:
+  ShuffledBlockPool(int num_blocks, uint32_t seed) {
+    for (int i = 0; i < num_blocks; ++i) free_.push_back(i);
+    std::mt19937 rng(seed);
+    std::shuffle(free_.begin(), free_.end(), rng);
+  }
+  // Grows `table` to cover `positions` tokens of `block_size`.
+  void Cover(std::vector<int32_t>& table, int64_t positions, int block_size) {
+    while (static_cast<int64_t>(table.size()) * block_size < positions) {
+      EXPECT_FALSE(free_.empty()) << "test KV cache too small";
+      table.push_back(free_.back());
+      free_.pop_back();
+    }
+  }
+  void Release(std::vector<int32_t>& table) {
+    free_.insert(free_.end(), table.rbegin(), table.rend());
+    table.clear();
+  }
+
+ private:
+  std::vector<int32_t> free_;
+};
+
+inline std::vector<int32_t> RandomTokens(int n, int vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> dist(0, vocab - 1);
+  std::vector<int32_t> ids(n);
+  for (auto& id : ids) id = dist(rng);
+  return ids;
+}
+
+}  // namespace lantern::model::testing
