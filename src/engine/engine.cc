@@ -1,0 +1,594 @@
+#include "engine/engine.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "base/log.h"
+#include "engine/stop_strings.h"
+
+namespace lantern::engine {
+
+// A request inside the engine: its sequences, metrics and the output of the current step.
+struct RequestState {
+  Request request;
+  std::shared_ptr<RequestStream> stream;
+  SteadyTime submitted;
+  uint64_t order = 0;
+  std::vector<std::unique_ptr<Sequence>> seqs;
+  int num_unfinished = 0;
+  bool siblings_held = false;  // sequences 1..n-1 wait for sequence 0's prompt
+  RequestMetrics metrics;
+  uint64_t last_step = 0;        // the last step that counted toward model_*_s
+  int prompt_logprobs_next = 1;  // next prompt position to compute logprobs for
+  std::vector<PositionLogprobs> prompt_logprobs;
+  bool prompt_logprobs_sent = false;
+  RequestOutput pending;  // this step's update
+  bool dirty = false;
+
+  SequenceDelta& Delta(int index) {
+    for (auto& d : pending.sequences) {
+      if (d.index == index) return d;
+    }
+    pending.sequences.emplace_back().index = index;
+    return pending.sequences.back();
+  }
+};
+
+namespace {
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+bool Contains(const std::vector<int32_t>& ids, int32_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> model,
+                                               EngineConfig config) {
+  if (!model) return InvalidArgument("engine: no model");
+  const model::ModelConfig& mc = model->config();
+  if (mc.vocab_size <= 0) return InvalidArgument("engine: model vocab_size must be positive");
+  if (config.max_num_seqs < 1) {
+    return InvalidArgument("max_num_seqs must be at least 1, got " + Str(config.max_num_seqs));
+  }
+  if (config.max_num_batched_tokens < 1) {
+    return InvalidArgument("max_num_batched_tokens must be at least 1, got " +
+                           Str(config.max_num_batched_tokens));
+  }
+  if (config.block_size < 1 || config.block_size > 1024) {
+    return InvalidArgument("block_size must be in [1, 1024], got " + Str(config.block_size));
+  }
+  if (config.max_logprobs < 0) {
+    return InvalidArgument("max_logprobs must be at least 0, got " + Str(config.max_logprobs));
+  }
+  EngineInfo info;
+  info.vocab_size = mc.vocab_size;
+  info.block_size = config.block_size;
+  const int model_len = mc.max_position_embeddings;
+  if (config.max_model_len < 0) {
+    return InvalidArgument("max_model_len must be positive, got " + Str(config.max_model_len));
+  }
+  if (config.max_model_len > 0 && model_len > 0 && config.max_model_len > model_len) {
+    return InvalidArgument("max_model_len " + Str(config.max_model_len) +
+                           " is larger than the model's max_position_embeddings " + Str(model_len));
+  }
+  info.max_model_len = config.max_model_len > 0 ? config.max_model_len : model_len;
+  if (info.max_model_len <= 0) {
+    return InvalidArgument("max_model_len is unknown: the model sets no max_position_embeddings");
+  }
+
+  const int64_t bytes =
+      config.kv_cache_memory_bytes > 0 ? config.kv_cache_memory_bytes : DefaultKvCacheMemory();
+  if (config.kv_cache_memory_bytes < 0) {
+    return InvalidArgument("kv_cache_memory must be positive, got " +
+                           Str(config.kv_cache_memory_bytes));
+  }
+  const int64_t per_block = static_cast<int64_t>(model->KvBytesPerBlock(config.block_size));
+  const int64_t num_blocks = std::min<int64_t>(bytes / per_block, INT32_MAX / 2);
+  const int64_t needed_blocks = (info.max_model_len + config.block_size - 1) / config.block_size;
+  if (num_blocks < needed_blocks) {
+    return ResourceExhausted(
+        "KV cache memory of " + Str(bytes) + " bytes holds " + Str(num_blocks) + " blocks of " +
+        Str(config.block_size) + " tokens (" + Str(per_block) + " bytes each), fewer than the " +
+        Str(needed_blocks) + " blocks one sequence of the maximum model length " +
+        Str(info.max_model_len) + " needs; raise kv_cache_memory to at least " +
+        Str(needed_blocks * per_block) + " bytes or lower max_model_len");
+  }
+  info.num_kv_blocks = static_cast<int>(num_blocks);
+  info.kv_cache_bytes = static_cast<size_t>(num_blocks * per_block);
+  info.eos_token_ids = mc.eos_token_ids;
+  for (int32_t id : config.extra_eos_token_ids) {
+    if (!Contains(info.eos_token_ids, id)) info.eos_token_ids.push_back(id);
+  }
+  std::unique_ptr<model::KvCache> kv = model->NewKvCache(info.num_kv_blocks, config.block_size);
+  if (!kv) return Internal("engine: the model did not create a KV cache");
+  std::unique_ptr<Engine> engine(
+      new Engine(std::move(model), std::move(config), std::move(info), std::move(kv)));
+  engine->thread_ = std::thread([e = engine.get()] { e->Loop(); });
+  return engine;
+}
+
+Engine::Engine(std::shared_ptr<model::Model> model, EngineConfig config, EngineInfo info,
+               std::unique_ptr<model::KvCache> kv)
+    : model_(std::move(model)),
+      config_(std::move(config)),
+      info_(std::move(info)),
+      kv_(std::move(kv)),
+      pool_(info_.num_kv_blocks, info_.block_size),
+      scheduler_({config_.max_num_seqs, config_.max_num_batched_tokens}, &pool_),
+      sampler_(info_.vocab_size),
+      seed_rng_(config_.seed) {
+  counters_.kv_blocks_total = info_.num_kv_blocks;
+}
+
+Engine::~Engine() { Shutdown(); }
+
+void Engine::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool Engine::alive() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !stopping_ && !failed_;
+}
+
+Result<std::shared_ptr<RequestStream>> Engine::Submit(Request request) {
+  if (request.id.empty()) return InvalidArgument("request id must not be empty");
+  const auto& prompt = request.prompt_token_ids;
+  if (prompt.empty()) return InvalidArgument("prompt must contain at least one token");
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    if (prompt[i] < 0 || prompt[i] >= info_.vocab_size) {
+      return InvalidArgument("prompt token " + Str(static_cast<int64_t>(i)) + " is " +
+                             Str(prompt[i]) + ", outside the vocabulary [0, " +
+                             Str(info_.vocab_size) + ")");
+    }
+  }
+  if (static_cast<int64_t>(prompt.size()) > info_.max_model_len) {
+    return InvalidArgument("the prompt (length " + Str(static_cast<int64_t>(prompt.size())) +
+                           ") is longer than the maximum model length of " +
+                           Str(info_.max_model_len));
+  }
+  LANTERN_RETURN_IF_ERROR(request.params.Validate(info_.vocab_size, config_.max_logprobs));
+  if (!request.params.stop.empty() && !config_.detokenizer_factory) {
+    return InvalidArgument("stop strings need a tokenizer, and this engine has none");
+  }
+
+  auto state = std::make_unique<RequestState>();
+  state->submitted = Now();
+  if (!request.arrival_time) request.arrival_time = state->submitted;
+  state->stream = std::make_shared<RequestStream>(request.id);
+  state->request = std::move(request);
+  std::shared_ptr<RequestStream> stream = state->stream;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_) return Unavailable("the engine has failed and accepts no requests");
+    if (stopping_) return Unavailable("the engine is shutting down");
+    const std::string& id = state->request.id;
+    if (active_ids_.count(id)) return InvalidArgument("request id '" + id + "' is already in use");
+    if (static_cast<int>(active_ids_.size()) >= config_.max_queued_requests) {
+      return ResourceExhausted("the engine already holds " + Str(config_.max_queued_requests) +
+                               " requests");
+    }
+    active_ids_.insert(id);
+    inbox_.push_back(std::move(state));
+  }
+  cv_.notify_one();
+  return stream;
+}
+
+void Engine::Abort(const std::string& request_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!active_ids_.count(request_id)) return;
+    aborts_.push_back(request_id);
+  }
+  cv_.notify_one();
+}
+
+EngineCounters Engine::Counters() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return counters_;
+}
+
+std::vector<StepStats> Engine::RecentSteps() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return {steps_.begin(), steps_.end()};
+}
+
+void Engine::Loop() {
+  pthread_setname_np(pthread_self(), "lantern-engine");
+  std::vector<std::unique_ptr<RequestState>> incoming;
+  std::vector<std::string> aborts;
+  try {
+    for (;;) {
+      bool stop = false;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] {
+          return stopping_ || !inbox_.empty() || !aborts_.empty() || !scheduler_.idle();
+        });
+        stop = stopping_;
+        incoming.swap(inbox_);
+        aborts.swap(aborts_);
+      }
+      for (auto& state : incoming) Admit(std::move(state));
+      incoming.clear();
+      for (const auto& id : aborts) {
+        if (auto it = requests_.find(id); it != requests_.end()) {
+          AbortRequest(it->second.get(), Now(), Status::Ok());
+        }
+      }
+      aborts.clear();
+      if (stop) break;
+      if (!scheduler_.idle()) Step();
+      FlushOutputs(Now());
+      UpdateCounters();
+    }
+  } catch (const std::exception& e) {
+    LANTERN_LOG(kError, "engine") << "engine loop failed: " << e.what();
+    std::lock_guard<std::mutex> lock(mu_);
+    failed_ = true;
+  }
+  // Shutting down (or failed): every request still here ends as aborted.
+  const SteadyTime now = Now();
+  const Status error = failed_ ? Internal("the engine failed") : Status::Ok();
+  std::vector<RequestState*> left;
+  for (auto& [id, state] : requests_) left.push_back(state.get());
+  for (RequestState* state : left) AbortRequest(state, now, error);
+  FlushOutputs(now);
+  UpdateCounters();
+}
+
+void Engine::Admit(std::unique_ptr<RequestState> state) {
+  RequestState* r = state.get();
+  const Request& req = r->request;
+  const SamplingParams& p = req.params;
+  r->order = next_order_++;
+  r->metrics.arrival = *req.arrival_time;
+  r->metrics.num_prompt_tokens = static_cast<int>(req.prompt_token_ids.size());
+  r->metrics.queue_intervals.push_back({r->submitted, r->submitted});
+  r->num_unfinished = p.n;
+  for (int i = 0; i < p.n; ++i) {
+    auto seq = std::make_unique<Sequence>();
+    seq->request = r;
+    seq->index = i;
+    seq->order = (r->order << 10) | static_cast<uint64_t>(i);
+    seq->tokens = req.prompt_token_ids;
+    seq->num_prompt_tokens = static_cast<int>(seq->tokens.size());
+    // Without global prefix caching, the n sequences still share their prompt's blocks
+    // through a cache namespace of their own.
+    seq->use_prefix_cache = config_.enable_prefix_caching || p.n > 1;
+    seq->cache_salt = config_.enable_prefix_caching ? 0 : (r->order | (uint64_t{1} << 63));
+    seq->allow_prefix_hits = !(i == 0 && p.prompt_logprobs);
+    const uint64_t seed = p.seed ? *p.seed + static_cast<uint64_t>(i) : seed_rng_.Next();
+    seq->sampling.emplace(r->request.params, seed, req.prompt_token_ids, info_.eos_token_ids);
+    if (config_.detokenizer_factory) {
+      seq->detokenizer = config_.detokenizer_factory(req.prompt_token_ids, p.skip_special_tokens);
+    }
+    seq->text_hold_back = StopHoldBack(p.stop, p.include_stop_str_in_output);
+    r->seqs.push_back(std::move(seq));
+  }
+  scheduler_.AddWaiting(r->seqs[0].get());
+  r->siblings_held = p.n > 1;
+  requests_.emplace(req.id, std::move(state));
+}
+
+void Engine::ReleaseHeldSiblings(RequestState* r) {
+  r->siblings_held = false;
+  for (size_t i = 1; i < r->seqs.size(); ++i) {
+    if (r->seqs[i]->status == SequenceStatus::kHeld) scheduler_.AddWaiting(r->seqs[i].get());
+  }
+}
+
+void Engine::AbortRequest(RequestState* r, SteadyTime now, const Status& error) {
+  for (auto& seq : r->seqs) {
+    if (seq->status == SequenceStatus::kFinished) continue;
+    seq->finish_reason = FinishReason::kAbort;
+    SequenceDelta& d = r->Delta(seq->index);
+    d.finish_reason = FinishReason::kAbort;
+    // Text held back for a possible stop string is sent: no stop string came.
+    if (seq->text.size() > seq->text_sent) {
+      d.text += seq->text.substr(seq->text_sent);
+      seq->text_sent = seq->text.size();
+    }
+    FinishSequence(seq.get(), now);
+  }
+  if (!error.ok()) r->pending.error = error;
+}
+
+void Engine::FinishSequence(Sequence* seq, SteadyTime now) {
+  RequestState* r = seq->request;
+  if (seq->status != SequenceStatus::kHeld) scheduler_.Remove(seq);
+  seq->status = SequenceStatus::kFinished;
+  switch (*seq->finish_reason) {
+    case FinishReason::kStop:
+      ++totals_.finished_stop;
+      break;
+    case FinishReason::kLength:
+      ++totals_.finished_length;
+      break;
+    case FinishReason::kAbort:
+      ++totals_.finished_abort;
+      break;
+  }
+  r->dirty = true;
+  if (--r->num_unfinished > 0) return;
+  // The last sequence: the request is done. Close a queue stay left open by an abort.
+  auto& queue = r->metrics.queue_intervals;
+  if (!queue.empty() && queue.back().exit == queue.back().enter &&
+      r->seqs[0]->status != SequenceStatus::kRunning) {
+    queue.back().exit = now;
+  }
+  r->metrics.finished = now;
+  totals_.prompt_tokens += r->metrics.num_prompt_tokens;
+  r->pending.finished = true;
+  r->pending.metrics = r->metrics;
+  if (r->request.params.prompt_logprobs && !r->prompt_logprobs_sent) {
+    r->pending.prompt_logprobs = std::move(r->prompt_logprobs);
+    r->prompt_logprobs_sent = true;
+  }
+}
+
+void Engine::AppendToken(Sequence* seq, int32_t token, std::optional<PositionLogprobs> logprobs,
+                         SteadyTime now) {
+  RequestState* r = seq->request;
+  const SamplingParams& p = r->request.params;
+  seq->tokens.push_back(token);
+  seq->sampling->Append(token);
+  ++r->metrics.num_generation_tokens;
+  ++totals_.generation_tokens;
+  if (!r->metrics.first_token) r->metrics.first_token = now;
+  r->metrics.last_token = now;
+  r->dirty = true;
+  SequenceDelta& d = r->Delta(seq->index);
+  d.token_ids.push_back(token);
+  d.token_times.push_back(now);
+  if (logprobs) d.logprobs.push_back(std::move(*logprobs));
+
+  // Token-level stops, in vLLM's order: length first, then (past min_tokens) EOS and
+  // stop_token_ids.
+  std::optional<FinishReason> finish;
+  const int num_output = seq->num_output();
+  if (seq->num_tokens() >= info_.max_model_len || (p.max_tokens && num_output >= *p.max_tokens)) {
+    finish = FinishReason::kLength;
+  } else if (num_output >= p.min_tokens) {
+    if (!p.ignore_eos && Contains(info_.eos_token_ids, token)) {
+      finish = FinishReason::kStop;
+    } else if (Contains(p.stop_token_ids, token)) {
+      finish = FinishReason::kStop;
+      seq->stop_reason = token;
+    }
+  }
+  if (seq->detokenizer) {
+    const bool stopped_by_token = finish == FinishReason::kStop;
+    const size_t check_from = seq->text.size();
+    // A stop token's own text is left out unless include_stop_str_in_output.
+    if (!stopped_by_token || p.include_stop_str_in_output) {
+      seq->text += seq->detokenizer->Append(token);
+    }
+    if (!stopped_by_token && !p.stop.empty() && num_output > p.min_tokens) {
+      auto match = CheckStopStrings(seq->text, seq->text.size() - check_from, p.stop,
+                                    p.include_stop_str_in_output);
+      if (match) {
+        finish = FinishReason::kStop;
+        seq->stop_reason = match->stop;
+        if (match->truncate_to) seq->text.resize(*match->truncate_to);
+      }
+    }
+    const size_t size = seq->text.size();
+    const size_t limit =
+        finish ? size : Utf8Boundary(seq->text, size - std::min(size, seq->text_hold_back));
+    if (limit > seq->text_sent) {
+      d.text += seq->text.substr(seq->text_sent, limit - seq->text_sent);
+      seq->text_sent = limit;
+    }
+  }
+  if (finish) {
+    seq->finish_reason = finish;
+    d.finish_reason = finish;
+    d.stop_reason = seq->stop_reason;
+    FinishSequence(seq, now);
+  }
+}
+
+void Engine::FailBatch(const SchedulerOutput& out, const Status& error) {
+  LANTERN_LOG(kError, "engine") << "model forward failed: " << error.ToString();
+  const SteadyTime now = Now();
+  for (const auto& chunk : out.chunks) {
+    if (chunk.seq->status != SequenceStatus::kFinished) {
+      AbortRequest(chunk.seq->request, now, error);
+    }
+  }
+}
+
+void Engine::Step() {
+  StepStats stats;
+  stats.step = ++num_steps_;
+  stats.start = Now();
+  SchedulerOutput out = scheduler_.Schedule();
+  const SteadyTime scheduled_at = Now();
+  for (Sequence* seq : out.preempted) {
+    RequestState* r = seq->request;
+    ++r->metrics.num_preemptions;
+    if (seq->index == 0) r->metrics.queue_intervals.push_back({scheduled_at, scheduled_at});
+  }
+  for (Sequence* seq : out.admitted) {
+    RequestState* r = seq->request;
+    if (!r->metrics.first_scheduled) r->metrics.first_scheduled = scheduled_at;
+    if (seq->index != 0) continue;
+    r->metrics.queue_intervals.back().exit = scheduled_at;
+    if (r->metrics.queue_intervals.size() == 1) {  // first admission
+      r->metrics.num_cached_prompt_tokens = std::min(seq->num_computed, seq->num_prompt_tokens);
+      r->metrics.num_computed_prompt_tokens =
+          seq->num_prompt_tokens - r->metrics.num_cached_prompt_tokens;
+    }
+  }
+  stats.num_preempted = static_cast<int>(out.preempted.size());
+  if (out.empty()) {
+    // Cannot happen with a pool that holds max_model_len tokens; never spin on it.
+    LANTERN_LOG(kError, "engine") << "scheduler made no progress; failing waiting requests";
+    std::vector<RequestState*> stuck;
+    for (auto& [id, state] : requests_) stuck.push_back(state.get());
+    for (RequestState* r : stuck)
+      AbortRequest(r, Now(), Internal("the scheduler made no progress"));
+    return;
+  }
+
+  // Build the batch. Sequence tokens are not touched until the forward pass is done.
+  batch_.sequences.clear();
+  size_t rows = 0;
+  for (const auto& chunk : out.chunks) {
+    Sequence* seq = chunk.seq;
+    RequestState* r = seq->request;
+    model::SequenceChunk c;
+    c.tokens =
+        std::span<const int32_t>(seq->tokens.data() + seq->num_computed, chunk.num_new_tokens);
+    c.start_position = seq->num_computed;
+    c.block_table = seq->block_table;
+    const int end = seq->num_computed + chunk.num_new_tokens;
+    const bool samples = end == seq->num_tokens();
+    const bool prompt_logprobs = seq->index == 0 && r->request.params.prompt_logprobs &&
+                                 r->prompt_logprobs_next < seq->num_prompt_tokens &&
+                                 end >= r->prompt_logprobs_next;
+    c.logits = prompt_logprobs ? model::SequenceChunk::Logits::kAll
+               : samples       ? model::SequenceChunk::Logits::kLast
+                               : model::SequenceChunk::Logits::kNone;
+    rows += c.logits == model::SequenceChunk::Logits::kAll ? chunk.num_new_tokens : samples ? 1 : 0;
+    const bool decode = chunk.num_new_tokens == 1 && seq->num_computed >= seq->num_prompt_tokens;
+    (decode ? stats.num_decode_tokens : stats.num_prefill_tokens) += chunk.num_new_tokens;
+    ++(decode ? stats.num_decode_seqs : stats.num_prefill_seqs);
+    if (seq->index == 0 && seq->num_computed < seq->num_prompt_tokens) {
+      ++r->metrics.num_prefill_chunks;
+    }
+    if (stats.request_ids.empty() || stats.request_ids.back() != r->request.id) {
+      stats.request_ids.push_back(r->request.id);
+    }
+    batch_.sequences.push_back(c);
+  }
+
+  const SteadyTime forward_start = Now();
+  Status status = model_->Forward(batch_, *kv_, &logits_);
+  const SteadyTime forward_end = Now();
+  stats.schedule_s = SecondsBetween(stats.start, forward_start);
+  stats.forward_s = SecondsBetween(forward_start, forward_end);
+  const size_t vocab = static_cast<size_t>(info_.vocab_size);
+  if (status.ok() && logits_.size() != rows * vocab) {
+    status = Internal("the model returned " + Str(static_cast<int64_t>(logits_.size())) +
+                      " logits for " + Str(static_cast<int64_t>(rows)) + " rows of " +
+                      Str(info_.vocab_size));
+  }
+  if (!status.ok()) {
+    FailBatch(out, status);
+  } else {
+    size_t row = 0;
+    for (size_t i = 0; i < out.chunks.size(); ++i) {
+      Sequence* seq = out.chunks[i].seq;
+      RequestState* r = seq->request;
+      const int n = out.chunks[i].num_new_tokens;
+      const int start = seq->num_computed;
+      const auto mode = batch_.sequences[i].logits;
+      const size_t chunk_rows = mode == model::SequenceChunk::Logits::kAll    ? n
+                                : mode == model::SequenceChunk::Logits::kLast ? 1
+                                                                              : 0;
+      scheduler_.Computed(seq, n);
+      if (r->last_step != stats.step) {
+        r->last_step = stats.step;
+        r->metrics.model_forward_s += stats.forward_s;
+      }
+      if (mode == model::SequenceChunk::Logits::kAll) {
+        const SamplingParams& p = r->request.params;
+        for (int j = 0; j < n; ++j) {
+          const int pos = start + j + 1;
+          if (pos < r->prompt_logprobs_next || pos >= seq->num_prompt_tokens) continue;
+          r->prompt_logprobs.push_back(sampler_.Logprobs(logits_.data() + (row + j) * vocab,
+                                                         seq->tokens[pos], *p.prompt_logprobs));
+          r->prompt_logprobs_next = pos + 1;
+        }
+      }
+      if (seq->index == 0 && r->request.params.prompt_logprobs && !r->prompt_logprobs_sent &&
+          r->prompt_logprobs_next >= seq->num_prompt_tokens) {
+        PositionLogprobs first;
+        first.chosen.token_id = seq->tokens[0];
+        r->prompt_logprobs.insert(r->prompt_logprobs.begin(), std::move(first));
+        r->pending.prompt_logprobs = std::move(r->prompt_logprobs);
+        r->prompt_logprobs_sent = true;
+        r->dirty = true;
+      }
+      if (seq->index == 0 && r->siblings_held && seq->num_computed >= seq->num_prompt_tokens) {
+        ReleaseHeldSiblings(r);
+      }
+      if (chunk_rows > 0 && seq->num_computed == seq->num_tokens()) {
+        const float* logits = logits_.data() + (row + chunk_rows - 1) * vocab;
+        SampleResult sample = sampler_.Sample(logits, *seq->sampling);
+        AppendToken(seq, sample.token, std::move(sample.logprobs), forward_end);
+      }
+      row += chunk_rows;
+    }
+  }
+  const SteadyTime end = Now();
+  stats.sample_s = SecondsBetween(forward_end, end);
+  for (const auto& chunk : out.chunks) {
+    RequestState* r = chunk.seq->request;
+    if (r->last_step == stats.step) r->metrics.model_execute_s += SecondsBetween(stats.start, end);
+    if (r->pending.metrics) r->pending.metrics = r->metrics;  // finished this step: final figures
+  }
+  stats.end = end;
+  PublishStats(&stats);
+}
+
+void Engine::FlushOutputs(SteadyTime now) {
+  std::vector<std::string> done;
+  for (auto& [id, state] : requests_) {
+    RequestState* r = state.get();
+    if (!r->dirty) continue;
+    r->dirty = false;
+    const bool finished = r->pending.finished;
+    r->stream->Push(std::move(r->pending));
+    r->pending = RequestOutput{};
+    if (finished) done.push_back(id);
+  }
+  if (done.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& id : done) active_ids_.erase(id);
+  }
+  for (const auto& id : done) requests_.erase(id);
+  (void)now;
+}
+
+void Engine::UpdateCounters() {
+  EngineCounters c = totals_;
+  c.num_running = static_cast<int>(scheduler_.num_running());
+  c.num_waiting = static_cast<int>(scheduler_.num_waiting());
+  c.kv_blocks_used = pool_.num_used();
+  c.kv_blocks_total = pool_.num_blocks();
+  c.prefix_cache_queries = scheduler_.prefix_cache_stats().queries;
+  c.prefix_cache_hits = scheduler_.prefix_cache_stats().hits;
+  c.num_preemptions = scheduler_.num_preemptions();
+  c.num_steps = num_steps_;
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  counters_ = c;
+}
+
+void Engine::PublishStats(StepStats* step) {
+  step->num_running = static_cast<int>(scheduler_.num_running());
+  step->num_waiting = static_cast<int>(scheduler_.num_waiting());
+  step->kv_blocks_used = pool_.num_used();
+  step->kv_blocks_total = pool_.num_blocks();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    steps_.push_back(*step);
+    while (steps_.size() > config_.step_history) steps_.pop_front();
+  }
+  if (config_.on_step) config_.on_step(*step);
+}
+
+}  // namespace lantern::engine

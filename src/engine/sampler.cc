@@ -1,0 +1,269 @@
+#include "engine/sampler.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+namespace lantern::engine {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+uint64_t SplitMix64(uint64_t& x) {
+  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+float MaxOf(const float* x, int n) {
+  float m = kNegInf;
+  for (int i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+// Sum with independent lanes so that the compiler vectorizes it.
+double SumOf(const float* x, int n) {
+  constexpr int kLanes = 16;
+  float lanes[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += x[i + l];
+  }
+  double total = 0;
+  for (int l = 0; l < kLanes; ++l) total += lanes[l];
+  for (; i < n; ++i) total += x[i];
+  return total;
+}
+
+}  // namespace
+
+float FastExp(float x) {
+  const float clamped = std::min(std::max(x, -87.0f), 88.0f);
+  const float n = std::floor(clamped * 1.44269504088896341f + 0.5f);
+  // Cody-Waite: ln 2 split in a part exact in float and a small rest.
+  const float r = clamped - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+  const float p =
+      1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 +
+                                          r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+  return x < -87.0f ? 0.0f : p * scale;
+}
+
+int32_t Argmax(const float* x, int n) {
+  const float m = MaxOf(x, n);
+  for (int i = 0; i < n; ++i) {
+    if (x[i] == m) return i;
+  }
+  return 0;  // every value NaN
+}
+
+Rng::Rng(uint64_t seed) {
+  for (auto& s : s_) s = SplitMix64(seed);
+}
+
+uint64_t Rng::Next() {
+  const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = Rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+SamplingState::SamplingState(const SamplingParams& p, uint64_t seed,
+                             std::span<const int32_t> prompt,
+                             const std::vector<int32_t>& eos_token_ids)
+    : params(&p), rng(seed) {
+  if (p.repetition_penalty != 1.0) {
+    prompt_tokens.assign(prompt.begin(), prompt.end());
+    std::sort(prompt_tokens.begin(), prompt_tokens.end());
+    prompt_tokens.erase(std::unique(prompt_tokens.begin(), prompt_tokens.end()),
+                        prompt_tokens.end());
+  }
+  if (p.min_tokens > 0) {
+    if (!p.ignore_eos) min_tokens_blocked = eos_token_ids;
+    min_tokens_blocked.insert(min_tokens_blocked.end(), p.stop_token_ids.begin(),
+                              p.stop_token_ids.end());
+  }
+}
+
+void SamplingState::Append(int32_t token) {
+  ++num_output;
+  if (params->repetition_penalty != 1.0 || params->frequency_penalty != 0 ||
+      params->presence_penalty != 0) {
+    ++output_counts[token];
+  }
+}
+
+Sampler::Sampler(int vocab_size)
+    : vocab_size_(vocab_size), work_(vocab_size), probs_(vocab_size), scratch_(vocab_size) {}
+
+const float* Sampler::Process(const float* logits, const SamplingState& state) {
+  const SamplingParams& p = *state.params;
+  const bool min_tokens_active =
+      state.num_output < p.min_tokens && !state.min_tokens_blocked.empty();
+  const bool penalties =
+      p.repetition_penalty != 1.0 || p.frequency_penalty != 0 || p.presence_penalty != 0;
+  if (!min_tokens_active && p.logit_bias.empty() && !penalties) return logits;
+
+  std::copy(logits, logits + vocab_size_, work_.begin());
+  float* x = work_.data();
+  if (min_tokens_active) {
+    for (int32_t id : state.min_tokens_blocked) {
+      if (id >= 0 && id < vocab_size_) x[id] = kNegInf;
+    }
+  }
+  for (const auto& [id, bias] : p.logit_bias) x[id] += static_cast<float>(bias);
+  if (p.repetition_penalty != 1.0) {
+    const float rp = static_cast<float>(p.repetition_penalty);
+    auto penalize = [&](int32_t id) { x[id] = x[id] > 0 ? x[id] / rp : x[id] * rp; };
+    for (int32_t id : state.prompt_tokens) {
+      if (id >= 0 && id < vocab_size_) penalize(id);
+    }
+    for (const auto& [id, count] : state.output_counts) {
+      // Tokens of both the prompt and the output are penalized once.
+      if (!std::binary_search(state.prompt_tokens.begin(), state.prompt_tokens.end(), id)) {
+        penalize(id);
+      }
+    }
+  }
+  if (p.frequency_penalty != 0 || p.presence_penalty != 0) {
+    for (const auto& [id, count] : state.output_counts) {
+      x[id] -= static_cast<float>(p.frequency_penalty * count + p.presence_penalty);
+    }
+  }
+  return x;
+}
+
+double Sampler::ApplyTopP(double total, double top_p) {
+  // vLLM drops the smallest tokens whose cumulative mass stays within (1 - top_p); in
+  // descending order that keeps each token while the mass before it is below top_p.
+  const double limit = top_p * total;
+  candidates_.clear();
+  for (int i = 0; i < vocab_size_; ++i) {
+    if (probs_[i] > 0) candidates_.emplace_back(probs_[i], i);
+  }
+  auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first; };
+  // Most of the mass usually sits in few tokens: sort a head first, everything if needed.
+  size_t head = std::min<size_t>(candidates_.size(), 1024);
+  for (;;) {
+    std::partial_sort(candidates_.begin(), candidates_.begin() + head, candidates_.end(), by_prob);
+    double before = 0;
+    size_t keep = 0;
+    while (keep < head && before < limit) before += candidates_[keep++].first;
+    if (before >= limit || head == candidates_.size()) {
+      double kept = 0;
+      for (size_t i = keep; i < candidates_.size(); ++i) probs_[candidates_[i].second] = 0;
+      for (size_t i = 0; i < keep; ++i) kept += candidates_[i].first;
+      return kept;
+    }
+    head = candidates_.size();
+  }
+}
+
+int32_t Sampler::SampleRandom(const float* x, SamplingState& state) {
+  const SamplingParams& p = *state.params;
+  const int n = vocab_size_;
+  const float max = MaxOf(x, n);
+  if (!std::isfinite(max)) return Argmax(x, n);
+  const float inv_t = static_cast<float>(1.0 / p.temperature);
+  float* probs = probs_.data();
+  // Unnormalized probabilities relative to the most likely token (which gets 1).
+  for (int i = 0; i < n; ++i) probs[i] = FastExp((x[i] - max) * inv_t);
+  if (p.min_p > 0) {
+    const float threshold = static_cast<float>(p.min_p);
+    for (int i = 0; i < n; ++i) probs[i] = probs[i] < threshold ? 0.0f : probs[i];
+  }
+  if (p.top_k_enabled() && p.top_k < n) {
+    // Keep every token at least as likely as the k-th (ties kept, as vLLM's mask does).
+    std::copy(probs, probs + n, scratch_.begin());
+    std::nth_element(scratch_.begin(), scratch_.begin() + (p.top_k - 1), scratch_.end(),
+                     std::greater<float>());
+    const float kth = scratch_[p.top_k - 1];
+    for (int i = 0; i < n; ++i) probs[i] = probs[i] < kth ? 0.0f : probs[i];
+  }
+  double total = SumOf(probs, n);
+  if (p.top_p < 1.0) total = ApplyTopP(total, p.top_p);
+  if (!(total > 0)) return Argmax(x, n);
+  // Inverse CDF with one uniform draw: walk 256-wide chunk sums, then within the chunk.
+  const double target = state.rng.Uniform() * total;
+  constexpr int kChunk = 256;
+  double cumulative = 0;
+  int start = 0;
+  for (; start + kChunk < n; start += kChunk) {
+    const double chunk = SumOf(probs + start, kChunk);
+    if (cumulative + chunk > target) break;
+    cumulative += chunk;
+  }
+  int32_t last_nonzero = -1;
+  for (int i = start; i < n; ++i) {
+    if (probs[i] <= 0) continue;
+    cumulative += probs[i];
+    last_nonzero = i;
+    if (cumulative > target) return i;
+  }
+  // Rounding left the target just past the end: the last token with mass.
+  if (last_nonzero >= 0) return last_nonzero;
+  for (int i = n - 1; i >= 0; --i) {
+    if (probs[i] > 0) return i;
+  }
+  return Argmax(x, n);
+}
+
+SampleResult Sampler::Sample(const float* logits, SamplingState& state) {
+  const SamplingParams& p = *state.params;
+  const float* x = Process(logits, state);
+  SampleResult result;
+  result.token = p.greedy() ? Argmax(x, vocab_size_) : SampleRandom(x, state);
+  if (p.logprobs) result.logprobs = Logprobs(logits, result.token, *p.logprobs);
+  return result;
+}
+
+PositionLogprobs Sampler::Logprobs(const float* logits, int32_t chosen, int top_n) const {
+  const int n = vocab_size_;
+  const float max = MaxOf(logits, n);
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  const double log_z = max + std::log(sum);
+  auto logprob = [&](int32_t id) { return static_cast<float>(logits[id] - log_z); };
+
+  PositionLogprobs out;
+  out.chosen.token_id = chosen;
+  out.chosen.logprob = logprob(chosen);
+  int rank = 1;
+  for (int i = 0; i < n; ++i) rank += logits[i] > logits[chosen];
+  out.chosen.rank = rank;
+  if (top_n <= 0) return out;
+  std::vector<std::pair<float, int32_t>> top;
+  top.reserve(top_n + 1);
+  using Entry = std::pair<float, int32_t>;
+  auto better = [](const Entry& a, const Entry& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<int>(top.size()) == top_n && !better(Entry(logits[i], i), top.front()))
+      continue;
+    top.emplace_back(logits[i], i);
+    std::push_heap(top.begin(), top.end(), better);
+    if (static_cast<int>(top.size()) > top_n) {
+      std::pop_heap(top.begin(), top.end(), better);
+      top.pop_back();
+    }
+  }
+  std::sort_heap(top.begin(), top.end(), better);
+  for (size_t i = 0; i < top.size(); ++i) {
+    out.top.push_back({top[i].second, logprob(top[i].second), static_cast<int>(i) + 1});
+  }
+  return out;
+}
+
+}  // namespace lantern::engine

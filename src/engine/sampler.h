@@ -1,0 +1,80 @@
+// Token sampling from one row of logits, in vLLM V1's order: raw logprobs first; then
+// min_tokens masking, logit bias and penalties (these also steer greedy decoding); then
+// temperature, min_p, top_k and top_p; then one uniform draw from the sequence's own
+// generator, so a seeded sequence samples the same tokens whatever else is in the batch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/request.h"
+#include "engine/sampling_params.h"
+
+namespace lantern::engine {
+
+// xoshiro256** seeded through splitmix64: small, fast, and the same on every platform.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0);
+  uint64_t Next();
+  double Uniform();  // in [0, 1), 53 bits
+
+ private:
+  uint64_t s_[4];
+};
+
+// The sampling state of one output sequence.
+struct SamplingState {
+  SamplingState(const SamplingParams& params, uint64_t seed, std::span<const int32_t> prompt,
+                const std::vector<int32_t>& eos_token_ids);
+
+  // Records a generated token (for penalties and min_tokens).
+  void Append(int32_t token);
+
+  const SamplingParams* params;
+  Rng rng;
+  std::vector<int32_t> prompt_tokens;  // sorted, unique (repetition penalty)
+  std::unordered_map<int32_t, int> output_counts;
+  int num_output = 0;
+  std::vector<int32_t> min_tokens_blocked;  // EOS (unless ignore_eos) and stop_token_ids
+};
+
+struct SampleResult {
+  int32_t token = 0;
+  std::optional<PositionLogprobs> logprobs;  // when params.logprobs is set
+};
+
+class Sampler {
+ public:
+  explicit Sampler(int vocab_size);
+
+  SampleResult Sample(const float* logits, SamplingState& state);
+
+  // Logprobs of `chosen` and the top `top_n` tokens of a raw logits row.
+  PositionLogprobs Logprobs(const float* logits, int32_t chosen, int top_n) const;
+
+  int vocab_size() const { return vocab_size_; }
+
+ private:
+  // Applies min_tokens, logit bias and penalties into work_; returns the row to sample from.
+  const float* Process(const float* logits, const SamplingState& state);
+  int32_t SampleRandom(const float* x, SamplingState& state);
+  // Zeroes probs_ outside the top-p nucleus of the kept mass `total`; returns the new total.
+  double ApplyTopP(double total, double top_p);
+
+  int vocab_size_;
+  std::vector<float> work_;
+  std::vector<float> probs_;
+  std::vector<float> scratch_;
+  std::vector<std::pair<float, int32_t>> candidates_;
+};
+
+// exp(x) to ~1e-7 relative error, 0 for x below -87 (so -inf gives 0); vectorizes.
+float FastExp(float x);
+// Index of the largest value (the first one on ties); NaNs are skipped.
+int32_t Argmax(const float* x, int n);
+
+}  // namespace lantern::engine
