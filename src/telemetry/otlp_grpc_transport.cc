@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "base/log.h"
 #include "google/rpc/retry_info.pb.h"
 #include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -52,6 +53,20 @@ std::optional<std::chrono::milliseconds> RetryInfoDelay(const grpc::Status& stat
   return std::nullopt;
 }
 
+bool IsLegalMetadata(std::string_view key, std::string_view value) {
+  if (key.empty() || key.starts_with("grpc-")) return false;
+  for (char c : key) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  if (key.ends_with("-bin")) return true;  // binary metadata: any bytes
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 class GrpcTransport final : public OtlpTransport {
  public:
   GrpcTransport(std::shared_ptr<grpc::Channel> channel, std::string description,
@@ -61,7 +76,15 @@ class GrpcTransport final : public OtlpTransport {
         description_(std::move(description)),
         gzip_(options.compression == OtlpCompression::kGzip) {
     for (const auto& [key, value] : options.headers) {
-      metadata_.emplace_back(AsciiLower(key), value);  // gRPC metadata keys are lowercase
+      std::string lower = AsciiLower(key);  // gRPC metadata keys are lowercase
+      // gRPC aborts the call (and asserts) on an illegal key or value: skip those.
+      if (!IsLegalMetadata(lower, value)) {
+        LANTERN_LOG(kWarning, "otlp") << "header \"" << key << "\" skipped: gRPC metadata "
+                                      << "needs a key of [0-9a-z-_.] (not grpc-*) and a value "
+                                      << "of printable ASCII";
+        continue;
+      }
+      metadata_.emplace_back(std::move(lower), value);
     }
   }
 
@@ -72,6 +95,10 @@ class GrpcTransport final : public OtlpTransport {
   SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) override {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + (deadline - Now()));
+    // Wait for a connection (up to the deadline) instead of failing at once while the
+    // channel is in TRANSIENT_FAILURE: a collector that comes back is used at once, and
+    // gRPC only drives reconnection while a call is waiting.
+    context.set_wait_for_ready(true);
     for (const auto& [key, value] : metadata_) context.AddMetadata(key, value);
     if (gzip_) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
     {
@@ -168,8 +195,9 @@ Result<std::unique_ptr<OtlpTransport>> CreateOtlpGrpcTransport(const OtlpExporte
   args.SetMaxSendMessageSize(-1);           // OtlpExporter bounds requests itself
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);  // OtlpExporter retries, within its deadline
   // Reconnect promptly once a collector comes back; the default waits up to two minutes.
+  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is left alone: it is also the time a connection
+  // attempt, TLS handshake included, may take.)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetUserAgentPrefix("lantern-otlp-exporter");
   auto channel = grpc::CreateCustomChannel(target, credentials, args);

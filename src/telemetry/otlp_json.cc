@@ -63,7 +63,8 @@ void AppendInt(Int value, std::string* out) {
 }
 
 // int64 and fixed64 are JSON strings in the protobuf JSON mapping.
-void AppendQuotedInt(int64_t value, std::string* out) {
+template <typename Int>
+void AppendQuotedInt(Int value, std::string* out) {
   out->push_back('"');
   AppendInt(value, out);
   out->push_back('"');
@@ -215,9 +216,9 @@ void AppendSpan(const SpanData& span, std::string* out) {
   Key("kind", &first, out);
   AppendInt(static_cast<int>(span.kind), out);
   Key("startTimeUnixNano", &first, out);
-  AppendQuotedInt(span.start_time_unix_nano, out);
+  AppendQuotedInt(static_cast<uint64_t>(span.start_time_unix_nano), out);
   Key("endTimeUnixNano", &first, out);
-  AppendQuotedInt(span.end_time_unix_nano, out);
+  AppendQuotedInt(static_cast<uint64_t>(span.end_time_unix_nano), out);
   AppendAttributes(span.attributes, span.dropped_attributes_count, &first, out);
   if (!span.events.empty()) {
     Key("events", &first, out);
@@ -228,7 +229,7 @@ void AppendSpan(const SpanData& span, std::string* out) {
       bool event_first = true;
       out->push_back('{');
       Key("timeUnixNano", &event_first, out);
-      AppendQuotedInt(event.time_unix_nano, out);
+      AppendQuotedInt(static_cast<uint64_t>(event.time_unix_nano), out);
       Key("name", &event_first, out);
       AppendQuoted(event.name, out);
       AppendAttributes(event.attributes, event.dropped_attributes_count, &event_first, out);
