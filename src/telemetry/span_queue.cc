@@ -3,10 +3,9 @@
 namespace lantern::telemetry {
 
 SpanQueue::SpanQueue(size_t capacity)
-    : capacity_(capacity == 0 ? 1 : capacity),
+    : capacity_(capacity < 2 ? 2 : capacity),
       mask_((capacity_ & (capacity_ - 1)) == 0 ? capacity_ - 1 : 0),
       cells_(new Cell[capacity_]) {
-  // A capacity of 1 is a power of two with mask 0: Index() then uses '%', still correct.
   for (size_t i = 0; i < capacity_; ++i) {
     cells_[i].sequence.store(i, std::memory_order_relaxed);
     cells_[i].span = nullptr;

@@ -1,6 +1,7 @@
 // A bounded multi-producer queue of owned SpanData, lock-free (Dmitry Vyukov's bounded
 // MPMC ring): a push is a few atomic operations, never blocks and never allocates; a full
-// queue refuses the push. Capacity is exact (any positive number).
+// queue refuses the push. Capacity is exact for any number >= 2 (the ring's sequence
+// scheme needs two slots; 0 and 1 are raised to 2).
 #pragma once
 
 #include <atomic>

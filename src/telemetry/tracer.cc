@@ -81,6 +81,16 @@ Span Tracer::StartSpan(std::string_view name, StartSpanOptions options) const {
   return span;
 }
 
+Span Tracer::StartSpan(std::string_view name, SpanKind kind, const SpanContext& parent,
+                       Timestamp start_time, Attributes attributes) const {
+  StartSpanOptions options;
+  options.kind = kind;
+  options.parent = parent;
+  options.start_time = start_time;
+  options.attributes = std::move(attributes);
+  return StartSpan(name, std::move(options));
+}
+
 bool Tracer::Enabled() const {
   const TracerProvider* provider =
       provider_ != nullptr ? provider_ : g_provider.load(std::memory_order_acquire);
