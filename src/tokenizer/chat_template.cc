@@ -1,0 +1,91 @@
+#include "tokenizer/chat_template.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "tokenizer/jinja_json.h"
+
+namespace lantern::tokenizer {
+
+Result<CompiledChatTemplate> CompiledChatTemplate::Compile(std::string_view source) {
+  auto parsed = jinja::Template::Parse(source);
+  if (!parsed.ok()) {
+    return Status(parsed.status().code(), "chat template: " + parsed.status().message());
+  }
+  return CompiledChatTemplate(std::move(parsed).value());
+}
+
+Result<std::string> CompiledChatTemplate::Render(const nlohmann::ordered_json& messages,
+                                                 const ChatTemplateOptions& options) const {
+  if (!messages.is_array()) return InvalidArgument("messages must be an array");
+  if (!options.tools.is_null() && !options.tools.is_array()) {
+    return InvalidArgument("tools must be an array");
+  }
+  if (!options.extra_context.is_null() && !options.extra_context.is_object()) {
+    return InvalidArgument("chat template kwargs must be an object");
+  }
+  // The variables transformers' apply_chat_template passes to render().
+  jinja::Dict vars;
+  vars.Set("messages", jinja::FromJson(messages));
+  vars.Set("tools", jinja::FromJson(options.tools));
+  vars.Set("documents", jinja::Value::None());
+  vars.Set("add_generation_prompt", jinja::Value(options.add_generation_prompt));
+  if (options.bos_token) vars.Set("bos_token", jinja::Value(*options.bos_token));
+  if (options.eos_token) vars.Set("eos_token", jinja::Value(*options.eos_token));
+  if (options.extra_context.is_object()) {
+    for (auto it = options.extra_context.begin(); it != options.extra_context.end(); ++it) {
+      vars.Set(it.key(), jinja::FromJson(*it));
+    }
+  }
+  return template_.Render(vars);
+}
+
+Result<std::string> RenderChatTemplate(const std::string& template_source,
+                                       const nlohmann::ordered_json& messages,
+                                       const ChatTemplateOptions& options) {
+  // A server renders the same one or two templates for every request: parse each once.
+  static std::mutex mu;
+  static auto* cache = new std::map<std::string, std::shared_ptr<const CompiledChatTemplate>>();
+  constexpr size_t kMaxCached = 16;
+  std::shared_ptr<const CompiledChatTemplate> compiled;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache->find(template_source); it != cache->end()) compiled = it->second;
+  }
+  if (!compiled) {
+    LANTERN_ASSIGN_OR_RETURN(CompiledChatTemplate fresh,
+                             CompiledChatTemplate::Compile(template_source));
+    compiled = std::make_shared<const CompiledChatTemplate>(std::move(fresh));
+    std::lock_guard<std::mutex> lock(mu);
+    if (cache->size() >= kMaxCached) cache->clear();
+    cache->emplace(template_source, compiled);
+  }
+  return compiled->Render(messages, options);
+}
+
+Result<const ChatTemplate*> SelectChatTemplate(const std::vector<ChatTemplate>& templates,
+                                               std::string_view requested, bool has_tools) {
+  auto find = [&](std::string_view name) -> const ChatTemplate* {
+    for (const ChatTemplate& t : templates) {
+      if (t.name == name) return &t;
+    }
+    return nullptr;
+  };
+  if (!requested.empty()) {
+    if (const ChatTemplate* t = find(requested)) return t;
+  } else {
+    if (has_tools) {
+      if (const ChatTemplate* t = find("tool_use")) return t;
+    }
+    if (const ChatTemplate* t = find("default")) return t;
+    if (templates.size() == 1) return &templates[0];
+  }
+  std::string names;
+  for (const ChatTemplate& t : templates) names += (names.empty() ? "" : ", ") + t.name;
+  return NotFound("no chat template named '" +
+                  std::string(requested.empty() ? "default" : requested) +
+                  "'; the model has: " + (names.empty() ? "none" : names));
+}
+
+}  // namespace lantern::tokenizer

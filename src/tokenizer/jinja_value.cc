@@ -1,0 +1,312 @@
+#include "tokenizer/jinja_value.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace lantern::jinja {
+
+const Value* Dict::Find(std::string_view key) const {
+  for (const Entry& e : entries_) {
+    if (e.first == key) return &e.second;
+  }
+  return nullptr;
+}
+
+Value* Dict::Find(std::string_view key) {
+  for (Entry& e : entries_) {
+    if (e.first == key) return &e.second;
+  }
+  return nullptr;
+}
+
+void Dict::Set(std::string key, Value value) {
+  if (Value* existing = Find(key)) {
+    *existing = std::move(value);
+    return;
+  }
+  entries_.emplace_back(std::move(key), std::move(value));
+}
+
+const Value* CallArgs::Get(size_t index, std::string_view name) const {
+  for (const auto& [key, value] : keyword) {
+    if (key == name) return &value;
+  }
+  return index < positional.size() ? &positional[index] : nullptr;
+}
+
+Value::Value(std::string s)
+    : kind_(Kind::kString), data_(std::make_shared<const std::string>(std::move(s))) {}
+
+Value Value::None() {
+  Value v;
+  v.kind_ = Kind::kNone;
+  return v;
+}
+
+Value Value::MakeList(List items) {
+  Value v;
+  v.kind_ = Kind::kList;
+  v.data_ = std::make_shared<List>(std::move(items));
+  return v;
+}
+
+Value Value::MakeDict(Dict dict) {
+  Value v;
+  v.kind_ = Kind::kDict;
+  v.data_ = std::make_shared<Dict>(std::move(dict));
+  return v;
+}
+
+Value Value::MakeNamespace(Dict attributes) {
+  Value v = MakeDict(std::move(attributes));
+  v.kind_ = Kind::kNamespace;
+  return v;
+}
+
+Value Value::MakeFunction(Function fn) {
+  Value v;
+  v.kind_ = Kind::kFunction;
+  v.data_ = std::make_shared<const Function>(std::move(fn));
+  return v;
+}
+
+double Value::as_double() const {
+  if (is_float()) return std::get<double>(data_);
+  return static_cast<double>(as_int());
+}
+
+bool Value::Truthy() const {
+  switch (kind_) {
+    case Kind::kUndefined:
+    case Kind::kNone:
+      return false;
+    case Kind::kBool:
+      return as_bool();
+    case Kind::kInt:
+      return as_int() != 0;
+    case Kind::kFloat:
+      return as_double() != 0.0;
+    case Kind::kString:
+      return !as_string().empty();
+    case Kind::kList:
+      return !as_list().empty();
+    case Kind::kDict:
+      return !as_dict().empty();
+    case Kind::kNamespace:
+    case Kind::kFunction:
+      return true;
+  }
+  return false;
+}
+
+std::string FormatPythonFloat(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  char buf[64];
+  // Shortest round-trip digits in scientific form: [-]d[.ddd]e[+-]XX.
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  std::string sci(buf, end);
+  bool negative = sci[0] == '-';
+  if (negative) sci.erase(0, 1);
+  size_t e_pos = sci.find('e');
+  std::string digits = sci.substr(0, e_pos);
+  int exponent = std::stoi(sci.substr(e_pos + 1));
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  std::string out = negative ? "-" : "";
+  // Built with append(): gcc 12 mis-warns (-Wrestrict) on chains of std::string operator+.
+  if (exponent >= -4 && exponent < 16) {  // where Python repr switches notation
+    size_t point = static_cast<size_t>(exponent + 1);
+    if (exponent < 0) {
+      out.append("0.").append(static_cast<size_t>(-exponent - 1), '0').append(digits);
+    } else if (digits.size() <= point) {
+      out.append(digits).append(point - digits.size(), '0').append(".0");
+    } else {
+      out.append(digits, 0, point).append(".").append(digits, point);
+    }
+    return out;
+  }
+  out.append(digits, 0, 1);
+  if (digits.size() > 1) out.append(".").append(digits, 1);
+  char exp_buf[16];
+  std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+  return out + exp_buf;
+}
+
+namespace {
+
+std::string ReprString(const std::string& s) {
+  char quote = (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? '"' : '\'';
+  std::string out(1, quote);
+  for (unsigned char c : s) {
+    if (c == '\\' || c == static_cast<unsigned char>(quote)) {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[16];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += quote;
+  return out;
+}
+
+}  // namespace
+
+std::string Value::Str() const {
+  switch (kind_) {
+    case Kind::kUndefined:
+      return "";
+    case Kind::kString:
+      return as_string();
+    default:
+      return Repr();
+  }
+}
+
+std::string Value::Repr() const {
+  switch (kind_) {
+    case Kind::kUndefined:
+      return "";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return as_bool() ? "True" : "False";
+    case Kind::kInt:
+      return std::to_string(as_int());
+    case Kind::kFloat:
+      return FormatPythonFloat(as_double());
+    case Kind::kString:
+      return ReprString(as_string());
+    case Kind::kList: {
+      std::string out = "[";
+      for (size_t i = 0; i < as_list().size(); ++i) {
+        if (i) out += ", ";
+        out += as_list()[i].Repr();
+      }
+      return out + "]";
+    }
+    case Kind::kDict:
+    case Kind::kNamespace: {
+      std::string out = is_namespace() ? "<Namespace {" : "{";
+      bool first = true;
+      for (const auto& [key, value] : as_dict().entries()) {
+        if (!first) out += ", ";
+        first = false;
+        out += ReprString(key) + ": " + value.Repr();
+      }
+      return out + (is_namespace() ? "}>" : "}");
+    }
+    case Kind::kFunction:
+      return "<function>";
+  }
+  return "";
+}
+
+const char* Value::TypeName() const {
+  switch (kind_) {
+    case Kind::kUndefined:
+      return "undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return "list";
+    case Kind::kDict:
+      return "dict";
+    case Kind::kNamespace:
+      return "Namespace";
+    case Kind::kFunction:
+      return "function";
+  }
+  return "object";
+}
+
+const void* Value::identity() const {
+  if (is_list()) return &as_list();
+  if (is_dict() || is_namespace()) return &as_dict();
+  if (is_function()) return &as_function();
+  return nullptr;
+}
+
+bool Equals(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
+    return a.as_int() == b.as_int();
+  }
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Value::Kind::kUndefined:
+    case Value::Kind::kNone:
+      return true;
+    case Value::Kind::kString:
+      return a.as_string() == b.as_string();
+    case Value::Kind::kList: {
+      const List& x = a.as_list();
+      const List& y = b.as_list();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!Equals(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case Value::Kind::kDict: {
+      const Dict& x = a.as_dict();
+      const Dict& y = b.as_dict();
+      if (x.size() != y.size()) return false;
+      for (const auto& [key, value] : x.entries()) {
+        const Value* other = y.Find(key);
+        if (other == nullptr || !Equals(value, *other)) return false;
+      }
+      return true;
+    }
+    default:
+      return a.identity() == b.identity();
+  }
+}
+
+int Compare(const Value& a, const Value& b, bool* ok) {
+  *ok = true;
+  if (a.is_number() && b.is_number()) {
+    if (!a.is_float() && !b.is_float()) {
+      return a.as_int() < b.as_int() ? -1 : (a.as_int() > b.as_int() ? 1 : 0);
+    }
+    double x = a.as_double(), y = b.as_double();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (a.is_string() && b.is_string()) {
+    // UTF-8 byte order equals code point order, which is what Python compares.
+    int c = a.as_string().compare(b.as_string());
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  if (a.is_list() && b.is_list()) {
+    const List& x = a.as_list();
+    const List& y = b.as_list();
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+      if (Equals(x[i], y[i])) continue;
+      return Compare(x[i], y[i], ok);
+    }
+    return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
+  }
+  *ok = false;
+  return 0;
+}
+
+}  // namespace lantern::jinja
