@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "tokenizer/jinja_json.h"
 
@@ -64,28 +65,28 @@ Result<std::string> RenderChatTemplate(const std::string& template_source,
   return compiled->Render(messages, options);
 }
 
-Result<const ChatTemplate*> SelectChatTemplate(const std::vector<ChatTemplate>& templates,
-                                               std::string_view requested, bool has_tools) {
-  auto find = [&](std::string_view name) -> const ChatTemplate* {
-    for (const ChatTemplate& t : templates) {
-      if (t.name == name) return &t;
+Result<size_t> SelectChatTemplate(const std::vector<std::string>& names, std::string_view requested,
+                                  bool has_tools) {
+  auto find = [&](std::string_view name) -> std::optional<size_t> {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return i;
     }
-    return nullptr;
+    return std::nullopt;
   };
   if (!requested.empty()) {
-    if (const ChatTemplate* t = find(requested)) return t;
+    if (auto i = find(requested)) return *i;
   } else {
     if (has_tools) {
-      if (const ChatTemplate* t = find("tool_use")) return t;
+      if (auto i = find("tool_use")) return *i;
     }
-    if (const ChatTemplate* t = find("default")) return t;
-    if (templates.size() == 1) return &templates[0];
+    if (auto i = find("default")) return *i;
+    if (names.size() == 1) return size_t{0};
   }
-  std::string names;
-  for (const ChatTemplate& t : templates) names += (names.empty() ? "" : ", ") + t.name;
+  std::string available;
+  for (const std::string& n : names) available += (available.empty() ? "" : ", ") + n;
   return NotFound("no chat template named '" +
                   std::string(requested.empty() ? "default" : requested) +
-                  "'; the model has: " + (names.empty() ? "none" : names));
+                  "'; the model has: " + (available.empty() ? "none" : available));
 }
 
 }  // namespace lantern::tokenizer

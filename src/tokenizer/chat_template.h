@@ -20,7 +20,6 @@
 
 #include "base/status.h"
 #include "tokenizer/jinja.h"
-#include "tokenizer/tokenizer.h"
 
 namespace lantern::tokenizer {
 
@@ -63,8 +62,9 @@ Result<std::string> RenderChatTemplate(const std::string& template_source,
 
 // Which of a model's named templates to use, as transformers chooses: `requested` when given,
 // else "tool_use" when the request has tools and the model has one, else "default" (or the only
-// template). Errors: kNotFound naming the template and the available names.
-Result<const ChatTemplate*> SelectChatTemplate(const std::vector<ChatTemplate>& templates,
-                                               std::string_view requested, bool has_tools);
+// template). Returns the index into `names` (e.g. the names of Tokenizer::chat_templates()).
+// Errors: kNotFound naming the template and the available names.
+Result<size_t> SelectChatTemplate(const std::vector<std::string>& names, std::string_view requested,
+                                  bool has_tools);
 
 }  // namespace lantern::tokenizer
