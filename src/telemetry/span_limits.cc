@@ -1,5 +1,6 @@
 #include "telemetry/span_limits.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <variant>
@@ -14,6 +15,12 @@ size_t LimitFromEnv(const EnvLookup& env, std::string_view name, std::string_vie
     if (std::optional<int64_t> v = EnvInt(env, fallback_name)) return static_cast<size_t>(*v);
   }
   return default_value;
+}
+
+// Keys of one span usually share a prefix ("gen_ai.request.") and differ near the end:
+// compare the length and the last byte before the whole key.
+bool SameKey(const std::string& a, std::string_view b) {
+  return a.size() == b.size() && (b.empty() || a.back() == b.back()) && a == b;
 }
 
 void TruncateString(std::string& s, size_t max_chars) {
@@ -61,7 +68,7 @@ void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, std::string_
                          AttributeValue value, size_t count_limit, size_t value_length_limit) {
   TruncateAttributeValue(value, value_length_limit);
   for (Attribute& existing : attributes) {
-    if (existing.key == key) {
+    if (SameKey(existing.key, key)) {
       existing.value = std::move(value);
       return;
     }
@@ -70,6 +77,8 @@ void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, std::string_
     ++*dropped;
     return;
   }
+  // One allocation for the usual dozen or so attributes instead of doubling from one.
+  if (attributes.capacity() == 0) attributes.reserve(std::min<size_t>(16, count_limit));
   attributes.push_back(Attribute{std::string(key), std::move(value)});
 }
 
@@ -79,7 +88,7 @@ void ApplyAttributeLimits(Attributes& attributes, uint32_t* dropped, size_t coun
   bool distinct = true;
   for (size_t i = 0; i < attributes.size() && distinct; ++i) {
     for (size_t j = 0; j < i; ++j) {
-      if (attributes[i].key == attributes[j].key) {
+      if (SameKey(attributes[i].key, attributes[j].key)) {
         distinct = false;
         break;
       }
