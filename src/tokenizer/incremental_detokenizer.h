@@ -1,8 +1,10 @@
 // Streaming decode: feed generated ids one at a time, get text as soon as it is final.
 //
 // Text is held back while the decoded tail is incomplete UTF-8 (a multi-byte character
-// split over byte-level or byte-fallback tokens). The concatenation of everything Add
-// and Flush return equals tokenizer.Decode(all ids, skip_special_tokens).
+// split over byte-level or byte-fallback tokens) and while the last token is a
+// byte-fallback token "<0xXX>", whose run of bytes the next token may still invalidate. The
+// concatenation of everything Add and Flush return equals tokenizer.Decode(all ids,
+// skip_special_tokens).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,7 @@ class IncrementalDetokenizer {
   size_t prefix_ = 0;
   size_t read_ = 0;
   std::string prefix_text_;  // Decode(ids_[prefix_, read_))
+  bool last_visible_is_byte_ = false;
 };
 
 }  // namespace lantern::tokenizer

@@ -2,7 +2,7 @@
 // reference.js): encodings with and without special tokens, decodings with and without
 // skip_special_tokens, decodings of random id sequences, the incremental detokenizer
 // against the full decode, and concurrent encoding against sequential encoding.
-// Usage: tokenizer_compare <reference.json>. Exits 1 on any mismatch.
+// Usage: tokenizer_compare <reference.json> [only this tokenizer]. Exits 1 on any mismatch.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -84,8 +84,8 @@ struct Counts {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: tokenizer_compare <reference.json>\n";
+  if (argc != 2 && argc != 3) {
+    std::cerr << "usage: tokenizer_compare <reference.json> [tokenizer name]\n";
     return 2;
   }
   std::ifstream in(argv[1]);
@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   bool all_ok = true;
   for (const json& entry : reference["tokenizers"]) {
     const std::string name = entry["name"];
+    if (argc == 3 && name != argv[2]) continue;
     auto loaded = Tokenizer::Load(entry["dir"].get<std::string>());
     if (!loaded.ok()) {
       std::cout << name << ": LOAD FAILED: " << loaded.status().ToString() << "\n";
