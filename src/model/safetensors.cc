@@ -163,7 +163,8 @@ Result<std::map<std::string, WeightView, std::less<>>> ParseSafetensors(
   entries.reserve(root.size());
   for (const auto& [name, info] : root.items()) {
     if (name == "__metadata__") {
-      LANTERN_RETURN_IF_ERROR(CheckMetadata(info, source));
+      // The reference reader's metadata is Option<HashMap<String, String>>: null is none.
+      if (!info.is_null()) LANTERN_RETURN_IF_ERROR(CheckMetadata(info, source));
       continue;
     }
     LANTERN_ASSIGN_OR_RETURN(TensorEntry entry, ReadTensorEntry(name, info, source));

@@ -74,6 +74,7 @@ TEST(SafetensorsTest, ParsesTensorsAsViewsIntoTheImage) {
 TEST(SafetensorsTest, AcceptsAnEmptyHeaderAndPadding) {
   EXPECT_TRUE(ParseSafetensors(AsBytes(Image("{}", "")), "x").ok());
   EXPECT_TRUE(ParseSafetensors(AsBytes(Image("{}      ", "")), "x").ok());
+  EXPECT_TRUE(ParseSafetensors(AsBytes(Image("{\"__metadata__\":null}", "")), "x").ok());
 }
 
 TEST(SafetensorsTest, RejectsFilesTooShortForTheLength) {
