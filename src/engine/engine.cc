@@ -278,13 +278,17 @@ void Engine::Admit(std::unique_ptr<RequestState> state) {
   }
   scheduler_.AddWaiting(r->seqs[0].get());
   r->siblings_held = p.n > 1;
+  num_held_ += p.n - 1;
   requests_.emplace(req.id, std::move(state));
 }
 
 void Engine::ReleaseHeldSiblings(RequestState* r) {
   r->siblings_held = false;
   for (size_t i = 1; i < r->seqs.size(); ++i) {
-    if (r->seqs[i]->status == SequenceStatus::kHeld) scheduler_.AddWaiting(r->seqs[i].get());
+    if (r->seqs[i]->status == SequenceStatus::kHeld) {
+      scheduler_.AddWaiting(r->seqs[i].get());
+      --num_held_;
+    }
   }
 }
 
@@ -306,7 +310,11 @@ void Engine::AbortRequest(RequestState* r, SteadyTime now, const Status& error) 
 
 void Engine::FinishSequence(Sequence* seq, SteadyTime now) {
   RequestState* r = seq->request;
-  if (seq->status != SequenceStatus::kHeld) scheduler_.Remove(seq);
+  if (seq->status == SequenceStatus::kHeld) {
+    --num_held_;
+  } else {
+    scheduler_.Remove(seq);
+  }
   seq->status = SequenceStatus::kFinished;
   switch (*seq->finish_reason) {
     case FinishReason::kStop:
@@ -470,6 +478,7 @@ void Engine::Step() {
     }
     if (stats.request_ids.empty() || stats.request_ids.back() != r->request.id) {
       stats.request_ids.push_back(r->request.id);
+      stats.trace_contexts.push_back(r->request.trace_context);
     }
     batch_.sequences.push_back(c);
   }
@@ -567,7 +576,7 @@ void Engine::FlushOutputs(SteadyTime now) {
 void Engine::UpdateCounters() {
   EngineCounters c = totals_;
   c.num_running = static_cast<int>(scheduler_.num_running());
-  c.num_waiting = static_cast<int>(scheduler_.num_waiting());
+  c.num_waiting = static_cast<int>(scheduler_.num_waiting()) + num_held_;
   c.kv_blocks_used = pool_.num_used();
   c.kv_blocks_total = pool_.num_blocks();
   c.prefix_cache_queries = scheduler_.prefix_cache_stats().queries;
@@ -580,7 +589,7 @@ void Engine::UpdateCounters() {
 
 void Engine::PublishStats(StepStats* step) {
   step->num_running = static_cast<int>(scheduler_.num_running());
-  step->num_waiting = static_cast<int>(scheduler_.num_waiting());
+  step->num_waiting = static_cast<int>(scheduler_.num_waiting()) + num_held_;
   step->kv_blocks_used = pool_.num_used();
   step->kv_blocks_total = pool_.num_blocks();
   {

@@ -95,6 +95,7 @@ class Engine {
   model::Batch batch_;
   uint64_t next_order_ = 0;
   uint64_t num_steps_ = 0;
+  int num_held_ = 0;       // sequences 1..n-1 waiting for their request's prompt
   EngineCounters totals_;  // finished_* / tokens, engine thread only
 
   // Shared with other threads.

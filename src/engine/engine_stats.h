@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct StepStats {
   double forward_s = 0;                  // Model::Forward
   double sample_s = 0;                   // sampling, stop checks, detokenization, outputs
   std::vector<std::string> request_ids;  // requests in the batch, in batch order
+  // The requests' trace contexts (Request::trace_context), parallel to request_ids, so an
+  // engine_step span can link to every request in the batch.
+  std::vector<std::shared_ptr<void>> trace_contexts;
 
   double duration_s() const { return SecondsBetween(start, end); }
   // The engine's own share of the step (everything but the model).
@@ -35,7 +39,7 @@ struct StepStats {
 
 struct EngineCounters {
   int num_running = 0;  // sequences
-  int num_waiting = 0;  // sequences, including those of requests not yet admitted
+  int num_waiting = 0;  // sequences waiting, including those held for a shared prompt
   int kv_blocks_used = 0;
   int kv_blocks_total = 0;
   double kv_usage() const {
