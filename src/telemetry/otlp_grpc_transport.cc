@@ -1,5 +1,6 @@
 #include "telemetry/otlp_grpc_transport.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -9,33 +10,37 @@
 #include "base/log.h"
 #include "google/rpc/retry_info.pb.h"
 #include "google/rpc/status.pb.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "telemetry/env.h"
+#include "telemetry/otlp_buffer_pool.h"
 #include "telemetry/otlp_endpoint.h"
 #include "telemetry/otlp_proto.h"
 #include "telemetry/otlp_retry.h"
+#include "telemetry/otlp_wire.h"
 
 namespace lantern::telemetry {
 namespace {
 
-using otlp_proto::collector::trace::v1::TraceService;
-
+constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 constexpr int kMaxResponseBytes = 4 << 20;  // larger responses are refused
 
+// The request, already encoded (by AppendOtlpProtobuf), in a pooled buffer.
 class GrpcRequest final : public OtlpRequest {
  public:
-  explicit GrpcRequest(std::span<const SpanData* const> spans)
-      : message_(google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena_)) {
-    FillExportRequest(spans, message_);
-    size_ = message_->ByteSizeLong();
+  explicit GrpcRequest(std::shared_ptr<std::string> body) : body_(std::move(body)) {}
+  size_t ByteSize() const override { return body_->size(); }
+
+  // A message for gRPC that shares the bytes (no copy) and keeps them alive for as long
+  // as gRPC holds the slice, which may outlive the call.
+  grpc::ByteBuffer ToByteBuffer() const {
+    auto* keep_alive = new std::shared_ptr<std::string>(body_);
+    grpc::Slice slice(
+        body_->data(), body_->size(),
+        [](void* p) { delete static_cast<std::shared_ptr<std::string>*>(p); }, keep_alive);
+    return grpc::ByteBuffer(&slice, 1);
   }
-  size_t ByteSize() const override { return size_; }
-  const ExportTraceServiceRequest& message() const { return *message_; }
 
  private:
-  google::protobuf::Arena arena_;
-  ExportTraceServiceRequest* message_;
-  size_t size_ = 0;
+  std::shared_ptr<std::string> body_;
 };
 
 // The server's RetryInfo delay from the google.rpc.Status in the error details, if any.
@@ -71,8 +76,7 @@ class GrpcTransport final : public OtlpTransport {
  public:
   GrpcTransport(std::shared_ptr<grpc::Channel> channel, std::string description,
                 const OtlpExporterOptions& options)
-      : stub_(TraceService::NewStub(channel)),
-        channel_(std::move(channel)),
+      : stub_(std::move(channel)),
         description_(std::move(description)),
         gzip_(options.compression == OtlpCompression::kGzip) {
     for (const auto& [key, value] : options.headers) {
@@ -87,9 +91,18 @@ class GrpcTransport final : public OtlpTransport {
       metadata_.emplace_back(std::move(lower), value);
     }
   }
+  ~GrpcTransport() override {
+    queue_.Shutdown();
+    void* tag;
+    bool ok;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
 
   std::unique_ptr<OtlpRequest> Encode(std::span<const SpanData* const> spans) override {
-    return std::make_unique<GrpcRequest>(spans);
+    std::shared_ptr<std::string> body = pool_->Take();
+    AppendOtlpProtobuf(spans, body.get());
+    return std::make_unique<GrpcRequest>(std::move(body));
   }
 
   SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) override {
@@ -106,9 +119,16 @@ class GrpcTransport final : public OtlpTransport {
       if (cancelled_) return {SendOutcome::Kind::kCancelled, {}, 0, "exporter shut down"};
       active_ = &context;
     }
-    ExportTraceServiceResponse response;
-    grpc::Status status =
-        stub_->Export(&context, static_cast<const GrpcRequest&>(request).message(), &response);
+    // A unary call driven from this thread through its own completion queue.
+    grpc::ByteBuffer message = static_cast<const GrpcRequest&>(request).ToByteBuffer();
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    auto call = stub_.PrepareUnaryCall(&context, kExportMethod, message, &queue_);
+    call->StartCall();
+    call->Finish(&response, &status, this);
+    void* tag = nullptr;
+    bool ok = false;
+    queue_.Next(&tag, &ok);
     bool cancelled;
     {
       std::lock_guard lock(mutex_);
@@ -117,8 +137,13 @@ class GrpcTransport final : public OtlpTransport {
     }
     SendOutcome outcome;
     if (status.ok()) {
-      outcome.rejected_spans = response.partial_success().rejected_spans();
-      outcome.message = response.partial_success().error_message();
+      ExportTraceServiceResponse parsed;
+      grpc::Slice bytes;
+      if (response.Length() > 0 && response.DumpToSingleSlice(&bytes).ok() &&
+          parsed.ParseFromArray(bytes.begin(), static_cast<int>(bytes.size()))) {
+        outcome.rejected_spans = parsed.partial_success().rejected_spans();
+        outcome.message = parsed.partial_success().error_message();
+      }
       return outcome;
     }
     outcome.message =
@@ -143,8 +168,9 @@ class GrpcTransport final : public OtlpTransport {
   std::string Describe() const override { return description_; }
 
  private:
-  std::unique_ptr<TraceService::Stub> stub_;
-  std::shared_ptr<grpc::Channel> channel_;
+  grpc::GenericStub stub_;
+  grpc::CompletionQueue queue_;
+  std::shared_ptr<OtlpBufferPool> pool_ = OtlpBufferPool::Create();
   const std::string description_;
   const bool gzip_;
   std::vector<std::pair<std::string, std::string>> metadata_;

@@ -9,12 +9,14 @@
 #include "base/log.h"
 #include "google/rpc/status.pb.h"
 #include "telemetry/env.h"
+#include "telemetry/otlp_buffer_pool.h"
 #include "telemetry/otlp_endpoint.h"
 #include "telemetry/otlp_grpc_transport.h"
 #include "telemetry/otlp_gzip.h"
 #include "telemetry/otlp_json.h"
 #include "telemetry/otlp_proto.h"
 #include "telemetry/otlp_retry.h"
+#include "telemetry/otlp_wire.h"
 
 namespace lantern::telemetry {
 namespace {
@@ -24,7 +26,7 @@ constexpr size_t kMaxResponseBytes = 4u << 20;  // larger responses are refused
 class HttpRequest final : public OtlpRequest {
  public:
   size_t ByteSize() const override { return uncompressed_size; }
-  std::string body;  // what goes on the wire (compressed when gzip is on)
+  std::shared_ptr<std::string> body;  // what goes on the wire (compressed when gzip is on)
   size_t uncompressed_size = 0;
 };
 
@@ -121,19 +123,17 @@ class HttpTransport final : public OtlpTransport {
 
   std::unique_ptr<OtlpRequest> Encode(std::span<const SpanData* const> spans) override {
     auto request = std::make_unique<HttpRequest>();
+    request->body = pool_->Take();
     if (json_) {
-      AppendOtlpJson(spans, &request->body);
+      AppendOtlpJson(spans, request->body.get());
     } else {
-      google::protobuf::Arena arena;
-      auto* message = google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
-      FillExportRequest(spans, message);
-      message->SerializeToString(&request->body);
+      AppendOtlpProtobuf(spans, request->body.get());
     }
-    request->uncompressed_size = request->body.size();
+    request->uncompressed_size = request->body->size();
     if (gzip_) {
-      Result<std::string> compressed = GzipCompress(request->body);
+      Result<std::string> compressed = GzipCompress(*request->body);
       if (compressed.ok()) {
-        request->body = std::move(compressed).value();
+        *request->body = std::move(compressed).value();
       } else {
         LANTERN_LOG(kError, "otlp") << compressed.status().ToString();
       }
@@ -143,7 +143,7 @@ class HttpTransport final : public OtlpTransport {
 
   SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) override {
     if (cancelled_.load()) return {SendOutcome::Kind::kCancelled, {}, 0, "exporter shut down"};
-    const auto& body = static_cast<const HttpRequest&>(request).body;
+    const std::string& body = *static_cast<const HttpRequest&>(request).body;
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Now());
     Response response;
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
@@ -241,6 +241,7 @@ class HttpTransport final : public OtlpTransport {
   const bool json_;
   const bool gzip_;
   std::atomic<bool> cancelled_{false};
+  std::shared_ptr<OtlpBufferPool> pool_ = OtlpBufferPool::Create();
 };
 
 }  // namespace

@@ -183,18 +183,34 @@ function canonical(message) {
 
 // The scripted answer for the n-th request: {grpcCode, retryDelayMs, httpStatus,
 // retryAfter, delayMs, partial: {rejected, message}}; {} (OK) once the script runs out.
+//
+// With {bench: true} (throughput runs) requests are decoded and their spans counted, but
+// neither canonicalised nor kept; with {bench: true, decode: false} they are only acked.
 class Receiver {
-  constructor(script = []) {
+  constructor(script = [], {bench = false, decode = true} = {}) {
     this.script = script;
-    this.requests = [];  // what arrived, decoded
+    this.bench = bench;
+    this.decode = decode;
+    this.requests = [];  // what arrived, decoded (not in bench mode)
+    this.count = 0;
     this.servers = [];
   }
 
-  nextAnswer() { return this.script[this.requests.length - 1] || {}; }
+  nextAnswer() { return this.script[this.count - 1] || {}; }
 
   record(entry) {
-    this.requests.push(entry);
+    this.count += 1;
+    if (!this.bench) this.requests.push(entry);
     if (this.onRequest) this.onRequest(entry);
+  }
+
+  // Bench mode: the number of spans in an encoded request (decoded for real).
+  countSpans(message) {
+    let spans = 0;
+    for (const rs of message.resourceSpans) {
+      for (const ss of rs.scopeSpans) spans += ss.spans.length;
+    }
+    return spans;
   }
 
   async startGrpc({port = 0, tls = null} = {}) {
@@ -209,7 +225,11 @@ class Receiver {
     server.addService(service, {Export: (call, callback) => {
       const entry = {transport: 'grpc', metadata: call.metadata.getMap(),
                      encoding: grpcEncodings.shift()};
-      try {
+      if (this.bench) {
+        if (this.decode) {
+          entry.spanCount = this.countSpans(collector.ExportTraceServiceRequest.decode(call.request));
+        }
+      } else try {
         entry.canonical = canonical(collector.ExportTraceServiceRequest.decode(call.request));
         entry.flags = wireFlags(call.request);
         entry.spanCount = entry.canonical.spans.length;
@@ -257,7 +277,14 @@ class Receiver {
         const entry = {transport: 'http', path: req.url, method: req.method,
                        headers: req.headers};
         const json = (req.headers['content-type'] || '').startsWith('application/json');
-        try {
+        if (this.bench) {
+          if (this.decode) {
+            let body = Buffer.concat(chunks);
+            if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
+            entry.spanCount = this.countSpans(json ? fromOtlpJson(JSON.parse(body.toString('utf8'))) :
+                collector.ExportTraceServiceRequest.decode(body));
+          }
+        } else try {
           let body = Buffer.concat(chunks);
           if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
           if (json) {

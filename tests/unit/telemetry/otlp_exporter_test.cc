@@ -11,6 +11,7 @@
 
 #include "telemetry/otlp_proto.h"
 #include "telemetry/otlp_transport.h"
+#include "telemetry/otlp_wire.h"
 
 namespace lantern::telemetry {
 namespace {
@@ -18,9 +19,11 @@ namespace {
 class ProtoRequest final : public OtlpRequest {
  public:
   explicit ProtoRequest(std::span<const SpanData* const> spans) {
-    FillExportRequest(spans, &message);
+    AppendOtlpProtobuf(spans, &bytes);
+    EXPECT_TRUE(message.ParseFromString(bytes));
   }
-  size_t ByteSize() const override { return message.ByteSizeLong(); }
+  size_t ByteSize() const override { return bytes.size(); }
+  std::string bytes;
   ExportTraceServiceRequest message;
 };
 

@@ -1,6 +1,7 @@
-// OTLP/JSON encoding (otlp_json.h) checked against protobuf's own JSON parser: our JSON,
-// with ids turned from hex into the base64 of protobuf's JSON mapping, must parse into
-// exactly the message the protobuf path (otlp_proto.h) builds.
+// The two OTLP encodings, checked with protobuf's own parsers: our JSON (otlp_json.h, ids
+// turned from hex into the base64 of protobuf's JSON mapping) through protobuf's JSON
+// parser and our protobuf bytes (otlp_wire.h) through the generated classes must give
+// exactly the same message.
 #include "telemetry/otlp_json.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "telemetry/otlp_proto.h"
+#include "telemetry/otlp_wire.h"
 
 namespace lantern::telemetry {
 namespace {
@@ -107,10 +109,20 @@ std::vector<const SpanData*> Pointers(const std::vector<std::unique_ptr<SpanData
   return out;
 }
 
+ExportTraceServiceRequest ParseWire(std::span<const SpanData* const> spans) {
+  std::string bytes;
+  AppendOtlpProtobuf(spans, &bytes);
+  ExportTraceServiceRequest message;
+  EXPECT_TRUE(message.ParseFromString(bytes));  // proto3 parsing also verifies UTF-8
+  std::string canonical;
+  message.SerializeToString(&canonical);
+  EXPECT_EQ(bytes, canonical);  // the bytes protobuf itself writes for this message
+  return message;
+}
+
 TEST(OtlpJson, ParsesIntoTheSameMessageAsTheProtobufEncoding) {
   auto spans = SampleSpans();
-  ExportTraceServiceRequest from_proto;
-  FillExportRequest(Pointers(spans), &from_proto);
+  ExportTraceServiceRequest from_proto = ParseWire(Pointers(spans));
   std::string text;
   AppendOtlpJson(Pointers(spans), &text);
   EXPECT_EQ(text.find('\n'), std::string::npos);  // one line
@@ -180,13 +192,29 @@ TEST(OtlpJson, InvalidUtf8IsReplacedInBothEncodings) {
   std::string text;
   AppendOtlpJson(std::span<const SpanData* const>(&pointer, 1), &text);
   EXPECT_EQ(json::parse(text)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"], expected);
-  ExportTraceServiceRequest message;
-  FillExportRequest(std::span<const SpanData* const>(&pointer, 1), &message);
+  ExportTraceServiceRequest message = ParseWire(std::span<const SpanData* const>(&pointer, 1));
   EXPECT_EQ(message.resource_spans(0).scope_spans(0).spans(0).name(), expected);
-  std::string bytes;
-  ASSERT_TRUE(message.SerializeToString(&bytes));
-  ExportTraceServiceRequest reparsed;
-  EXPECT_TRUE(reparsed.ParseFromString(bytes));  // proto3 parsers verify UTF-8
+}
+
+TEST(OtlpWire, LongLengthPrefixes) {
+  // Nested lengths of 1, 2, 3 and 4 varint bytes.
+  for (size_t size : {0u, 100u, 200u, 20000u, 3000000u}) {
+    auto span = std::make_unique<SpanData>();
+    std::string big;
+    big.resize(size, 'q');
+    span->attributes.resize(2);
+    span->attributes[0].key = "big";
+    span->attributes[0].value = std::move(big);
+    span->attributes[1].key = "after";
+    span->attributes[1].value = int64_t{-5};
+    span->name.push_back('n');
+    const SpanData* pointer = span.get();
+    ExportTraceServiceRequest message = ParseWire(std::span<const SpanData* const>(&pointer, 1));
+    const auto& parsed = message.resource_spans(0).scope_spans(0).spans(0);
+    EXPECT_EQ(parsed.attributes(0).value().string_value().size(), size);
+    EXPECT_EQ(parsed.attributes(1).value().int_value(), -5);
+    EXPECT_EQ(parsed.name(), "n");
+  }
 }
 
 }  // namespace
