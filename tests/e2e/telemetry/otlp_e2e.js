@@ -23,13 +23,13 @@ const DRIVER_LIMIT_MS = 30000;  // a driver still running after this has hung
 fs.mkdirSync(workRoot, {recursive: true});
 const workDir = fs.mkdtempSync(path.join(workRoot, `${scenarioName}-`));
 
-function makeCertificate() {
-  const key = path.join(workDir, 'key.pem');
-  const cert = path.join(workDir, 'cert.pem');
+function makeCertificate(name = 'server') {
+  const key = path.join(workDir, `${name}-key.pem`);
+  const cert = path.join(workDir, `${name}-cert.pem`);
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
                            '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext',
                            'subjectAltName=DNS:localhost,IP:127.0.0.1'], {stdio: 'ignore'});
-  return {key: fs.readFileSync(key), cert: fs.readFileSync(cert), certPath: cert};
+  return {key: fs.readFileSync(key), cert: fs.readFileSync(cert), certPath: cert, keyPath: key};
 }
 
 // A port nothing listens on (yet): bind an ephemeral port, then release it.
@@ -172,6 +172,33 @@ const scenarios = {
     }
     return r;
   },
+  // Mutual TLS: the receivers demand a client certificate (OTEL_EXPORTER_OTLP_CLIENT_*);
+  // without one the export fails.
+  async mtls() {
+    const server = makeCertificate('server');
+    const client = makeCertificate('client');
+    const r = new Receiver();
+    const tls = {...server, clientCa: client.cert};
+    const grpcPort = await r.startGrpc({tls});
+    const httpPort = await r.startHttp({tls});
+    const endpoints = [{OTEL_EXPORTER_OTLP_ENDPOINT: `https://localhost:${grpcPort}`},
+                       {OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+                        OTEL_EXPORTER_OTLP_ENDPOINT: `https://localhost:${httpPort}`}];
+    for (const endpoint of endpoints) {
+      const base = {...endpoint, OTEL_EXPORTER_OTLP_CERTIFICATE: server.certPath,
+                    OTEL_EXPORTER_OTLP_TIMEOUT: '3000'};
+      const withClient = await runDriver({...base,
+        OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: client.keyPath,
+        OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: client.certPath});
+      assert.strictEqual(withClient.result, 'success', JSON.stringify(endpoint));
+      assertRoundTrip(r.requests[r.requests.length - 1]);
+      const before = r.requests.length;
+      const without = await runDriver(base);
+      assert.strictEqual(without.result, 'failure', JSON.stringify(endpoint));
+      assert.strictEqual(r.requests.length, before);
+    }
+    return r;
+  },
   // The file exporter: one OTLP JSON request per line.
   async file() {
     const out = path.join(workDir, 'spans.jsonl');
@@ -252,6 +279,23 @@ const scenarios = {
       r.close();
     }
     return null;
+  },
+  // Responses over 4 MiB are refused (and the batch counted as failed, not retried).
+  async grpc_huge_response() {
+    const r = new Receiver([{hugeResponse: true}]);
+    const report = await runDriver(grpcEndpoint(await r.startGrpc()));
+    assert.strictEqual(report.result, 'failure');
+    assert.strictEqual(r.requests.length, 1);
+    assert.strictEqual(report.stats.spans_failed, SPANS);
+    return r;
+  },
+  async http_huge_response() {
+    const r = new Receiver([{hugeResponse: true}]);
+    const report = await runDriver(httpEnv(await r.startHttp()));
+    assert.strictEqual(report.result, 'failure');
+    assert.strictEqual(r.requests.length, 1);
+    assert.strictEqual(report.stats.spans_failed, SPANS);
+    return r;
   },
   async grpc_slow() {
     const r = new Receiver([{delayMs: 4000}, {delayMs: 4000}]);

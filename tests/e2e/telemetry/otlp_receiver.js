@@ -182,7 +182,8 @@ function canonical(message) {
 }
 
 // The scripted answer for the n-th request: {grpcCode, retryDelayMs, httpStatus,
-// retryAfter, delayMs, partial: {rejected, message}}; {} (OK) once the script runs out.
+// retryAfter, delayMs, partial: {rejected, message}, hugeResponse}; {} (OK) once the script
+// runs out. hugeResponse answers OK with a 5 MiB response.
 //
 // With {bench: true} (throughput runs) requests are decoded and their spans counted, but
 // neither canonicalised nor kept; with {bench: true, decode: false} they are only acked.
@@ -251,6 +252,8 @@ class Receiver {
             }).finish()));
           }
           callback({code: answer.grpcCode, details: 'scripted failure', metadata});
+        } else if (answer.hugeResponse) {
+          callback(null, {partialSuccess: {errorMessage: 'x'.repeat(5 << 20)}});
         } else if (answer.partial) {
           callback(null, {partialSuccess: {rejectedSpans: answer.partial.rejected,
                                            errorMessage: answer.partial.message}});
@@ -261,7 +264,9 @@ class Receiver {
       if (answer.delayMs) setTimeout(reply, answer.delayMs); else reply();
     }});
     const credentials = tls ?
-        grpc.ServerCredentials.createSsl(null, [{private_key: tls.key, cert_chain: tls.cert}]) :
+        grpc.ServerCredentials.createSsl(tls.clientCa || null,
+                                         [{private_key: tls.key, cert_chain: tls.cert}],
+                                         Boolean(tls.clientCa)) :
         grpc.ServerCredentials.createInsecure();
     const bound = await new Promise((resolve, reject) => server.bindAsync(
         `127.0.0.1:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))));
@@ -308,7 +313,9 @@ class Receiver {
           const headers = {'content-type': json ? 'application/json' : 'application/x-protobuf'};
           if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
           let body;
-          if (status !== 200) {
+          if (answer.hugeResponse) {
+            body = Buffer.alloc(5 << 20, 0x20);
+          } else if (status !== 200) {
             body = json ? JSON.stringify({code: 3, message: 'scripted failure'}) :
                 Buffer.from(RpcStatus.encode({code: 3, message: 'scripted failure'}).finish());
           } else {
@@ -325,8 +332,11 @@ class Receiver {
         if (answer.delayMs) setTimeout(reply, answer.delayMs); else reply();
       });
     };
-    const server = tls ? https.createServer({key: tls.key, cert: tls.cert}, handler) :
-        http.createServer(handler);
+    // tls.clientCa: require a client certificate signed by it (mutual TLS).
+    const server = tls ? https.createServer({
+      key: tls.key, cert: tls.cert,
+      ...(tls.clientCa ? {ca: tls.clientCa, requestCert: true, rejectUnauthorized: true} : {}),
+    }, handler) : http.createServer(handler);
     return this.listen(server, port);
   }
 
