@@ -166,12 +166,14 @@ void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) {
     RecordSpansDropped(DropReason::kShutdown, 1);
     return;
   }
-  if (!s.queue.TryPush(span)) {
+  uint64_t position = 0;
+  if (!s.queue.TryPush(span, &position)) {
     RecordSpansDropped(DropReason::kQueueFull, 1);
     return;  // `span` is freed here, on the ending thread
   }
-  // Wake the exporter once per full batch, not once per span.
-  if (s.queue.SizeApprox() >= s.options.max_export_batch_size &&
+  // Wake the exporter once per batch's worth of spans, not once per span. Counting pushes
+  // (rather than reading the queue's size) keeps the exporter's cache line out of End().
+  if ((position + 1) % s.options.max_export_batch_size == 0 &&
       !s.wake_pending.load(std::memory_order_relaxed) &&
       !s.wake_pending.exchange(true, std::memory_order_relaxed)) {
     s.Wake();

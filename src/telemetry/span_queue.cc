@@ -17,7 +17,7 @@ SpanQueue::~SpanQueue() {
   }
 }
 
-bool SpanQueue::TryPush(std::unique_ptr<SpanData>& span) {
+bool SpanQueue::TryPush(std::unique_ptr<SpanData>& span, uint64_t* pushed_position) {
   uint64_t position = enqueue_position_.load(std::memory_order_relaxed);
   Cell* cell;
   while (true) {
@@ -37,6 +37,7 @@ bool SpanQueue::TryPush(std::unique_ptr<SpanData>& span) {
   }
   cell->span = span.release();
   cell->sequence.store(position + 1, std::memory_order_release);
+  if (pushed_position != nullptr) *pushed_position = position;
   return true;
 }
 

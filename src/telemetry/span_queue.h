@@ -20,8 +20,9 @@ class SpanQueue {
   SpanQueue(const SpanQueue&) = delete;
   SpanQueue& operator=(const SpanQueue&) = delete;
 
-  // False when full; `span` is then left untouched.
-  bool TryPush(std::unique_ptr<SpanData>& span);
+  // False when full; `span` is then left untouched. On success `*position` (if given)
+  // receives the span's sequence number: 0 for the first span ever pushed, then 1, 2, ...
+  bool TryPush(std::unique_ptr<SpanData>& span, uint64_t* position = nullptr);
   // Null when empty.
   std::unique_ptr<SpanData> TryPop();
   // Approximate number queued (exact when no push or pop is in flight).
