@@ -43,6 +43,16 @@ bool HasMethod(const Value& object, std::string_view name);
 // jinja_filters.cc
 Value ApplyFilter(std::string_view name, const Value& operand, const CallArgs& args);
 
+// jinja_filter_lists.cc: the filters over sequences, and the `attribute=` lookup they share
+// (argument `attribute_index` positionally, or the keyword).
+Value FilterKey(const Value& item, const CallArgs& args, size_t attribute_index);
+Value SortFilter(const Value& v, const CallArgs& args);
+Value DictSortFilter(const Value& v, const CallArgs& args);
+Value MinMaxFilter(const Value& v, const CallArgs& args, bool want_max);
+Value UniqueFilter(const Value& v, const CallArgs& args);
+Value SelectFilter(const Value& v, const CallArgs& args, bool by_attribute, bool select);
+Value MapFilter(const Value& v, const CallArgs& args);
+
 // jinja_builtins.cc
 bool ApplyTest(std::string_view name, const Value& operand, const CallArgs& args);
 // range, namespace, dict, raise_exception, strftime_now, joiner, cycler.

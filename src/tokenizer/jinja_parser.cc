@@ -109,8 +109,11 @@ Body Parser::ParseBody(std::initializer_list<std::string_view> end_tags) {
     const Token& token = Peek();
     if (token.type == TokenType::kEnd) {
       if (end_tags.size() != 0) {
-        Fail("unexpected end of template, expected '" + std::string(*end_tags.begin()) + "'",
-             token.pos);
+        std::string expected;
+        for (std::string_view tag : end_tags) {
+          expected += (expected.empty() ? "'" : " or '") + std::string(tag) + "'";
+        }
+        Fail("unexpected end of template, expected " + expected, token.pos);
       }
       break;
     }
@@ -204,7 +207,10 @@ NodePtr Parser::ParseFor(SourcePos pos) {
   auto node = std::make_unique<ForNode>(pos);
   bool parens = SkipOperator("(");
   do {
+    // `for a, (b) in ...`: a parenthesised single name; nested unpacking is not supported.
+    bool inner = SkipOperator("(");
     node->targets.push_back(ExpectName("a loop variable name"));
+    if (inner) ExpectOperator(")");
   } while (SkipOperator(","));
   if (parens) ExpectOperator(")");
   if (!SkipName("in")) FailUnexpected("'in'");
