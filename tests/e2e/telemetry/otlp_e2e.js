@@ -41,11 +41,11 @@ async function freePort() {
   return port;
 }
 
-function runDriver(env, extraArgs = []) {
+function runDriver(env, args = ['--fixture', fixturePath]) {
   const cleanEnv = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   return new Promise((resolve, reject) => {
-    const child = spawn(driver, ['--fixture', fixturePath, ...extraArgs],
+    const child = spawn(driver, args,
                         {env: {...cleanEnv, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
@@ -172,6 +172,47 @@ const scenarios = {
     }
     return r;
   },
+  // The whole SDK (Init from OTEL_*, tracer, batch processor, OTLP exporter): every span
+  // arrives once, with the service's resource, the tracer's scope and parent links.
+  async sdk() {
+    const SDK_SPANS = 3000;  // request + child each: several batches of 512
+    for (const protocol of ['grpc', 'http/protobuf', 'http/json']) {
+      const r = new Receiver();
+      const port = protocol === 'grpc' ? await r.startGrpc() : await r.startHttp();
+      const report = await runDriver({
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: 'sdk-e2e',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BSP_MAX_QUEUE_SIZE: String(4 * SDK_SPANS),
+      }, ['--sdk-spans', String(SDK_SPANS)]);
+      assert.strictEqual(report.shutdown_returned, true);
+      const spans = r.requests.flatMap((entry) => {
+        assert.strictEqual(entry.decodeError, undefined);
+        if (entry.jsonViolations) assert.deepStrictEqual(entry.jsonViolations, []);
+        return entry.canonical.spans;
+      });
+      assert.strictEqual(spans.length, 2 * SDK_SPANS, protocol);
+      assert.strictEqual(report.health.spans_exported, 2 * SDK_SPANS);
+      const bySpanId = new Map(spans.map((s) => [s.span.spanId, s.span]));
+      assert.strictEqual(bySpanId.size, 2 * SDK_SPANS);  // no duplicates
+      const indices = new Set();
+      for (const {resource, scope, span} of spans) {
+        const service = resource.attributes.find((a) => a.key === 'service.name');
+        assert.strictEqual(service.value.stringValue, 'sdk-e2e');
+        assert.deepStrictEqual(scope, {name: 'lantern.e2e', version: '1.0.0'});
+        if (span.name === 'request') {
+          assert.strictEqual(span.kind, 2);
+          indices.add(span.attributes.find((a) => a.key === 'request.index').value.intValue);
+        } else {
+          const parent = bySpanId.get(span.parentSpanId);
+          assert.strictEqual(parent.name, 'request');
+          assert.strictEqual(parent.traceId, span.traceId);
+        }
+      }
+      assert.strictEqual(indices.size, SDK_SPANS);
+      r.close();
+    }
+    return null;
+  },
   // Mutual TLS: the receivers demand a client certificate (OTEL_EXPORTER_OTLP_CLIENT_*);
   // without one the export fails.
   async mtls() {
@@ -203,7 +244,7 @@ const scenarios = {
   async file() {
     const out = path.join(workDir, 'spans.jsonl');
     for (let i = 0; i < 2; ++i) {
-      const report = await runDriver({}, ['--file-out', out]);
+      const report = await runDriver({}, ['--fixture', fixturePath, '--file-out', out]);
       assert.strictEqual(report.result, 'success');
     }
     const lines = fs.readFileSync(out, 'utf8').split('\n');
@@ -337,7 +378,7 @@ const scenarios = {
     const r = new Receiver();
     const port = await r.startBlackhole();
     const report = await runDriver({...grpcEndpoint(port), OTEL_EXPORTER_OTLP_TIMEOUT: '600000'},
-                                   ['--shutdown-after-ms', '500']);
+                                   ['--fixture', fixturePath, '--shutdown-after-ms', '500']);
     assert.strictEqual(report.result, 'failure');
     assert.strictEqual(report.shutdown_returned, true);
     return r;
@@ -346,7 +387,7 @@ const scenarios = {
     const r = new Receiver();
     const port = await r.startBlackhole();
     const report = await runDriver(httpEnv(port, {OTEL_EXPORTER_OTLP_TIMEOUT: '600000'}),
-                                   ['--shutdown-after-ms', '500']);
+                                   ['--fixture', fixturePath, '--shutdown-after-ms', '500']);
     assert.strictEqual(report.result, 'failure');
     assert.strictEqual(report.shutdown_returned, true);
     return r;

@@ -4,6 +4,8 @@
 // and prints the outcome and the exporter's counters as one JSON line.
 //
 //   otlp_e2e_driver --fixture spans.json [--file-out PATH] [--shutdown-after-ms N]
+//   otlp_e2e_driver --sdk-spans N   (the whole SDK: Init from OTEL_*, N request spans
+//                                    each with a child, batch processor, Shutdown)
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -13,9 +15,12 @@
 #include <thread>
 
 #include "telemetry/env.h"
+#include "telemetry/health.h"
 #include "telemetry/otlp_config.h"
 #include "telemetry/otlp_exporter.h"
 #include "telemetry/otlp_file_exporter.h"
+#include "telemetry/sdk.h"
+#include "telemetry/tracer.h"
 
 namespace lantern::telemetry {
 namespace {
@@ -156,18 +161,50 @@ json StatsJson(const OtlpExporterStats& stats) {
           {"spans_after_shutdown", stats.spans_after_shutdown}};
 }
 
+// Spans through the SDK's public API, exported by whatever Init chose from OTEL_*.
+int RunSdk(int spans) {
+  TelemetryOptions options;
+  options.shutdown_at_exit = false;
+  Result<TelemetryConfig> config = Init(std::move(options));
+  if (!config.ok()) {
+    std::cerr << config.status().ToString() << "\n";
+    return 1;
+  }
+  Tracer tracer = telemetry::tracer("lantern.e2e", "1.0.0");
+  for (int i = 0; i < spans; ++i) {
+    Span request = tracer.StartSpan("request", SpanKind::kServer);
+    request.SetAttribute("request.index", int64_t{i});
+    Span child = tracer.StartSpan("child", SpanKind::kInternal, request.context());
+    child.End();
+    request.End();
+  }
+  json report;
+  report["shutdown_returned"] = Shutdown(std::chrono::seconds(20));
+  TelemetryHealth health = ReadHealth();
+  report["health"] = {{"spans_ended", health.spans_ended},
+                      {"spans_exported", health.spans_exported},
+                      {"spans_dropped_queue_full", health.spans_dropped_queue_full},
+                      {"spans_dropped_export_failed", health.spans_dropped_export_failed},
+                      {"export_retries", health.export_retries}};
+  report["otlp_endpoint"] = config->otlp_endpoint;
+  std::cout << report.dump() << std::endl;
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   std::string fixture, file_out;
   int shutdown_after_ms = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--fixture")
+    if (flag == "--fixture") {
       fixture = argv[i + 1];
-    else if (flag == "--file-out")
+    } else if (flag == "--file-out") {
       file_out = argv[i + 1];
-    else if (flag == "--shutdown-after-ms")
+    } else if (flag == "--shutdown-after-ms") {
       shutdown_after_ms = std::stoi(argv[i + 1]);
-    else {
+    } else if (flag == "--sdk-spans") {
+      return RunSdk(std::stoi(argv[i + 1]));
+    } else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
