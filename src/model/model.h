@@ -31,8 +31,10 @@ class KvCache {
   size_t bytes() const { return storage_.size() * sizeof(float); }
   static size_t BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim);
 
-  // Layout of one layer's K (or V): [block][kv_head][slot][head_dim], so that attention
-  // for one head reads each block's keys contiguously.
+  // Layout of one layer's blocks: K is [block][kv_head][head_dim][slot] (slots are the
+  // fast axis: one vector FMA chain over head_dim scores 16 slots at once), V is
+  // [block][kv_head][slot][head_dim]. Either way one head's data of a block is contiguous
+  // (tensor/attention.h reads them as tensor::PagedKvLayer).
   float* key_block(int layer, int block) { return storage_.data() + Offset(layer, block, 0); }
   float* value_block(int layer, int block) { return storage_.data() + Offset(layer, block, 1); }
   const float* key_block(int layer, int block) const {

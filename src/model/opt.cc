@@ -38,8 +38,10 @@ class OptModel final : public Model {
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
 
   Status Load(const WeightStore& store);
+  Status InitRandom(uint64_t seed);
 
  private:
+  Status CheckShape();
   Result<LayerNormParams> ReadNorm(const WeightReader& reader, const std::string& name) const;
   Status Validate(const Batch& batch, const KvCache& kv) const;
   void Embed(const Batch& batch);
@@ -77,9 +79,9 @@ Result<LayerNormParams> OptModel::ReadNorm(const WeightReader& reader,
   return p;
 }
 
-Status OptModel::Load(const WeightStore& store) {
+Status OptModel::CheckShape() {
   const ModelConfig& c = config_;
-  const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
+  const int64_t h = c.hidden_size;
   proj_dim_ = c.word_embed_proj_dim > 0 ? c.word_embed_proj_dim : h;
   if (c.num_attention_heads <= 0 || h % c.num_attention_heads != 0) {
     return InvalidArgument("config.json: hidden_size " + std::to_string(h) +
@@ -92,6 +94,15 @@ Status OptModel::Load(const WeightStore& store) {
   }
   config_.head_dim = static_cast<int>(h / c.num_attention_heads);
   config_.num_key_value_heads = c.num_attention_heads;
+  has_project_ = proj_dim_ != h;
+  has_final_norm_ = c.do_layer_norm_before && !c.remove_final_layer_norm;
+  return Status::Ok();
+}
+
+Status OptModel::Load(const WeightStore& store) {
+  LANTERN_RETURN_IF_ERROR(CheckShape());
+  const ModelConfig& c = config_;
+  const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
   WeightReader reader(store, {"model.decoder.", "decoder.", ""}, pool_);
   WeightReader root(store, {""}, pool_);
 
@@ -111,12 +122,10 @@ Status OptModel::Load(const WeightStore& store) {
     tensor::Transpose(pool_, head.data(), vocab, proj_dim_, lm_head_.weight.data());
     embed_tokens_ = std::move(embed);
   }
-  has_project_ = proj_dim_ != h;
   if (has_project_) {
     LANTERN_ASSIGN_OR_RETURN(project_in_, reader.ReadLinear({"project_in"}, proj_dim_, h, false));
     LANTERN_ASSIGN_OR_RETURN(project_out_, reader.ReadLinear({"project_out"}, h, proj_dim_, false));
   }
-  has_final_norm_ = c.do_layer_norm_before && !c.remove_final_layer_norm;
   if (has_final_norm_) {
     LANTERN_ASSIGN_OR_RETURN(final_norm_, ReadNorm(reader, "final_layer_norm"));
   }
@@ -136,6 +145,62 @@ Status OptModel::Load(const WeightStore& store) {
     LANTERN_ASSIGN_OR_RETURN(layer.fc2, reader.ReadLinear({p + "fc2"}, ffn, h, bias));
     LANTERN_ASSIGN_OR_RETURN(layer.attn_norm, ReadNorm(reader, p + "self_attn_layer_norm"));
     LANTERN_ASSIGN_OR_RETURN(layer.ffn_norm, ReadNorm(reader, p + "final_layer_norm"));
+  }
+  return Status::Ok();
+}
+
+Status OptModel::InitRandom(uint64_t seed) {
+  LANTERN_RETURN_IF_ERROR(CheckShape());
+  const ModelConfig& c = config_;
+  const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
+  uint64_t stream = seed * 0x9E3779B97F4A7C15ull;
+  // Uniform in [center - a, center + a] with std 0.02 (a = 0.02 * sqrt(3)), filled in
+  // parallel chunks, each from its own xorshift stream.
+  auto fill = [&](int64_t n, float center = 0.0f) {
+    std::vector<float> v(n);
+    const uint64_t base = ++stream;
+    constexpr int64_t kChunk = 1 << 16;
+    pool_.ParallelFor((n + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t chunk = begin; chunk < end; ++chunk) {
+        uint64_t x = (base + chunk) * 0xD1B54A32D192ED03ull | 1;
+        for (int64_t i = chunk * kChunk; i < std::min(n, (chunk + 1) * kChunk); ++i) {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          const float unit = static_cast<float>(x >> 40) * (1.0f / 16777216.0f);  // [0, 1)
+          v[i] = center + (2.0f * unit - 1.0f) * 0.0346410162f;
+        }
+      }
+    });
+    return v;
+  };
+  auto linear = [&](int64_t in, int64_t out, bool bias) {
+    DenseLinear l;
+    l.in = in;
+    l.out = out;
+    l.weight = fill(in * out);
+    if (bias) l.bias = fill(out);
+    return l;
+  };
+  auto norm = [&] {
+    LayerNormParams p;
+    if (c.layer_norm_elementwise_affine) p = {fill(h, 1.0f), fill(h)};
+    return p;
+  };
+  positions_ = fill((c.max_position_embeddings + kPositionOffset) * h);
+  lm_head_ = linear(proj_dim_, vocab, false);
+  if (!c.tie_word_embeddings) embed_tokens_ = fill(vocab * proj_dim_);
+  if (has_project_) {
+    project_in_ = linear(proj_dim_, h, false);
+    project_out_ = linear(h, proj_dim_, false);
+  }
+  if (has_final_norm_) final_norm_ = norm();
+  layers_.resize(c.num_hidden_layers);
+  for (OptLayer& layer : layers_) {
+    layer.qkv = linear(h, 3 * h, c.enable_bias);
+    layer.out_proj = linear(h, h, c.enable_bias);
+    layer.fc1 = linear(h, ffn, c.enable_bias);
+    layer.fc2 = linear(ffn, h, c.enable_bias);
+    layer.attn_norm = norm();
+    layer.ffn_norm = norm();
   }
   return Status::Ok();
 }
@@ -305,6 +370,13 @@ Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const Wei
                                             const LoadOptions& options) {
   auto model = std::make_unique<OptModel>(config, options.num_threads);
   LANTERN_RETURN_IF_ERROR(model->Load(weights));
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+Result<std::unique_ptr<Model>> NewRandomOptModel(const ModelConfig& config, uint64_t seed,
+                                                 const LoadOptions& options) {
+  auto model = std::make_unique<OptModel>(config, options.num_threads);
+  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed));
   return std::unique_ptr<Model>(std::move(model));
 }
 

@@ -5,6 +5,7 @@
 // (layer_norm_elementwise_affine), tied or separate LM head.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "base/status.h"
@@ -19,5 +20,10 @@ namespace lantern::model {
 // can be closed afterwards.
 Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const WeightStore& weights,
                                             const LoadOptions& options);
+
+// An OPT model with random weights (uniform, std 0.02 like HF's init; layer norms
+// around 1), built in memory without a checkpoint: for benchmarks of full-size shapes.
+Result<std::unique_ptr<Model>> NewRandomOptModel(const ModelConfig& config, uint64_t seed,
+                                                 const LoadOptions& options);
 
 }  // namespace lantern::model
