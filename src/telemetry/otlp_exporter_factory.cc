@@ -1,8 +1,10 @@
 // CreateOtlpSpanExporter (declared in otlp_config.h) and CreateOtlpExporter: pick the
 // transport for the protocol and wrap it in the retrying, counting OtlpExporter.
+#include "base/log.h"
 #include "telemetry/otlp_exporter.h"
 #include "telemetry/otlp_grpc_transport.h"
 #include "telemetry/otlp_http_transport.h"
+#include "telemetry/otlp_transport.h"
 
 namespace lantern::telemetry {
 
@@ -12,6 +14,9 @@ Result<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(const OtlpExporterOptio
                                                          ? CreateOtlpGrpcTransport(options)
                                                          : CreateOtlpHttpTransport(options);
   if (!transport.ok()) return transport.status();
+  LANTERN_LOG(kInfo, "otlp") << "exporting spans with " << (*transport)->Describe() << ", timeout "
+                             << options.timeout.count() << " ms"
+                             << (options.compression == OtlpCompression::kGzip ? ", gzip" : "");
   return std::make_unique<OtlpExporter>(std::move(transport).value(), options.timeout,
                                         retry_policy);
 }
