@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -55,7 +56,14 @@ struct BatchSpanProcessor::State {
     }
     if (batch.empty()) return false;
     Clock::time_point started = Clock::now();
-    bool ok = exporter->Export(batch) == ExportResult::kSuccess;
+    bool ok = false;
+    try {
+      ok = exporter->Export(batch) == ExportResult::kSuccess;
+    } catch (const std::exception& e) {
+      // Exporters report failures by result; this keeps a faulty one from killing the
+      // process from the exporter thread.
+      LANTERN_LOG(kError, "telemetry") << "span exporter threw: " << e.what();
+    }
     RecordExportBatch(ok);
     if (ok) {
       RecordSpansExported(batch.size());
