@@ -282,12 +282,15 @@ const scenarios = {
     return null;
   },
   async http_retry() {
-    // 503 with Retry-After: 1, 429 with Retry-After: 0, 502 (backoff), then OK.
+    // 503 with Retry-After: 1, 429 with Retry-After: 0, 502 (backoff), 504 with an
+    // HTTP-date Retry-After (one second ahead), then OK.
     const r = new Receiver([{httpStatus: 503, retryAfter: 1}, {httpStatus: 429, retryAfter: 0},
-                            {httpStatus: 502}]);
+                            {httpStatus: 502},
+                            {httpStatus: 504,
+                             retryAfter: () => new Date(Date.now() + 1000).toUTCString()}]);
     const report = await runDriver(httpEnv(await r.startHttp()));
-    assertDelivered(report, r, 4);
-    assert.strictEqual(report.stats.retries, 3);
+    assertDelivered(report, r, 5);
+    assert.strictEqual(report.stats.retries, 4);
     return r;
   },
   async http_400() {

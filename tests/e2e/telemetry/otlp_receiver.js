@@ -311,7 +311,10 @@ class Receiver {
           if (res.destroyed) return;
           const status = answer.httpStatus || 200;
           const headers = {'content-type': json ? 'application/json' : 'application/x-protobuf'};
-          if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
+          if (answer.retryAfter !== undefined) {
+            headers['retry-after'] = String(typeof answer.retryAfter === 'function' ?
+                answer.retryAfter() : answer.retryAfter);
+          }
           let body;
           if (answer.hugeResponse) {
             body = Buffer.alloc(5 << 20, 0x20);
