@@ -3,10 +3,13 @@
 // templates go through the server's API (CompiledChatTemplate); feature templates through
 // jinja::Template with exactly the references' variables.
 //
-// Usage: chat_template_reference_test <cases.json>
+// Usage: chat_template_reference_test <cases.json> [--bench]
+// --bench also times parsing and rendering of each model template (one line per template).
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -83,11 +86,61 @@ std::string Difference(const Result<std::string>& ours, const ordered_json& refe
   return "";
 }
 
+// Mean microseconds per Compile and per Render of the longest conversation for each model
+// template, rendering through one compiled template as the server does.
+void Bench(const ordered_json& cases) {
+  using Clock = std::chrono::steady_clock;
+  std::map<std::string, const ordered_json*> longest;  // template name -> case
+  for (const ordered_json& c : cases) {
+    const std::string name = c["name"].get<std::string>();
+    if (name.rfind("feature/", 0) == 0) continue;
+    std::string model = name.substr(0, name.find('/'));
+    auto& best = longest[model];
+    if (best == nullptr ||
+        c["template"].get<std::string>().size() + c["context"]["messages"].dump().size() >
+            (*best)["template"].get<std::string>().size() +
+                (*best)["context"]["messages"].dump().size()) {
+      best = &c;
+    }
+  }
+  for (const auto& [model, c] : longest) {
+    const std::string source = (*c)["template"].get<std::string>();
+    constexpr int kParses = 200, kRenders = 2000;
+    auto t0 = Clock::now();
+    for (int i = 0; i < kParses; ++i) {
+      if (!lantern::tokenizer::CompiledChatTemplate::Compile(source).ok()) return;
+    }
+    auto t1 = Clock::now();
+    auto compiled = lantern::tokenizer::CompiledChatTemplate::Compile(source);
+    lantern::tokenizer::ChatTemplateOptions options;
+    options.add_generation_prompt = true;
+    const ordered_json& context = (*c)["context"];
+    if (context.contains("tools")) options.tools = context["tools"];
+    if (context.contains("bos_token")) options.bos_token = context["bos_token"].get<std::string>();
+    if (context.contains("eos_token")) options.eos_token = context["eos_token"].get<std::string>();
+    const ordered_json& messages = (*c)["context"]["messages"];
+    size_t bytes = 0;
+    auto t2 = Clock::now();
+    for (int i = 0; i < kRenders; ++i) {
+      auto out = compiled->Render(messages, options);
+      bytes += out.ok() ? out->size() : 0;
+    }
+    auto t3 = Clock::now();
+    auto us = [](auto d, int n) {
+      return std::chrono::duration<double, std::micro>(d).count() / n;
+    };
+    std::printf("bench %-12s case %-45s parse %8.1f us  render %8.1f us  (%zu bytes out)\n",
+                model.c_str(), (*c)["name"].get<std::string>().c_str(), us(t1 - t0, kParses),
+                us(t3 - t2, kRenders), bytes / kRenders);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: chat_template_reference_test <cases.json>\n";
+  bool bench = argc == 3 && std::string(argv[2]) == "--bench";
+  if (argc != 2 && !bench) {
+    std::cerr << "usage: chat_template_reference_test <cases.json> [--bench]\n";
     return 2;
   }
   std::ifstream in(argv[1]);
@@ -123,5 +176,6 @@ int main(int argc, char** argv) {
     std::cout << "note: " << py_missing
               << " comparisons with Python Jinja2 skipped (python3-jinja2 not installed)\n";
   }
+  if (bench) Bench(cases);
   return failures == 0 ? 0 : 1;
 }
