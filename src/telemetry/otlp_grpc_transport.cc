@@ -76,7 +76,8 @@ class GrpcTransport final : public OtlpTransport {
  public:
   GrpcTransport(std::shared_ptr<grpc::Channel> channel, std::string description,
                 const OtlpExporterOptions& options)
-      : stub_(std::move(channel)),
+      : channel_(channel),
+        stub_(std::move(channel)),
         description_(std::move(description)),
         gzip_(options.compression == OtlpCompression::kGzip) {
     for (const auto& [key, value] : options.headers) {
@@ -148,6 +149,14 @@ class GrpcTransport final : public OtlpTransport {
     }
     outcome.message =
         "gRPC status " + std::to_string(status.error_code()) + " (" + status.error_message() + ")";
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      // The call waited for a connection: say so, rather than only "deadline exceeded".
+      grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/false);
+      if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_CONNECTING) {
+        outcome.message +=
+            "; no connection to the collector (is it up, and does it expect TLS or plaintext?)";
+      }
+    }
     outcome.retry_after = RetryInfoDelay(status);
     if (cancelled) {
       outcome.kind = SendOutcome::Kind::kCancelled;
@@ -168,6 +177,7 @@ class GrpcTransport final : public OtlpTransport {
   std::string Describe() const override { return description_; }
 
  private:
+  std::shared_ptr<grpc::Channel> channel_;
   grpc::GenericStub stub_;
   grpc::CompletionQueue queue_;
   std::shared_ptr<OtlpBufferPool> pool_ = OtlpBufferPool::Create();
