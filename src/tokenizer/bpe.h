@@ -50,8 +50,16 @@ class Bpe {
     uint32_t rank;
     int32_t id;
   };
+  struct MergeSlot {
+    uint64_t key;  // (left id << 32) | right id
+    MergeResult result;
+  };
 
   Bpe(Vocab vocab, BpeOptions options);
+  void EncodeChunk(std::string_view chunk, std::vector<int32_t>& ids) const;
+  // Where a long word may be cut into chunks that BPE handles independently.
+  bool IsChunkBoundary(std::string_view word, size_t pos) const;
+  void FindChunking(const std::vector<std::string>& merged_tokens);
   void InitialSymbols(std::string_view word, std::vector<Symbol>& symbols) const;
   const MergeResult* FindMerge(int32_t left, int32_t right) const;
   void MergeSmall(std::vector<Symbol>& symbols) const;
@@ -61,12 +69,18 @@ class Bpe {
   BpeOptions options_;
   std::optional<int32_t> unk_id_;
   std::vector<int32_t> byte_fallback_ids_;  // id of "<0xXX>" per byte, or -1
-  std::vector<int32_t> char_ids_;           // id of single code points below 512, or -1
-  // Open-addressing table from (left id, right id) to the merge result.
-  std::vector<uint64_t> merge_keys_;
-  std::vector<MergeResult> merge_values_;
+  std::vector<int32_t> char_ids_;           // id of each single BMP code point, or -1
+  // Open-addressing table from (left id, right id) to the merge result; key and value
+  // share a slot so that a lookup touches one cache line.
+  std::vector<MergeSlot> merge_slots_;
   uint64_t merge_mask_ = 0;
   mutable WordCache cache_;
+  // Metaspace vocabularies (Llama 2, Gemma) encode whole texts as one word. When no
+  // merge can join a character to a following "▁", such a text is cut before each
+  // "▁" into chunks with the same result and a cacheable size. `crossing_tokens_` are
+  // the merge results that do join across one; a cut inside one of them is skipped.
+  bool chunk_on_metaspace_ = false;
+  std::vector<std::string> crossing_tokens_;
 };
 
 }  // namespace lantern::tokenizer
