@@ -7,10 +7,11 @@
 namespace lantern {
 namespace {
 
-// About 50 microseconds of spinning before sleeping: long enough to bridge the gap
-// between two kernels of one forward pass, short enough not to steal a core from
-// the BLAS threads or from other processes when the pool is idle.
-constexpr int kSpinIterations = 20000;
+// Spinning bridges the gap between two kernels of one forward pass (microseconds)
+// without a futex round trip; it is kept short (tens of microseconds) because on a
+// shared or oversubscribed machine a spinning thread steals the core that the thread
+// it waits for needs. After it, waiting threads sleep on a futex.
+constexpr int kSpinIterations = 2000;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -53,7 +54,7 @@ void ThreadPool::WorkerLoop(int index) {
     seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
     RunJob(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 
@@ -74,8 +75,16 @@ void ThreadPool::Dispatch() {
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   RunJob(0);
-  // Workers finish their last range at about the same time as the caller.
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  // Workers usually finish their last range at about the same time as the caller; if
+  // one was descheduled, sleep instead of burning the core it needs.
+  for (int spin = 0; spin < kSpinIterations; ++spin) {
+    if (pending_.load(std::memory_order_acquire) == 0) return;
+    CpuRelax();
+  }
+  for (int left = pending_.load(std::memory_order_acquire); left != 0;
+       left = pending_.load(std::memory_order_acquire)) {
+    pending_.wait(left, std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain,
