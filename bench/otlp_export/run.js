@@ -35,7 +35,7 @@ const decode = !flags.includes('--no-decode');
     });
     const result = JSON.parse(out.trim());
     // The warm-up batch is received but not counted by the bench.
-    result.receiver_spans = received - before - result.batch;
+    result.receiver_spans = decode ? received - before - result.batch : null;
     result.receiver_decoded = decode;
     console.log(JSON.stringify(result));
     if (decode && result.receiver_spans !== result.spans) {
