@@ -104,6 +104,69 @@ module.exports = [
    "{% if m.missing is defined %}bad{% endif %}{% if m.missing is not defined %}ok{% endif %}{% endfor %}"],
   ["empty_template_and_text", both, {}, "just text, no tags\n"],
 
+  // Composite templates in the style of tool-calling chat templates.
+  ["composite_tool_prompt", both, {
+    messages: [
+      { role: "system", content: "  Be precise.  " },
+      { role: "user", content: "Weather in Paris?" },
+      { role: "assistant", content: null, tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris", days: 2 } } }] },
+      { role: "tool", content: "sunny" },
+    ],
+    tools: [{ type: "function", function: { name: "get_weather", description: "Weather",
+      parameters: { type: "object", properties: { city: { type: "string", description: "City" }, days: { type: "integer" } }, required: ["city"] } } }],
+  },
+  "{%- macro render_params(props, required) -%}\n" +
+  "    {%- for name, spec in props | items %}\n" +
+  "        {{- '\\n  - ' + name + ' (' + spec.type + (', required' if name in required else '') + ')' }}\n" +
+  "        {%- if spec.description is defined %}: {{ spec.description }}{% endif %}\n" +
+  "    {%- endfor %}\n" +
+  "{%- endmacro -%}\n" +
+  "{%- if messages[0].role == 'system' %}\n" +
+  "    {%- set system = messages[0].content | trim %}\n" +
+  "    {%- set messages = messages[1:] %}\n" +
+  "{%- else %}\n" +
+  "    {%- set system = 'default' %}\n" +
+  "{%- endif %}\n" +
+  "<<SYS>>{{ system }}\n" +
+  "{%- for tool in tools %}\n" +
+  "Tool {{ tool.function.name }}:{{ render_params(tool.function.parameters.properties, tool.function.parameters.required) }}\n" +
+  "{{ tool | tojson(indent=4) }}\n" +
+  "{%- endfor %}\n" +
+  "<</SYS>>\n" +
+  "{% for message in messages %}\n" +
+  "    {% if message.role == 'assistant' and message.tool_calls is defined %}\n" +
+  "        {% for call in message.tool_calls %}\n" +
+  "[CALL {{ call.function.name }}(\n" +
+  "            {%- for arg_name, arg_val in call.function.arguments | items -%}\n" +
+  "                {{- arg_name + '=' + (arg_val | tojson) -}}{{- ', ' if not loop.last -}}\n" +
+  "            {%- endfor -%}\n" +
+  ")]\n" +
+  "        {% endfor %}\n" +
+  "    {% elif message.role == 'tool' %}\n" +
+  "[RESULT {{ message.content }}]\n" +
+  "    {% else %}\n" +
+  "[{{ message.role | upper }}] {{ message.content }}\n" +
+  "    {% endif %}\n" +
+  "{% endfor %}\n"],
+  ["py_selectattr_undefined_test", py, {
+    messages: [
+      { role: "user", content: "a" }, { role: "assistant", content: "b", tool_calls: [] },
+      { role: "tool", content: "t" }, { role: "user", content: "c" }],
+  },
+  "{%- set loop_messages = messages | rejectattr('role', 'equalto', 'tool') | list %}\n" +
+  "{%- for message in loop_messages | selectattr('tool_calls', 'undefined') %}\n" +
+  "    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}\n" +
+  "        {{- raise_exception('roles must alternate, message ' ~ loop.index) }}\n" +
+  "    {%- endif %}\n" +
+  "    {{- '[' ~ loop.index ~ ':' ~ message.role ~ ']' }}\n" +
+  "{%- endfor %}"],
+  ["composite_alternation_raises", both, {
+    messages: [{ role: "user", content: "a" }, { role: "user", content: "b" }],
+  },
+  "{%- for message in messages %}{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}" +
+  "{{- raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{%- endif %}" +
+  "{{ message.content }}{%- endfor %}"],
+
   // Python semantics where @huggingface/jinja differs.
   ["py_printing", py, { l: [1, "a", true, null], d: { k: [1.0, 2] }, f: 1.0, b: true },
    "{{ l }}|{{ d }}|{{ f }}|{{ b }}|{{ none }}|{{ 1e20 }}|{{ 0.1 + 0.2 }}|{{ 2 ** -1 }}"],
