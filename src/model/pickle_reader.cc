@@ -375,7 +375,8 @@ class Interpreter {
       callable = Callable::kRebuildTensorV2;
     } else if (module == "torch._utils" && name == "_rebuild_tensor") {
       callable = Callable::kRebuildTensor;
-    } else if (module == "torch._utils" && name == "_rebuild_parameter") {
+    } else if (module == "torch._utils" &&
+               (name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state")) {
       callable = Callable::kRebuildParameter;
     } else if (module == "torch") {
       for (const char* type : kStorageTypes) {
@@ -450,7 +451,9 @@ class Interpreter {
         return obj;
       }
       case Callable::kRebuildParameter:
-        if (a.size() != 3 || a[0]->kind != Kind::kTensor)
+        // (data, requires_grad, backward_hooks), plus the Python state of the "_with_state"
+        // variant; both give back the tensor.
+        if (a.size() < 3 || a.size() > 4 || a[0]->kind != Kind::kTensor)
           Fail("parameter rebuilt without a tensor");
         return a[0];
       case Callable::kStorageType:

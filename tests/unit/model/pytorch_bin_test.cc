@@ -111,6 +111,32 @@ TEST(PickleReaderTest, ReadsATensorStateDict) {
   EXPECT_EQ(t.stride, (std::vector<int64_t>{3, 1}));
 }
 
+TEST(PickleReaderTest, UnwrapsParameters) {
+  // torch >= 2 pickles a Parameter with Python state through _rebuild_parameter_with_state.
+  const std::string pickle = Pickle()
+                                 .Op('}')
+                                 .Str("w")
+                                 .Global("torch._utils", "_rebuild_parameter_with_state")
+                                 .Op('(')
+                                 .Tensor("HalfStorage", "3", 4, 0, {4}, {1})
+                                 .Op('\x89')
+                                 .Global("collections", "OrderedDict")
+                                 .Op(')')
+                                 .Op('R')
+                                 .Op('}')
+                                 .Op('t')
+                                 .Op('R')
+                                 .Op('s')
+                                 .Op('.')
+                                 .bytes();
+  auto parsed = ParseStateDictPickle(AsBytes(pickle), "p");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ(parsed->front().storage_type, "HalfStorage");
+  EXPECT_EQ(parsed->front().storage_key, "3");
+  EXPECT_EQ(parsed->front().shape, std::vector<int64_t>{4});
+}
+
 TEST(PickleReaderTest, RefusesGlobalsOutsideTheAllowlist) {
   // What pickle.dumps of an object whose __reduce__ returns (os.system, ("...",)) holds.
   const std::string call_system =
