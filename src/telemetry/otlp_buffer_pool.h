@@ -22,8 +22,10 @@ class OtlpBufferPool : public std::enable_shared_from_this<OtlpBufferPool> {
   OtlpBufferPool() = default;
   void Give(std::string* buffer);
 
-  static constexpr size_t kMaxKept = 4;
-  static constexpr size_t kMaxKeptCapacity = 80u << 20;  // past the 64 MiB request limit
+  // A request and the one being encoded while it is retried, at the sizes batches of the
+  // default 512 spans have; an occasional giant request is not kept around.
+  static constexpr size_t kMaxKept = 2;
+  static constexpr size_t kMaxKeptCapacity = 16u << 20;
 
   std::mutex mutex_;
   std::vector<std::unique_ptr<std::string>> free_;  // guarded by mutex_
