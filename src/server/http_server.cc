@@ -607,6 +607,8 @@ size_t HttpServer::open_connections() const {
   return impl_->state->connections.size();
 }
 
+void HttpServer::Post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
+
 void HttpServer::Stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;

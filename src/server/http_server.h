@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,8 @@ class HttpServer {
   // Exchanges (requests being answered) in progress, and open connections.
   size_t active_exchanges() const;
   size_t open_connections() const;
+  // Runs `task` on an I/O thread (e.g. to move engine output off the engine thread).
+  void Post(std::function<void()> task);
   // Closes every connection and joins the I/O threads. Idempotent.
   void Stop();
 

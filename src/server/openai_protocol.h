@@ -35,6 +35,8 @@ struct GenerationFields {
   StreamOptions stream_options;
   bool echo = false;
   std::optional<bool> add_special_tokens;  // unset: the endpoint's default
+  // vLLM's extension: logprobs name tokens "token_id:<id>" instead of their text.
+  bool return_tokens_as_token_ids = false;
 };
 
 struct CompletionRequest : GenerationFields {
@@ -44,13 +46,14 @@ struct CompletionRequest : GenerationFields {
 struct ChatRequest : GenerationFields {
   // The messages, normalized for the template: content flattened to a string when it was
   // a list of text parts; other fields (name, tool_calls, tool_call_id) kept as given.
-  nlohmann::json messages = nlohmann::json::array();
-  nlohmann::json tools;  // null when absent; passed to the template as is
+  // Ordered as the client sent them: templates' tojson keeps key order, as in Python.
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  nlohmann::ordered_json tools;  // null when absent; passed to the template as is
   bool logprobs = false;
   bool add_generation_prompt = true;
   bool continue_final_message = false;
   std::optional<std::string> chat_template;  // a per-request template (vLLM's extension)
-  nlohmann::json chat_template_kwargs = nlohmann::json::object();
+  nlohmann::ordered_json chat_template_kwargs = nlohmann::ordered_json::object();
 };
 
 // A tokenize request: a prompt, or chat messages rendered through the template.
@@ -68,8 +71,11 @@ struct DetokenizeRequest {
 };
 
 // Each throws ApiError(400) naming the field on the first problem found.
-CompletionRequest ParseCompletionRequest(const std::string& body);
-ChatRequest ParseChatRequest(const std::string& body);
+// `defaults` are the sampling parameters a request starts from (the model's
+// generation_config.json); the request's explicit fields override them.
+CompletionRequest ParseCompletionRequest(const std::string& body,
+                                         const engine::SamplingParams& defaults = {});
+ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingParams& defaults = {});
 TokenizeRequest ParseTokenizeRequest(const std::string& body);
 DetokenizeRequest ParseDetokenizeRequest(const std::string& body);
 

@@ -1,4 +1,5 @@
 // Parsing of /v1/completions, /v1/chat/completions, /tokenize and /detokenize bodies.
+#include <algorithm>
 #include <limits>
 
 #include "server/api_error.h"
@@ -140,6 +141,7 @@ void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
   }
   if (auto v = f.Bool("echo")) out.echo = *v;
   if (auto v = f.Bool("add_special_tokens")) out.add_special_tokens = *v;
+  if (auto v = f.Bool("return_tokens_as_token_ids")) out.return_tokens_as_token_ids = *v;
   if (const auto* v = f.Get("response_format")) {
     if (!v->is_object() || v->value("type", "") != "text") {
       throw BadRequest("'response_format' other than {\"type\": \"text\"} is not supported",
@@ -281,13 +283,18 @@ json ReadMessages(const json* messages) {
   return normalized;
 }
 
-void ReadChatFields(FieldReader& f, ChatRequest& out) {
-  out.messages = ReadMessages(f.Get("messages"));
+// `ordered` is the same body parsed with key order kept, for what templates see.
+void ReadChatFields(FieldReader& f, const nlohmann::ordered_json& ordered, ChatRequest& out) {
+  json messages = ReadMessages(f.Get("messages"));
+  out.messages = ordered["messages"];
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (messages[i].contains("content")) out.messages[i]["content"] = messages[i]["content"];
+  }
   if (const auto* tools = f.Get("tools")) {
     if (!tools->is_array()) {
       throw BadRequest("'tools' must be a list, got " + DescribeJson(*tools), "tools");
     }
-    out.tools = *tools;
+    out.tools = ordered["tools"];
   }
   if (const auto* choice = f.Get("tool_choice")) {
     if (!(choice->is_string() && (*choice == "none" || *choice == "auto"))) {
@@ -306,13 +313,43 @@ void ReadChatFields(FieldReader& f, ChatRequest& out) {
     if (!kwargs->is_object()) {
       throw BadRequest("'chat_template_kwargs' must be an object", "chat_template_kwargs");
     }
-    out.chat_template_kwargs = *kwargs;
+    out.chat_template_kwargs = ordered["chat_template_kwargs"];
   }
 }
 
 }  // namespace
 
+// Deepest nesting of arrays and objects in `text` (strings skipped): bounds the parser's
+// recursion and the work of destroying the result, whatever a client sends.
+size_t NestingDepth(const std::string& text) {
+  size_t depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
 json ParseJsonObject(const std::string& body) {
+  constexpr size_t kMaxDepth = 64;
+  if (NestingDepth(body) > kMaxDepth) {
+    throw BadRequest("The request body nests arrays/objects deeper than " +
+                     std::to_string(kMaxDepth) + " levels");
+  }
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     // Parse again for the position of the error; the message says where.
@@ -331,10 +368,12 @@ json ParseJsonObject(const std::string& body) {
   return parsed;
 }
 
-CompletionRequest ParseCompletionRequest(const std::string& body) {
+CompletionRequest ParseCompletionRequest(const std::string& body,
+                                         const engine::SamplingParams& defaults) {
   json object = ParseJsonObject(body);
   FieldReader f(object, "");
   CompletionRequest out;
+  out.params = defaults;
   out.params.max_tokens = 16;  // OpenAI's and vLLM's default for completions
   ReadGenerationFields(f, out);
   ReadMaxTokens(f, out, "max_tokens");
@@ -350,12 +389,13 @@ CompletionRequest ParseCompletionRequest(const std::string& body) {
   return out;
 }
 
-ChatRequest ParseChatRequest(const std::string& body) {
+ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingParams& defaults) {
   json object = ParseJsonObject(body);
   FieldReader f(object, "");
   ChatRequest out;
+  out.params = defaults;
   ReadGenerationFields(f, out);
-  ReadChatFields(f, out);
+  ReadChatFields(f, nlohmann::ordered_json::parse(body), out);
   ReadMaxTokens(f, out, "max_tokens");
   ReadMaxTokens(f, out, "max_completion_tokens");  // the newer name wins
   if (auto v = f.Bool("logprobs")) out.logprobs = *v;
@@ -379,7 +419,7 @@ TokenizeRequest ParseTokenizeRequest(const std::string& body) {
   f.Ignore("return_token_strs");
   if (object.contains("messages")) {
     out.is_chat = true;
-    ReadChatFields(f, out.chat);
+    ReadChatFields(f, nlohmann::ordered_json::parse(body), out.chat);
   } else {
     auto prompt = f.String("prompt");
     if (!prompt) throw BadRequest("'prompt' (a string) or 'messages' is required", "prompt");

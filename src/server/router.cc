@@ -97,7 +97,9 @@ void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
     LANTERN_LOG(kError, "server") << context << ": unknown exception";
   }
   if (!writer.started()) {
-    writer.Send(ErrorResponse(status, message, param));
+    HttpResponse response = ErrorResponse(status, message, param);
+    if (status == 503) response.headers.emplace_back("Retry-After", "1");
+    writer.Send(std::move(response));
     return;
   }
   // Mid-stream the status line is gone: report the error as OpenAI streams do, then end.

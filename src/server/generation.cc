@@ -1,0 +1,382 @@
+#include "server/generation.h"
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "server/api_error.h"
+#include "server/router.h"
+
+namespace lantern::server {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// -inf cannot travel in JSON; vLLM reports it as -9999.0.
+double SafeLogprob(float logprob) { return std::max(static_cast<double>(logprob), -9999.0); }
+
+json Bytes(const std::string& text) {
+  json bytes = json::array();
+  for (unsigned char c : text) bytes.push_back(static_cast<int>(c));
+  return bytes;
+}
+
+json StopReasonJson(const std::variant<std::monostate, int32_t, std::string>& reason) {
+  if (const auto* id = std::get_if<int32_t>(&reason)) return *id;
+  if (const auto* text = std::get_if<std::string>(&reason)) return *text;
+  return nullptr;
+}
+
+class GenerationSession : public std::enable_shared_from_this<GenerationSession> {
+ public:
+  GenerationSession(std::shared_ptr<OpenAiService::Context> context, GenerationPlan plan,
+                    std::shared_ptr<ResponseWriter> writer)
+      : ctx_(std::move(context)), plan_(std::move(plan)), writer_(std::move(writer)) {
+    size_t n = static_cast<size_t>(plan_.params.n);
+    choices_.resize(plan_.prompts.size() * n);
+    for (size_t i = 0; i < choices_.size(); ++i) {
+      if (!plan_.echo_texts.empty()) choices_[i].text = plan_.echo_texts[i / n];
+    }
+    for (const auto& prompt : plan_.prompts) prompt_tokens_ += static_cast<int>(prompt.size());
+  }
+
+  ~GenerationSession() { ctx_->in_flight->fetch_sub(1); }
+
+  void Start() {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < plan_.prompts.size(); ++i) {
+      engine::Request request;
+      request.id = plan_.id + "-" + std::to_string(i);
+      request.prompt_token_ids = plan_.prompts[i];
+      request.params = plan_.params;
+      auto stream = ctx_->engine->Submit(std::move(request));
+      if (!stream.ok()) {
+        AbortAll();
+        done_ = true;
+        throw ApiError(StatusForEngineError(stream.status()), stream.status().message(),
+                       ParamOfEngineError(stream.status()));
+      }
+      streams_.push_back(*stream);
+    }
+    // From here on, outputs and the client's departure drive the session.
+    std::weak_ptr<GenerationSession> weak = shared_from_this();
+    writer_->SetCancelCallback([weak] {
+      if (auto self = weak.lock()) self->OnClientGone();
+    });
+    if (plan_.stream) {
+      writer_->BeginStream(200, "text/event-stream",
+                           {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
+      StreamPreamble();
+    }
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      auto self = shared_from_this();
+      streams_[i]->SetNotifier([self, i] {
+        // On the engine thread: only hand the work to an I/O thread. Holding `self` here
+        // keeps the session alive until its output is complete (Drain() lets go).
+        self->ctx_->post_to_io([self, i] { self->Drain(i); });
+      });
+      ctx_->post_to_io([self, i] { self->Drain(i); });  // updates that came before the notifier
+    }
+  }
+
+ private:
+  struct Choice {
+    std::string text;
+    int num_tokens = 0;
+    std::optional<engine::FinishReason> finish;
+    json stop_reason;
+    std::optional<SteadyTime> last_token_time;
+    json logprobs;  // accumulated (non-streaming)
+  };
+
+  void OnClientGone() {
+    std::lock_guard lock(mu_);
+    if (!done_) AbortAll();
+  }
+
+  void AbortAll() {
+    for (size_t i = 0; i < plan_.prompts.size(); ++i) {
+      ctx_->engine->Abort(plan_.id + "-" + std::to_string(i));
+    }
+  }
+
+  void Drain(size_t i) {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    try {
+      while (auto update = streams_[i]->TryNext()) {
+        Process(i, *update);
+        if (done_) break;
+      }
+    } catch (...) {
+      done_ = true;
+      AbortAll();
+      RespondWithException(*writer_, std::current_exception(), "generation " + plan_.id);
+    }
+    // The notifiers hold this session alive while it waits for output; let it go.
+    if (done_) {
+      for (auto& stream : streams_) stream->SetNotifier(nullptr);
+    }
+  }
+
+  void Process(size_t prompt_index, engine::RequestOutput& out) {
+    if (!out.error.ok()) {
+      LANTERN_LOG(kError, "server")
+          << "request " << out.request_id << " failed in the engine: " << out.error.ToString();
+      done_ = true;
+      AbortAll();
+      throw ApiError(503, "The engine failed this request; please retry");
+    }
+    size_t n = static_cast<size_t>(plan_.params.n);
+    for (auto& delta : out.sequences) {
+      size_t index = prompt_index * n + static_cast<size_t>(delta.index);
+      if (index >= choices_.size()) continue;
+      Choice& choice = choices_[index];
+      for (const auto& t : delta.token_times) {
+        if (choice.last_token_time) {
+          ctx_->metrics->RecordInterTokenLatency(SecondsBetween(*choice.last_token_time, t));
+        }
+        choice.last_token_time = t;
+      }
+      choice.num_tokens += static_cast<int>(delta.token_ids.size());
+      completion_tokens_ += static_cast<int>(delta.token_ids.size());
+      json logprobs = plan_.logprobs ? Logprobs(choice, delta) : json(nullptr);
+      if (delta.finish_reason) {
+        choice.finish = delta.finish_reason;
+        choice.stop_reason = StopReasonJson(delta.stop_reason);
+      }
+      if (plan_.stream) {
+        if (!delta.text.empty() || delta.finish_reason || !logprobs.is_null()) {
+          WriteEvent(Chunk(index, delta.text, logprobs, choice));
+        }
+      } else {
+        choice.text += delta.text;
+        if (!logprobs.is_null()) AppendLogprobs(choice.logprobs, logprobs);
+      }
+    }
+    if (out.finished) {
+      if (out.metrics) ctx_->metrics->RecordFinished(*out.metrics);
+      if (++finished_requests_ == streams_.size()) Finish();
+    }
+  }
+
+  // Logprobs of the delta's tokens, in the endpoint's shape.
+  json Logprobs(Choice& choice, const engine::SequenceDelta& delta) {
+    if (delta.logprobs.empty()) return nullptr;
+    auto text_of = [this](int32_t id) {
+      return plan_.tokens_as_ids ? "token_id:" + std::to_string(id) : ctx_->codec.token_text(id);
+    };
+    if (plan_.chat) {
+      json content = json::array();
+      for (const auto& position : delta.logprobs) {
+        std::string token = text_of(position.chosen.token_id);
+        json top = json::array();
+        for (const auto& t : position.top) {
+          std::string top_token = text_of(t.token_id);
+          top.push_back({{"token", top_token},
+                         {"logprob", SafeLogprob(t.logprob)},
+                         {"bytes", Bytes(top_token)}});
+        }
+        content.push_back({{"token", token},
+                           {"logprob", SafeLogprob(position.chosen.logprob)},
+                           {"bytes", Bytes(token)},
+                           {"top_logprobs", std::move(top)}});
+      }
+      return json{{"content", std::move(content)}};
+    }
+    json tokens = json::array(), token_logprobs = json::array(), top_logprobs = json::array(),
+         offsets = json::array();
+    for (const auto& position : delta.logprobs) {
+      std::string token = text_of(position.chosen.token_id);
+      tokens.push_back(token);
+      token_logprobs.push_back(SafeLogprob(position.chosen.logprob));
+      json top = json::object();
+      for (const auto& t : position.top) top[text_of(t.token_id)] = SafeLogprob(t.logprob);
+      top_logprobs.push_back(std::move(top));
+      offsets.push_back(text_offset_base_ + choice.text.size() + pending_offset_);
+      pending_offset_ += token.size();
+    }
+    pending_offset_ = 0;
+    return json{{"tokens", std::move(tokens)},
+                {"token_logprobs", std::move(token_logprobs)},
+                {"top_logprobs", std::move(top_logprobs)},
+                {"text_offset", std::move(offsets)}};
+  }
+
+  static void AppendLogprobs(json& into, const json& more) {
+    if (into.is_null()) {
+      into = more;
+      return;
+    }
+    for (auto& [key, value] : more.items()) {
+      for (const auto& item : value) into[key].push_back(item);
+    }
+  }
+
+  // --- streaming ---
+  json ChunkBase() const {
+    return json{{"id", plan_.id},
+                {"object", plan_.chat ? "chat.completion.chunk" : "text_completion"},
+                {"created", plan_.created},
+                {"model", plan_.model}};
+  }
+
+  json Chunk(size_t index, const std::string& text, const json& logprobs, const Choice& choice) {
+    json c;
+    if (plan_.chat) {
+      json delta = json::object();
+      if (!text.empty()) delta["content"] = text;
+      c = {{"index", index}, {"delta", std::move(delta)}, {"logprobs", logprobs}};
+    } else {
+      c = {{"index", index}, {"text", text}, {"logprobs", logprobs}};
+    }
+    c["finish_reason"] = choice.finish ? json(engine::FinishReasonName(*choice.finish)) : json();
+    c["stop_reason"] = choice.stop_reason;
+    json chunk = ChunkBase();
+    chunk["choices"] = json::array({std::move(c)});
+    if (plan_.stream_options.include_usage && plan_.stream_options.continuous_usage_stats) {
+      chunk["usage"] = Usage();
+    }
+    return chunk;
+  }
+
+  // Chat streams start with the role of every choice; completions echo the prompt first.
+  void StreamPreamble() {
+    for (size_t index = 0; index < choices_.size(); ++index) {
+      json c;
+      if (plan_.chat) {
+        c = {{"index", index},
+             {"delta", {{"role", "assistant"}, {"content", ""}}},
+             {"logprobs", nullptr},
+             {"finish_reason", nullptr}};
+      } else if (!plan_.echo_texts.empty()) {
+        c = {{"index", index},
+             {"text", choices_[index].text},
+             {"logprobs", nullptr},
+             {"finish_reason", nullptr}};
+      } else {
+        continue;
+      }
+      json chunk = ChunkBase();
+      chunk["choices"] = json::array({std::move(c)});
+      WriteEvent(chunk);
+    }
+  }
+
+  void WriteEvent(const json& chunk) { writer_->WriteChunk("data: " + Dump(chunk) + "\n\n"); }
+
+  json Usage() const {
+    return {{"prompt_tokens", prompt_tokens_},
+            {"completion_tokens", completion_tokens_},
+            {"total_tokens", prompt_tokens_ + completion_tokens_}};
+  }
+
+  void Finish() {
+    done_ = true;
+    if (plan_.stream) {
+      if (plan_.stream_options.include_usage) {
+        json chunk = ChunkBase();
+        chunk["choices"] = json::array();
+        chunk["usage"] = Usage();
+        WriteEvent(chunk);
+      }
+      writer_->WriteChunk("data: [DONE]\n\n");
+      writer_->EndStream();
+      return;
+    }
+    json choices = json::array();
+    for (size_t index = 0; index < choices_.size(); ++index) {
+      Choice& choice = choices_[index];
+      json finish = choice.finish ? json(engine::FinishReasonName(*choice.finish)) : json();
+      json logprobs = choice.logprobs;
+      if (plan_.logprobs && logprobs.is_null()) {
+        logprobs = plan_.chat ? json{{"content", json::array()}} : json(nullptr);
+      }
+      if (plan_.chat) {
+        choices.push_back({{"index", index},
+                           {"message", {{"role", "assistant"}, {"content", choice.text}}},
+                           {"logprobs", logprobs},
+                           {"finish_reason", finish},
+                           {"stop_reason", choice.stop_reason}});
+      } else {
+        choices.push_back({{"index", index},
+                           {"text", choice.text},
+                           {"logprobs", logprobs},
+                           {"finish_reason", finish},
+                           {"stop_reason", choice.stop_reason}});
+      }
+    }
+    json body = {{"id", plan_.id},
+                 {"object", plan_.chat ? "chat.completion" : "text_completion"},
+                 {"created", plan_.created},
+                 {"model", plan_.model},
+                 {"choices", std::move(choices)},
+                 {"usage", Usage()}};
+    writer_->Send(HttpResponse{200, "application/json", {}, Dump(body)});
+  }
+
+  std::shared_ptr<OpenAiService::Context> ctx_;
+  GenerationPlan plan_;
+  std::shared_ptr<ResponseWriter> writer_;
+
+  std::mutex mu_;
+  std::vector<std::shared_ptr<engine::RequestStream>> streams_;
+  std::vector<Choice> choices_;
+  size_t finished_requests_ = 0;
+  int prompt_tokens_ = 0;
+  int completion_tokens_ = 0;
+  size_t text_offset_base_ = 0;
+  size_t pending_offset_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void StartGeneration(std::shared_ptr<OpenAiService::Context> context, GenerationPlan plan,
+                     std::shared_ptr<ResponseWriter> writer) {
+  auto session =
+      std::make_shared<GenerationSession>(std::move(context), std::move(plan), std::move(writer));
+  session->Start();
+}
+
+std::string NewResponseId(const std::string& prefix) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char hex[33];
+  uint64_t a = rng(), b = rng();
+  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
+  return prefix + hex;
+}
+
+int StatusForEngineError(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+std::string ParamOfEngineError(const Status& status) {
+  if (status.code() != StatusCode::kInvalidArgument) return {};
+  // The engine's messages start with the field: "top_p must be in (0, 1], got 2".
+  const std::string& m = status.message();
+  size_t end = m.find_first_of(" [");
+  std::string field = m.substr(0, end);
+  for (char c : field) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return {};
+  }
+  return field;
+}
+
+}  // namespace lantern::server

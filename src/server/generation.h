@@ -1,0 +1,56 @@
+// One generation request of the OpenAI API in flight: submits its engine requests, gathers
+// their outputs on I/O threads and answers with one JSON body or an SSE stream shaped as
+// OpenAI's (completion or chat chunks, usage, `data: [DONE]`). Internal to the server.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "server/http_types.h"
+#include "server/openai_service.h"
+
+namespace lantern::server {
+
+struct OpenAiService::Context {
+  ServiceOptions options;
+  engine::Engine* engine = nullptr;
+  TextCodec codec;
+  MetricsRegistry* registry = nullptr;
+  ServingMetrics* metrics = nullptr;
+  std::function<void(std::function<void()>)> post_to_io;
+  std::shared_ptr<std::atomic<size_t>> in_flight;
+};
+
+struct GenerationPlan {
+  bool chat = false;
+  std::string id;     // "cmpl-..." or "chatcmpl-..."
+  std::string model;  // the served name reported back
+  int64_t created = 0;
+  std::vector<std::vector<int32_t>> prompts;  // one engine request each, n sequences each
+  std::vector<std::string> echo_texts;        // per prompt, when echo was asked
+  engine::SamplingParams params;
+  bool stream = false;
+  StreamOptions stream_options;
+  bool logprobs = false;  // chat: logprobs asked; completions: params.logprobs set
+  bool tokens_as_ids = false;  // logprobs name tokens "token_id:<id>"
+};
+
+// Starts the request and answers `writer` when it completes (or as it streams). The
+// caller has counted it in `context->in_flight`; it is uncounted when it ends.
+void StartGeneration(std::shared_ptr<OpenAiService::Context> context, GenerationPlan plan,
+                     std::shared_ptr<ResponseWriter> writer);
+
+// A random id with the given prefix ("cmpl-" + 32 hex digits).
+std::string NewResponseId(const std::string& prefix);
+
+// The 400 (with the field named, when the message starts with one) or 503 an engine error
+// becomes.
+int StatusForEngineError(const Status& status);
+std::string ParamOfEngineError(const Status& status);
+
+}  // namespace lantern::server

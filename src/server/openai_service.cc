@@ -1,0 +1,290 @@
+#include "server/openai_service.h"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "server/api_error.h"
+#include "server/generation.h"
+
+namespace lantern::server {
+namespace {
+
+using nlohmann::json;
+
+int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+HttpResponse JsonResponse(const json& body) {
+  return HttpResponse{
+      200, "application/json", {}, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+// One access-log line per exchange, at its end (never with bodies or the API key).
+class AccessLog : public ExchangeObserver {
+ public:
+  AccessLog(const HttpRequest& request)
+      : line_(request.client_address + ":" + std::to_string(request.client_port) + " \"" +
+              request.method + " " + request.path + "\""),
+        start_(Now()) {}
+  void OnStatus(int status) override { status_ = status; }
+  void OnEnd(bool client_gone) override {
+    LANTERN_LOG(kInfo, "http") << line_ << " " << status_
+                               << (client_gone ? " (client disconnected)" : "") << " "
+                               << static_cast<int64_t>(SecondsBetween(start_, Now()) * 1000)
+                               << " ms";
+  }
+
+ private:
+  std::string line_;
+  SteadyTime start_;
+  int status_ = 0;
+};
+
+}  // namespace
+
+OpenAiService::OpenAiService(ServiceOptions options, engine::Engine* engine, TextCodec codec,
+                             MetricsRegistry* registry, ServingMetrics* metrics,
+                             std::function<void(std::function<void()>)> post_to_io)
+    : context_(std::make_shared<Context>()), in_flight_(std::make_shared<std::atomic<size_t>>(0)) {
+  context_->options = std::move(options);
+  context_->engine = engine;
+  context_->codec = std::move(codec);
+  context_->registry = registry;
+  context_->metrics = metrics;
+  context_->post_to_io = std::move(post_to_io);
+  context_->in_flight = in_flight_;
+}
+
+void OpenAiService::Register(Router& router) {
+  using Writer = std::shared_ptr<ResponseWriter>;
+  router.Add("POST", "/v1/completions",
+             [this](const HttpRequest& r, Writer w) { HandleCompletions(r, std::move(w)); });
+  router.Add("POST", "/v1/chat/completions",
+             [this](const HttpRequest& r, Writer w) { HandleChat(r, std::move(w)); });
+  router.Add("GET", "/v1/models", [this](const HttpRequest&, Writer w) { HandleModels(w); });
+  router.Add("POST", "/tokenize",
+             [this](const HttpRequest& r, Writer w) { HandleTokenize(r, std::move(w)); });
+  router.Add("POST", "/detokenize",
+             [this](const HttpRequest& r, Writer w) { HandleDetokenize(r, std::move(w)); });
+  auto health = [this](const HttpRequest&, Writer w) {
+    bool healthy = ready_.load() && context_->engine->alive();
+    if (healthy) {
+      w->Send(HttpResponse{200, "application/json", {}, ""});
+    } else {
+      w->Send(ErrorResponse(503, ready_.load() ? "The engine has stopped" : "Loading the model"));
+    }
+  };
+  router.Add("GET", "/health", health);
+  router.Add("GET", "/ping", health);
+  router.Add("GET", "/version", [](const HttpRequest&, Writer w) {
+    w->Send(JsonResponse({{"version", LANTERN_VERSION_STRING}}));
+  });
+  router.Add("GET", "/metrics", [this](const HttpRequest&, Writer w) {
+    w->Send(HttpResponse{200,
+                         "text/plain; version=0.0.4; charset=utf-8",
+                         {},
+                         context_->registry->RenderPrometheus()});
+  });
+  if (context_->options.log_requests) {
+    router.SetObserverFactory([](const HttpRequest& request, const std::string&) {
+      return std::make_unique<AccessLog>(request);
+    });
+  }
+}
+
+const std::string& OpenAiService::ResolveModel(const std::string& requested) const {
+  const auto& names = context_->options.served_model_names;
+  if (requested.empty()) return names.front();
+  for (const auto& name : names) {
+    if (name == requested) return name;
+  }
+  throw BadRequest("The model '" + requested + "' does not exist (served: '" + names.front() + "')",
+                   "model");
+}
+
+std::vector<int32_t> OpenAiService::Tokenize(const std::string& text, bool add_special_tokens,
+                                             const std::string& param) const {
+  auto ids = context_->codec.encode(text, add_special_tokens);
+  if (!ids.ok())
+    throw BadRequest("'" + param + "' could not be tokenized: " + ids.status().message(), param);
+  return std::move(ids).value();
+}
+
+void OpenAiService::CheckTokenIds(const std::vector<int32_t>& ids, const std::string& param) const {
+  int vocab = context_->options.vocab_size;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      throw BadRequest("'" + param + "' has token id " + std::to_string(ids[i]) + " at position " +
+                           std::to_string(i) + ", outside the vocabulary [0, " +
+                           std::to_string(vocab) + ")",
+                       param);
+    }
+  }
+}
+
+std::string OpenAiService::RenderChat(const ChatRequest& request) const {
+  const auto& render = context_->codec.render_chat;
+  constexpr const char* kNoTemplate =
+      "This model has no chat template: start the server with --chat-template, or pass "
+      "'chat_template' in the request";
+  if (!render) throw BadRequest(kNoTemplate, "messages");
+  auto prompt = render(request);
+  if (!prompt.ok()) {
+    if (prompt.status().code() == StatusCode::kNotFound) {
+      throw BadRequest(kNoTemplate, "messages");
+    }
+    throw BadRequest(
+        "The chat template could not render the messages: " + prompt.status().message(),
+        "messages");
+  }
+  return std::move(prompt).value();
+}
+
+namespace {
+
+// Rejects a prompt that leaves no room for the completion in the context.
+void CheckContextLength(int max_model_len, size_t prompt_tokens, engine::SamplingParams& params,
+                        bool chat) {
+  int prompt = static_cast<int>(prompt_tokens);
+  const char* what = chat ? "messages" : "prompt";
+  if (prompt >= max_model_len) {
+    throw BadRequest("This model's maximum context length is " + std::to_string(max_model_len) +
+                         " tokens. However, your " + what + " has " + std::to_string(prompt) +
+                         " tokens. Please reduce the length of the " + what + ".",
+                     chat ? "messages" : "prompt");
+  }
+  if (params.max_tokens && prompt + *params.max_tokens > max_model_len) {
+    throw BadRequest(
+        "This model's maximum context length is " + std::to_string(max_model_len) +
+            " tokens. However, you requested " + std::to_string(prompt + *params.max_tokens) +
+            " tokens (" + std::to_string(prompt) + " in the " + what + ", " +
+            std::to_string(*params.max_tokens) +
+            " in the completion). Please reduce the length of the " + what + " or completion.",
+        "max_tokens");
+  }
+}
+
+}  // namespace
+
+void OpenAiService::HandleCompletions(const HttpRequest& request,
+                                      std::shared_ptr<ResponseWriter> writer) {
+  if (!ready_.load() || !context_->engine->alive()) {
+    throw ApiError(503, "The server is not ready to generate");
+  }
+  CompletionRequest parsed = ParseCompletionRequest(request.body, context_->options.default_params);
+  GenerationPlan plan;
+  plan.model = ResolveModel(parsed.model);
+  bool add_special = parsed.add_special_tokens.value_or(true);
+  for (size_t i = 0; i < parsed.prompts.size(); ++i) {
+    std::string param = parsed.prompts.size() > 1 ? "prompt[" + std::to_string(i) + "]" : "prompt";
+    auto& prompt = parsed.prompts[i];
+    std::vector<int32_t> ids =
+        prompt.is_tokens ? prompt.token_ids : Tokenize(prompt.text, add_special, param);
+    if (ids.empty()) throw BadRequest("'" + param + "' is empty", param);
+    CheckTokenIds(ids, param);
+    CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, false);
+    if (parsed.echo) {
+      plan.echo_texts.push_back(prompt.is_tokens ? context_->codec.decode(ids, false)
+                                                 : prompt.text);
+    }
+    plan.prompts.push_back(std::move(ids));
+  }
+  plan.id = NewResponseId("cmpl-");
+  plan.created = UnixSeconds();
+  plan.params = std::move(parsed.params);
+  plan.stream = parsed.stream;
+  plan.stream_options = parsed.stream_options;
+  plan.logprobs = plan.params.logprobs.has_value();
+  plan.tokens_as_ids = parsed.return_tokens_as_token_ids;
+  Admit();
+  StartGeneration(context_, std::move(plan), std::move(writer));
+}
+
+void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
+  if (!ready_.load() || !context_->engine->alive()) {
+    throw ApiError(503, "The server is not ready to generate");
+  }
+  ChatRequest parsed = ParseChatRequest(request.body, context_->options.default_params);
+  GenerationPlan plan;
+  plan.chat = true;
+  plan.model = ResolveModel(parsed.model);
+  std::string prompt = RenderChat(parsed);
+  std::vector<int32_t> ids =
+      Tokenize(prompt, parsed.add_special_tokens.value_or(false), "messages");
+  if (ids.empty()) throw BadRequest("The rendered chat prompt is empty", "messages");
+  CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, true);
+  plan.prompts.push_back(std::move(ids));
+  plan.id = NewResponseId("chatcmpl-");
+  plan.created = UnixSeconds();
+  plan.params = std::move(parsed.params);
+  plan.stream = parsed.stream;
+  plan.stream_options = parsed.stream_options;
+  plan.logprobs = parsed.logprobs;
+  plan.tokens_as_ids = parsed.return_tokens_as_token_ids;
+  Admit();
+  StartGeneration(context_, std::move(plan), std::move(writer));
+}
+
+void OpenAiService::Admit() {
+  size_t limit = context_->options.max_in_flight;
+  if (in_flight_->fetch_add(1) >= limit) {
+    in_flight_->fetch_sub(1);
+    context_->metrics->RecordRejected();
+    ApiError error(503, "The server is overloaded (" + std::to_string(limit) +
+                            " requests in flight); retry later");
+    throw error;
+  }
+}
+
+void OpenAiService::HandleTokenize(const HttpRequest& request,
+                                   std::shared_ptr<ResponseWriter> writer) {
+  TokenizeRequest parsed = ParseTokenizeRequest(request.body);
+  ResolveModel(parsed.model);
+  std::vector<int32_t> ids;
+  if (parsed.is_chat) {
+    ids = Tokenize(RenderChat(parsed.chat), parsed.add_special_tokens.value_or(false), "messages");
+  } else {
+    ids = Tokenize(parsed.prompt, parsed.add_special_tokens.value_or(true), "prompt");
+  }
+  json body = {
+      {"count", ids.size()}, {"max_model_len", context_->options.max_model_len}, {"tokens", ids}};
+  json body_object = ParseJsonObject(request.body);
+  if (body_object.value("return_token_strs", false) == true) {
+    json strs = json::array();
+    for (int32_t id : ids) strs.push_back(context_->codec.token_text(id));
+    body["token_strs"] = std::move(strs);
+  }
+  writer->Send(JsonResponse(body));
+}
+
+void OpenAiService::HandleDetokenize(const HttpRequest& request,
+                                     std::shared_ptr<ResponseWriter> writer) {
+  DetokenizeRequest parsed = ParseDetokenizeRequest(request.body);
+  ResolveModel(parsed.model);
+  CheckTokenIds(parsed.tokens, "tokens");
+  writer->Send(JsonResponse({{"prompt", context_->codec.decode(parsed.tokens, false)}}));
+}
+
+void OpenAiService::HandleModels(std::shared_ptr<ResponseWriter> writer) {
+  static const int64_t created = UnixSeconds();
+  json data = json::array();
+  for (const auto& name : context_->options.served_model_names) {
+    data.push_back({{"id", name},
+                    {"object", "model"},
+                    {"created", created},
+                    {"owned_by", "lantern"},
+                    {"root", context_->options.model_root},
+                    {"parent", nullptr},
+                    {"max_model_len", context_->options.max_model_len},
+                    {"permission", json::array()}});
+  }
+  writer->Send(JsonResponse({{"object", "list"}, {"data", std::move(data)}}));
+}
+
+}  // namespace lantern::server

@@ -1,0 +1,83 @@
+// The OpenAI-compatible API on top of the engine: /v1/completions, /v1/chat/completions,
+// /v1/models, /tokenize, /detokenize, /health, /version, /metrics. I/O threads parse,
+// validate and tokenize; generation runs on the engine thread, and its output comes back
+// to an I/O thread (never formatted on the engine thread) to be written as JSON or SSE.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/engine.h"
+#include "server/metrics.h"
+#include "server/openai_protocol.h"
+#include "server/router.h"
+#include "server/serving_metrics.h"
+
+namespace lantern::server {
+
+// What the service needs of the tokenizer and the chat template; the embedder wires these
+// to the real tokenizer (the server never depends on its internals).
+struct TextCodec {
+  std::function<Result<std::vector<int32_t>>(const std::string& text, bool add_special_tokens)>
+      encode;
+  std::function<std::string(std::span<const int32_t> ids, bool skip_special_tokens)> decode;
+  // The text of one token as logprobs show it (may be a partial UTF-8 sequence).
+  std::function<std::string(int32_t id)> token_text;
+  // Renders chat messages to a prompt. Unset when the model has no chat template.
+  // NotFound: no template; any other error: the template rejected the messages (a 400).
+  std::function<Result<std::string>(const ChatRequest& request)> render_chat;
+};
+
+struct ServiceOptions {
+  std::vector<std::string> served_model_names;  // the first is reported in responses
+  std::string model_root;                       // the model directory, for /v1/models
+  int max_model_len = 0;
+  int vocab_size = 0;
+  engine::SamplingParams default_params;  // from generation_config.json
+  // Generation requests in flight (queued or running) past which new ones get 503.
+  size_t max_in_flight = 4096;
+  bool log_requests = true;
+};
+
+class OpenAiService {
+ public:
+  // `post_to_io` runs a task on an I/O thread. All pointers must outlive the service.
+  OpenAiService(ServiceOptions options, engine::Engine* engine, TextCodec codec,
+                MetricsRegistry* registry, ServingMetrics* metrics,
+                std::function<void(std::function<void()>)> post_to_io);
+
+  void Register(Router& router);
+  // /health answers 503 until the server is ready (and again once the engine died).
+  void SetReady(bool ready) { ready_.store(ready); }
+  // Generation requests in flight.
+  size_t in_flight() const { return in_flight_->load(); }
+
+  struct Context;  // shared with the per-request generation code
+
+ private:
+  void HandleCompletions(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
+  void HandleChat(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
+  void HandleTokenize(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
+  void HandleDetokenize(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
+  void HandleModels(std::shared_ptr<ResponseWriter> writer);
+
+  const std::string& ResolveModel(const std::string& requested) const;
+  std::vector<int32_t> Tokenize(const std::string& text, bool add_special_tokens,
+                                const std::string& param) const;
+  std::string RenderChat(const ChatRequest& request) const;
+  // Counts a generation request in flight, or throws 503 past the limit.
+  void Admit();
+  void CheckTokenIds(const std::vector<int32_t>& ids, const std::string& param) const;
+
+  std::shared_ptr<Context> context_;
+  std::atomic<bool> ready_{false};
+  std::shared_ptr<std::atomic<size_t>> in_flight_;
+};
+
+}  // namespace lantern::server
