@@ -153,6 +153,15 @@ Value BinaryOperation(BinaryOp op, const Value& a, const Value& b) {
     case BinaryOp::kFloorDiv:
       return Arithmetic(op, a, b, "//");
     case BinaryOp::kMod:
+      if (a.is_string()) {  // printf-style formatting: '%s-%d' % (x, 3)
+        CallArgs args;
+        if (b.is_list()) {
+          args.positional = b.as_list();
+        } else {
+          args.positional.push_back(b);
+        }
+        return ApplyFilter("format", a, args);
+      }
       return Arithmetic(op, a, b, "%");
     case BinaryOp::kPow:
       return Arithmetic(op, a, b, "**");
