@@ -16,9 +16,25 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsNameChar(char c) { return IsNameStart(c) || IsDigit(c); }
 
+// Python Jinja reads templates with "\r\n" and "\r" line ends as "\n" everywhere.
+std::string NormalizeNewlines(std::string_view source) {
+  std::string out;
+  out.reserve(source.size());
+  for (size_t i = 0; i < source.size(); ++i) {
+    if (source[i] != '\r') {
+      out.push_back(source[i]);
+      continue;
+    }
+    out.push_back('\n');
+    if (i + 1 < source.size() && source[i + 1] == '\n') ++i;
+  }
+  return out;
+}
+
 class Lexer {
  public:
-  Lexer(std::string_view source, const LexOptions& options) : src_(source), options_(options) {
+  Lexer(std::string_view source, const LexOptions& options)
+      : normalized_(NormalizeNewlines(source)), src_(normalized_), options_(options) {
     if (!options.keep_trailing_newline && !src_.empty() && src_.back() == '\n') {
       src_.remove_suffix(1);
     }
@@ -230,6 +246,7 @@ class Lexer {
 
   size_t LexString(size_t i);
 
+  std::string normalized_;
   std::string_view src_;
   LexOptions options_;
   std::vector<size_t> line_starts_;

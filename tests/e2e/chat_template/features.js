@@ -180,6 +180,7 @@ module.exports = [
   ["py_string_methods", py, {}, "{{ 'hello'.find('l') }}{{ 'hello'.find('z') }}|{{ '{} and {}'.format('a', 1) }}|{{ 'a\\nb'.splitlines() | join('|') }}|{{ 'x'.join(['1', '2']) }}"],
   ["py_loop_cycle_and_string_iteration", py, {}, "{% for c in 'abc' %}{{ loop.cycle('odd', 'even') }}{{ c }}{% endfor %}"],
   ["py_percent_formatting", py, { x: "v" }, "{{ '%s=%d' % ('a', 3) }}|{{ '%s!' % x }}|{{ '100%%' % () }}"],
+  ["py_crlf_template", py, { items: ["a", "b"] }, "{% for x in items %}\r\n  {{ x }}\r\n{% endfor %}\r\n'\r'{{ 'q\r\nr' }}\r\n"],
   ["py_raw_block", py, {}, "{% raw %}{{ not evaluated }}{% endraw %}"],
   ["py_none_default", py, { v: "value" }, "{{ none | default('x') }}|{{ none | default('x', true) }}|{{ v | d('n') }}{{ missing | d('m') }}"],
   ["py_tests_with_arguments", py, { n: 4, f: 1.5 }, "{% if f is float %}F{% endif %}{% if n is float %}bad{% endif %}{% if n is equalto 4 %}eq{% endif %}{% if n is eq(4) %}eq2{% endif %}{% if n is ge 3 %}ge{% endif %}{% if 'a' is in 'abc' %}in{% endif %}"],
