@@ -1,0 +1,306 @@
+// `lantern serve MODEL`: loads a model and serves the OpenAI-compatible API until SIGINT or
+// SIGTERM, then drains: stop accepting, let requests finish up to --shutdown-timeout,
+// abort the rest, exit 0. Flags are vLLM's where vLLM has one.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli/command.h"
+#include "engine/engine.h"
+#include "engine/generation_config.h"
+#include "model/model.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/model_source.h"
+#include "server/openai_service.h"
+#include "server/router.h"
+#include "server/serving_metrics.h"
+#include "server/tokenizer_codec.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lantern::cli {
+namespace {
+
+struct ServeFlags {
+  std::string model;
+  std::string revision = "main";
+  std::string host = "0.0.0.0";
+  int port = 8000;
+  std::vector<std::string> served_model_names;
+  int max_model_len = 0;
+  int max_num_seqs = 256;
+  int max_num_batched_tokens = 2048;
+  std::string kv_cache_memory;
+  bool enable_prefix_caching = true;
+  std::string chat_template;
+  std::string dtype = "auto";
+  uint64_t seed = 0;
+  std::string api_key;
+  bool disable_log_requests = false;
+  std::string generation_config = "auto";
+  double shutdown_timeout = 10.0;
+  int io_threads = 2;
+  int max_queued_requests = 4096;
+  double timeout_keep_alive = 5.0;
+  double http_request_timeout = 30.0;
+  int64_t max_body_bytes = 16 << 20;
+  // Tracing (issue 7): parsed and kept for the telemetry wiring.
+  std::string otlp_traces_endpoint;
+  std::string collect_detailed_traces;
+  bool trace_token_events = false;
+  bool trace_content = false;
+};
+
+// "4GiB", "512MB", "1073741824" -> bytes.
+Result<int64_t> ParseBytes(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return InvalidArgument("--kv-cache-memory: '" + text + "' is not a size (e.g. 4GiB, 512MB)");
+  }
+  std::string unit = text.substr(used);
+  double scale = 1;
+  if (unit.empty() || unit == "B") {
+    scale = 1;
+  } else if (unit == "K" || unit == "KiB") {
+    scale = 1024.0;
+  } else if (unit == "M" || unit == "MiB") {
+    scale = 1024.0 * 1024;
+  } else if (unit == "G" || unit == "GiB") {
+    scale = 1024.0 * 1024 * 1024;
+  } else if (unit == "KB") {
+    scale = 1e3;
+  } else if (unit == "MB") {
+    scale = 1e6;
+  } else if (unit == "GB") {
+    scale = 1e9;
+  } else {
+    return InvalidArgument("--kv-cache-memory: unknown unit '" + unit + "' in '" + text + "'");
+  }
+  if (!(value > 0)) return InvalidArgument("--kv-cache-memory must be positive, got " + text);
+  return static_cast<int64_t>(value * scale);
+}
+
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "lantern serve: error: %s\n", status.message().c_str());
+  return 1;
+}
+
+int Serve(const ServeFlags& flags) {
+  RaiseFileLimit();
+  // Signals go to the thread that waits for them, not to whichever thread runs.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto model_dir =
+      server::ResolveModelPath(flags.model, flags.revision, server::HuggingFaceCacheDirs());
+  if (!model_dir.ok()) return Fail(model_dir.status());
+  LANTERN_LOG(kInfo, "serve") << "model " << flags.model << " at " << model_dir->string();
+
+  auto loaded_tokenizer = tokenizer::Tokenizer::Load(*model_dir);
+  if (!loaded_tokenizer.ok()) return Fail(loaded_tokenizer.status());
+  std::shared_ptr<const tokenizer::Tokenizer> tok = std::move(loaded_tokenizer).value();
+
+  engine::SamplingParams defaults;
+  if (flags.generation_config != "vllm") {
+    std::filesystem::path dir = flags.generation_config == "auto"
+                                    ? *model_dir
+                                    : std::filesystem::path(flags.generation_config);
+    auto generation = engine::LoadGenerationConfig(dir);
+    if (!generation.ok()) return Fail(generation.status());
+    defaults = engine::SamplingParams::FromDefaults(*generation);
+  }
+
+  std::optional<std::string> chat_template;
+  if (!flags.chat_template.empty()) chat_template = flags.chat_template;
+  auto codec = server::MakeTextCodec(tok, chat_template);
+  if (!codec.ok()) return Fail(codec.status());
+
+  auto loaded_model = model::LoadModel(*model_dir);
+  if (!loaded_model.ok()) return Fail(loaded_model.status());
+  std::shared_ptr<model::Model> model = std::move(loaded_model).value();
+
+  engine::EngineConfig config;
+  config.max_num_seqs = flags.max_num_seqs;
+  config.max_num_batched_tokens = flags.max_num_batched_tokens;
+  config.max_model_len = flags.max_model_len;
+  config.enable_prefix_caching = flags.enable_prefix_caching;
+  config.seed = flags.seed;
+  config.max_queued_requests = flags.max_queued_requests;
+  config.extra_eos_token_ids = tok->eos_ids();
+  config.detokenizer_factory = server::MakeDetokenizerFactory(tok);
+  if (!flags.kv_cache_memory.empty()) {
+    auto bytes = ParseBytes(flags.kv_cache_memory);
+    if (!bytes.ok()) return Fail(bytes.status());
+    config.kv_cache_memory_bytes = *bytes;
+  }
+  auto created = engine::Engine::Create(model, std::move(config));
+  if (!created.ok()) return Fail(created.status());
+  std::unique_ptr<engine::Engine> engine = std::move(created).value();
+  const auto& info = engine->info();
+
+  std::vector<std::string> names = flags.served_model_names;
+  if (names.empty()) names.push_back(flags.model);
+
+  server::MetricsRegistry registry;
+  server::ServingMetrics metrics(&registry, names.front(), info.max_model_len);
+  metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
+
+  server::HttpServerOptions http;
+  http.host = flags.host;
+  http.port = flags.port;
+  http.io_threads = flags.io_threads;
+  http.max_body_bytes = static_cast<size_t>(flags.max_body_bytes);
+  http.keep_alive_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_keep_alive * 1000));
+  http.request_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.http_request_timeout * 1000));
+
+  server::Router router;
+  if (!flags.api_key.empty()) router.SetApiKey(flags.api_key);
+  server::HttpServer* http_server = nullptr;
+  server::ServiceOptions service_options;
+  service_options.served_model_names = names;
+  service_options.model_root = model_dir->string();
+  service_options.max_model_len = info.max_model_len;
+  service_options.vocab_size = info.vocab_size;
+  service_options.default_params = defaults;
+  service_options.max_in_flight = static_cast<size_t>(flags.max_queued_requests);
+  service_options.log_requests = !flags.disable_log_requests;
+  server::OpenAiService service(
+      service_options, engine.get(), std::move(codec).value(), &registry, &metrics,
+      [&http_server](std::function<void()> task) { http_server->Post(std::move(task)); });
+  service.Register(router);
+  server::HttpServer server(http, router.AsHandler());
+  http_server = &server;
+  if (Status status = server.Start(); !status.ok()) return Fail(status);
+  service.SetReady(true);
+  LANTERN_LOG(kInfo, "serve") << "serving " << names.front() << " on http://" << flags.host << ":"
+                              << server.port() << " (max_model_len " << info.max_model_len << ", "
+                              << info.num_kv_blocks << " KV blocks of " << info.block_size
+                              << " tokens)";
+  if (!flags.otlp_traces_endpoint.empty()) {
+    LANTERN_LOG(kWarning, "serve") << "--otlp-traces-endpoint is accepted but tracing is not "
+                                      "wired into the server yet";
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LANTERN_LOG(kInfo, "serve") << "received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+                              << ": draining (up to " << flags.shutdown_timeout << " s)";
+  service.SetReady(false);
+  server.StopAccepting();
+  auto deadline =
+      Now() + std::chrono::milliseconds(static_cast<int64_t>(flags.shutdown_timeout * 1000));
+  while (service.in_flight() > 0 && Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (service.in_flight() > 0) {
+    LANTERN_LOG(kWarning, "serve")
+        << "aborting " << service.in_flight() << " requests still running at the deadline";
+  }
+  engine->Shutdown();  // aborts whatever is left; their streams end with "abort"
+  auto flush_deadline = Now() + std::chrono::seconds(2);
+  while (server.active_exchanges() > 0 && Now() < flush_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server.Stop();
+  LANTERN_LOG(kInfo, "serve") << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace lantern::cli
+
+LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
+  using lantern::cli::ServeFlags;
+  ServeFlags flags;
+  CLI::App app{"Serve a model over the OpenAI-compatible HTTP API", "lantern serve"};
+  app.add_option("model", flags.model, "Model directory or Hugging Face repo id (local cache)")
+      ->required();
+  app.add_option("--revision", flags.revision, "Revision of a repo id: branch, tag or commit");
+  app.add_option("--host", flags.host, "Address to listen on");
+  app.add_option("--port", flags.port, "Port to listen on")->check(CLI::Range(0, 65535));
+  app.add_option("--served-model-name", flags.served_model_names,
+                 "Model name(s) in the API (default: MODEL)");
+  app.add_option("--max-model-len", flags.max_model_len, "Context length (default: the model's)")
+      ->check(CLI::Range(1, 1 << 24));
+  app.add_option("--max-num-seqs", flags.max_num_seqs, "Sequences per step")
+      ->check(CLI::Range(1, 1 << 16));
+  app.add_option("--max-num-batched-tokens", flags.max_num_batched_tokens, "Tokens per step")
+      ->check(CLI::Range(1, 1 << 24));
+  app.add_option("--kv-cache-memory", flags.kv_cache_memory, "KV cache size (e.g. 2GiB)");
+  app.add_flag("--enable-prefix-caching,!--no-enable-prefix-caching", flags.enable_prefix_caching,
+               "Reuse KV blocks of shared prompt prefixes");
+  app.add_option("--chat-template", flags.chat_template, "Chat template: a file or the template");
+  app.add_option("--dtype", flags.dtype, "Compute type (auto, float32)")
+      ->check(CLI::IsMember({"auto", "float32", "float"}));
+  app.add_option("--seed", flags.seed, "Seed of requests without their own");
+  app.add_option("--api-key", flags.api_key, "Require 'Authorization: Bearer KEY' on /v1")
+      ->envname("LANTERN_API_KEY");
+  app.add_flag("--disable-log-requests", flags.disable_log_requests, "No access log lines");
+  app.add_option("--generation-config", flags.generation_config,
+                 "'auto' (the model's generation_config.json), 'vllm' (none) or a folder");
+  app.add_option("--shutdown-timeout", flags.shutdown_timeout,
+                 "Seconds to let running requests finish on SIGTERM")
+      ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--io-threads", flags.io_threads, "HTTP I/O threads")->check(CLI::Range(1, 64));
+  app.add_option("--max-queued-requests", flags.max_queued_requests,
+                 "Generation requests in flight before 503")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--timeout-keep-alive", flags.timeout_keep_alive,
+                 "Seconds an idle keep-alive connection stays open")
+      ->check(CLI::Range(0.01, 3600.0));
+  app.add_option("--http-request-timeout", flags.http_request_timeout,
+                 "Seconds for a whole request to arrive once started (slow clients: 408)")
+      ->check(CLI::Range(0.01, 3600.0));
+  app.add_option("--max-request-body-bytes", flags.max_body_bytes, "Larger bodies get 413")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 32));
+  app.add_option("--otlp-traces-endpoint", flags.otlp_traces_endpoint, "OTLP traces endpoint");
+  app.add_option("--collect-detailed-traces", flags.collect_detailed_traces,
+                 "Detailed trace modules: model, worker, all");
+  app.add_flag("--trace-token-events", flags.trace_token_events, "A span event per token");
+  app.add_flag("--trace-content", flags.trace_content, "Record prompt and completion text");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (!flags.collect_detailed_traces.empty()) {
+    for (const auto& part : CLI::detail::split(flags.collect_detailed_traces, ',')) {
+      if (part != "model" && part != "worker" && part != "all") {
+        std::fprintf(stderr,
+                     "lantern serve: error: --collect-detailed-traces: '%s' is not one of "
+                     "model, worker, all\n",
+                     part.c_str());
+        return 2;
+      }
+    }
+  }
+  return lantern::cli::Serve(flags);
+}
