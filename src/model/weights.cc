@@ -137,11 +137,12 @@ Result<WeightStore> WeightStore::Open(const std::filesystem::path& model_dir) {
   if (!fs::is_directory(model_dir, ec)) {
     return NotFound(model_dir.string() + ": not a model directory");
   }
-  if (fs::exists(model_dir / "model.safetensors.index.json", ec)) {
-    return OpenIndex(model_dir / "model.safetensors.index.json", /*safetensors=*/true);
-  }
+  // The order transformers' from_pretrained looks in.
   if (fs::exists(model_dir / "model.safetensors", ec)) {
     return OpenSafetensors(model_dir / "model.safetensors");
+  }
+  if (fs::exists(model_dir / "model.safetensors.index.json", ec)) {
+    return OpenIndex(model_dir / "model.safetensors.index.json", /*safetensors=*/true);
   }
   if (fs::exists(model_dir / "pytorch_model.bin.index.json", ec)) {
     return OpenIndex(model_dir / "pytorch_model.bin.index.json", /*safetensors=*/false);

@@ -37,8 +37,9 @@ struct WeightView {
 
 class WeightStore {
  public:
-  // Opens the weights of a model directory: model.safetensors.index.json, else
-  // model.safetensors, else pytorch_model.bin. Errors name the file and the problem.
+  // Opens the weights of a model directory, looking where transformers does: model.safetensors,
+  // else model.safetensors.index.json, else pytorch_model.bin, else
+  // pytorch_model.bin.index.json. Errors name the file and the problem.
   static Result<WeightStore> Open(const std::filesystem::path& model_dir);
   // Opens one file of a given format (used by Open, tests and fuzzers).
   static Result<WeightStore> OpenSafetensors(const std::filesystem::path& file);

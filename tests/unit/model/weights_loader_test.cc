@@ -109,6 +109,18 @@ TEST(ShardedCheckpointTest, EqualsTheSingleFile) {
   EXPECT_EQ(a->total_bytes(), b->total_bytes());
 }
 
+TEST(ShardedCheckpointTest, ShardedBinHoldsWhatTorchLoadReadsFromTheSingleBin) {
+  TempDir single, sharded;
+  ASSERT_TRUE(MakeCheckpoint(single.path(), {"--seed", "5", "--format", "bin", "--dtype", "bf16"}));
+  ASSERT_TRUE(MakeCheckpoint(sharded.path(), {"--seed", "5", "--format", "sharded-bin", "--dtype",
+                                              "bf16", "--shards", "2"}));
+  ASSERT_TRUE(std::filesystem::exists(sharded.path() / "pytorch_model.bin.index.json"));
+  auto store = WeightStore::Open(sharded.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(store->format(), "pytorch");
+  ExpectMatchesTorchLoad(*store, single.path());
+}
+
 TEST(PytorchBinCheckpointTest, ReadsTheOpt125mKeyLayoutAndArchiveName) {
   // facebook/opt-125m's .bin: keys without "model.", no lm_head; newer torch versions
   // name the zip's top folder "archive".
