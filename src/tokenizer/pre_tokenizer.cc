@@ -259,9 +259,10 @@ class Sequence : public PreTokenizer {
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
 };
 
-// Whitespace and BertPreTokenizer rely on Oniguruma's \w: letters, marks, decimal
-// digits and connector punctuation.
-constexpr char kWordOrSymbolRuns[] = R"([\p{L}\p{M}\p{Nd}\p{Pc}]+|[^\p{L}\p{M}\p{Nd}\p{Pc}\s]+)";
+// Whitespace relies on Oniguruma's Unicode \w: Alphabetic, marks, decimal digits,
+// connector punctuation and the joiners.
+constexpr char kWordOrSymbolRuns[] =
+    R"([\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D}\s]+)";
 
 Result<std::unique_ptr<PreTokenizer>> ParseMetaspace(const json& config) {
   const std::string where = "Metaspace pre-tokenizer";

@@ -126,6 +126,8 @@ Status ParseTokenizerJson(const json& root, Tokenizer::Impl& impl) {
     if (!it->is_array()) return InvalidArgument("tokenizer.json: 'added_tokens' must be a list");
     for (const json& entry : *it) {
       LANTERN_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry, std::nullopt));
+      // tokenizers gives an added token that the model already has the model's id.
+      if (auto model_id = impl.model->vocab().Find(token.content)) token.id = *model_id;
       added.push_back(std::move(token));
     }
   }

@@ -27,7 +27,8 @@ const SPECIALS = ['<|endoftext|>', '<|begin_of_text|>', '<|end_of_text|>', '<|eo
   '<|start_header_id|>', '<|end_header_id|>', '<|im_start|>', '<|im_end|>', '<s>', '</s>', '<unk>',
   '<pad>', '<bos>', '<eos>', '<start_of_turn>', '<end_of_turn>', '<｜begin▁of▁sentence｜>',
   '<｜end▁of▁sentence｜>', '<|reserved_special_token_5|>', '<think>', '</think>', '<tool_call>',
-  '<mask>', '<|fim_prefix|>', '<|box_start|>', '<|User|>', '<|Assistant|>'];
+  '<mask>', '<|fim_prefix|>', '<|box_start|>', '<|User|>', '<|Assistant|>', '<LSTRIP>', '<RSTRIP>',
+  ' <LSTRIP> ', '  <RSTRIP>  ', '\t<BOTH>\n', 'word', 'words', 'a word.', 'Hello', 'HELLO'];
 const SPACES = [' ', '  ', '   ', '\t', '\n', '\n\n', '\r\n', ' \n', '\n ', '\t\t', '\u00a0',
   '\u3000', '\u2009', '\u200b', '        ', '\n\n\n', ' \t \n', '\u2028', '\u000b', '\f'];
 const EMOJI = ['😀', '👍', '👍🏽', '🎉', '❤️', '👨‍👩‍👧‍👦', '👩🏻‍💻', '🏳️‍🌈', '🇺🇸', '🇯🇵', '1️⃣', '#️⃣',

