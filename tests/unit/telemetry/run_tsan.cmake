@@ -32,10 +32,11 @@ if(NOT build_result EQUAL 0)
   message(FATAL_ERROR "building the telemetry tests with TSan failed")
 endif()
 
+# The GoogleTest cases of tests/unit/telemetry are named "telemetry.<Suite>.<Test>".
 # halt_on_error makes any data race fail the test that found it.
 set(ENV{TSAN_OPTIONS} "halt_on_error=1 second_deadlock_stack=1")
 execute_process(
-  COMMAND ${CMAKE_CTEST_COMMAND} --test-dir ${BINARY_DIR} -L "^unit$" -L telemetry
+  COMMAND ${CMAKE_CTEST_COMMAND} --test-dir ${BINARY_DIR} -R "^telemetry\\."
           --output-on-failure
   RESULT_VARIABLE test_result)
 if(NOT test_result EQUAL 0)
