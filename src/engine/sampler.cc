@@ -39,19 +39,12 @@ double SumOf(const float* x, int n) {
   return total;
 }
 
-}  // namespace
-
-float FastExp(float x) {
-  const float clamped = std::min(std::max(x, -87.0f), 88.0f);
-  const float n = std::floor(clamped * 1.44269504088896341f + 0.5f);
-  // Cody-Waite: ln 2 split in a part exact in float and a small rest.
-  const float r = clamped - n * 0.693145751953125f - n * 1.428606765330187e-06f;
-  const float p =
-      1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 +
-                                          r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
-  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  return x < -87.0f ? 0.0f : p * scale;
+// probs[i] = exp((x[i] - max) * inv_t), in one vectorized pass.
+void ScaledExp(const float* __restrict x, float* __restrict probs, int n, float max, float inv_t) {
+  for (int i = 0; i < n; ++i) probs[i] = FastExp((x[i] - max) * inv_t);
 }
+
+}  // namespace
 
 int32_t Argmax(const float* x, int n) {
   const float m = MaxOf(x, n);
@@ -147,27 +140,46 @@ const float* Sampler::Process(const float* logits, const SamplingState& state) {
 double Sampler::ApplyTopP(double total, double top_p) {
   // vLLM drops the smallest tokens whose cumulative mass stays within (1 - top_p); in
   // descending order that keeps each token while the mass before it is below top_p.
+  // Positive floats order like their bit patterns, so one pass buckets the mass by the
+  // top bits (exponent and 3 mantissa bits); only the bucket where the nucleus ends is
+  // sorted.
   const double limit = top_p * total;
+  constexpr int kShift = 20;
+  constexpr int kBuckets = 1 << (31 - kShift);
+  std::vector<double>& mass = bucket_mass_;
+  mass.assign(kBuckets, 0.0);
+  const int n = vocab_size_;
+  for (int i = 0; i < n; ++i) {
+    if (probs_[i] > 0) mass[std::bit_cast<uint32_t>(probs_[i]) >> kShift] += probs_[i];
+  }
+  double before = 0;
+  int boundary = kBuckets - 1;
+  for (; boundary > 0; --boundary) {
+    if (before + mass[boundary] >= limit) break;
+    before += mass[boundary];
+  }
   candidates_.clear();
-  for (int i = 0; i < vocab_size_; ++i) {
-    if (probs_[i] > 0) candidates_.emplace_back(probs_[i], i);
-  }
-  auto by_prob = [](const auto& a, const auto& b) { return a.first > b.first; };
-  // Most of the mass usually sits in few tokens: sort a head first, everything if needed.
-  size_t head = std::min<size_t>(candidates_.size(), 1024);
-  for (;;) {
-    std::partial_sort(candidates_.begin(), candidates_.begin() + head, candidates_.end(), by_prob);
-    double before = 0;
-    size_t keep = 0;
-    while (keep < head && before < limit) before += candidates_[keep++].first;
-    if (before >= limit || head == candidates_.size()) {
-      double kept = 0;
-      for (size_t i = keep; i < candidates_.size(); ++i) probs_[candidates_[i].second] = 0;
-      for (size_t i = 0; i < keep; ++i) kept += candidates_[i].first;
-      return kept;
+  for (int i = 0; i < n; ++i) {
+    if (probs_[i] <= 0) continue;
+    const int bucket = static_cast<int>(std::bit_cast<uint32_t>(probs_[i]) >> kShift);
+    if (bucket < boundary) {
+      probs_[i] = 0;
+    } else if (bucket == boundary) {
+      candidates_.emplace_back(probs_[i], i);
     }
-    head = candidates_.size();
   }
+  std::sort(candidates_.begin(), candidates_.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  double kept = before;
+  for (const auto& [p, i] : candidates_) {
+    if (before < limit) {
+      before += p;
+      kept += p;
+    } else {
+      probs_[i] = 0;
+    }
+  }
+  return kept;
 }
 
 int32_t Sampler::SampleRandom(const float* x, SamplingState& state) {
@@ -178,7 +190,7 @@ int32_t Sampler::SampleRandom(const float* x, SamplingState& state) {
   const float inv_t = static_cast<float>(1.0 / p.temperature);
   float* probs = probs_.data();
   // Unnormalized probabilities relative to the most likely token (which gets 1).
-  for (int i = 0; i < n; ++i) probs[i] = FastExp((x[i] - max) * inv_t);
+  ScaledExp(x, probs, n, max, inv_t);
   if (p.min_p > 0) {
     const float threshold = static_cast<float>(p.min_p);
     for (int i = 0; i < n; ++i) probs[i] = probs[i] < threshold ? 0.0f : probs[i];

@@ -4,6 +4,8 @@
 // generator, so a seeded sequence samples the same tokens whatever else is in the batch.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -70,10 +72,23 @@ class Sampler {
   std::vector<float> probs_;
   std::vector<float> scratch_;
   std::vector<std::pair<float, int32_t>> candidates_;
+  std::vector<double> bucket_mass_;
 };
 
-// exp(x) to ~1e-7 relative error, 0 for x below -87 (so -inf gives 0); vectorizes.
-float FastExp(float x);
+// exp(x) to ~1e-7 relative error, 0 for x below -87 (so -inf gives 0). Inline so that
+// loops over a vocabulary vectorize.
+inline float FastExp(float x) {
+  const float clamped = std::min(std::max(x, -87.0f), 88.0f);
+  // Round to nearest by adding and removing 1.5 * 2^23 (vectorizes, unlike floor).
+  const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  // Cody-Waite: ln 2 split in a part exact in float and a small rest.
+  const float r = clamped - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+  const float p =
+      1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 +
+                                          r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+  return x < -87.0f ? 0.0f : p * scale;
+}
 // Index of the largest value (the first one on ties); NaNs are skipped.
 int32_t Argmax(const float* x, int n);
 
