@@ -51,8 +51,9 @@ struct NameExpr : Expr {
 };
 
 struct ListExpr : Expr {
-  explicit ListExpr(SourcePos p) : Expr(Kind::kList, p) {}
+  explicit ListExpr(SourcePos p, bool t = false) : Expr(Kind::kList, p), is_tuple(t) {}
   std::vector<ExprPtr> items;
+  bool is_tuple;
 };
 
 struct DictExpr : Expr {

@@ -17,7 +17,8 @@ Value Evaluator::Eval(const Expr& expr, Scope& scope) {
         for (const ExprPtr& item : static_cast<const ListExpr&>(expr).items) {
           items.push_back(Eval(*item, scope));
         }
-        return Value::MakeList(std::move(items));
+        return static_cast<const ListExpr&>(expr).is_tuple ? Value::MakeTuple(std::move(items))
+                                                           : Value::MakeList(std::move(items));
       }
       case Expr::Kind::kDict: {
         Dict dict;

@@ -76,7 +76,7 @@ Value DictSortFilter(const Value& v, const CallArgs& args) {
   bool reverse = BoolArg(args, 2, "reverse", false);
   List items;
   for (const auto& [key, value] : v.as_dict().entries())
-    items.push_back(Value::MakeList({Value(key), value}));
+    items.push_back(Value::MakeTuple({Value(key), value}));
   std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
     const Value& ka = a.as_list()[static_cast<size_t>(pos)];
     const Value& kb = b.as_list()[static_cast<size_t>(pos)];

@@ -205,7 +205,7 @@ Value CallDictMethod(const Dict& dict, std::string_view name, const CallArgs& ar
     } else if (name == "values") {
       out.push_back(value);
     } else {
-      out.push_back(Value::MakeList({Value(key), value}));
+      out.push_back(Value::MakeTuple({Value(key), value}));
     }
   }
   return Value::MakeList(std::move(out));

@@ -29,7 +29,7 @@ ExprPtr Parser::ParseTuple(bool with_condexpr) {
   SourcePos pos = Peek().pos;
   ExprPtr first = ParseExpression(with_condexpr);
   if (!AtOperator(",")) return first;
-  auto tuple = std::make_unique<ListExpr>(pos);
+  auto tuple = std::make_unique<ListExpr>(pos, /*is_tuple=*/true);
   tuple->items.push_back(std::move(first));
   while (SkipOperator(",")) {
     TokenType t = Peek().type;
@@ -201,7 +201,7 @@ ExprPtr Parser::ParsePrimary() {
       return std::make_unique<LiteralExpr>(pos, Value(Next().float_value));
     case TokenType::kOperator:
       if (SkipOperator("(")) {
-        if (SkipOperator(")")) return std::make_unique<ListExpr>(pos);  // empty tuple
+        if (SkipOperator(")")) return std::make_unique<ListExpr>(pos, true);  // ()
         ExprPtr inner = ParseTuple();
         ExpectOperator(")");
         return inner;

@@ -52,6 +52,12 @@ Value Value::MakeList(List items) {
   return v;
 }
 
+Value Value::MakeTuple(List items) {
+  Value v = MakeList(std::move(items));
+  v.tuple_ = true;
+  return v;
+}
+
 Value Value::MakeDict(Dict dict) {
   Value v;
   v.kind_ = Kind::kDict;
@@ -189,11 +195,12 @@ std::string Value::Repr() const {
     case Kind::kString:
       return ReprString(as_string());
     case Kind::kList: {
-      std::string out = "[";
+      std::string out = tuple_ ? "(" : "[";
       for (size_t i = 0; i < as_list().size(); ++i) {
         if (i) out += ", ";
         out += as_list()[i].Repr();
       }
+      if (tuple_) return out + (as_list().size() == 1 ? ",)" : ")");
       return out + "]";
     }
     case Kind::kDict:

@@ -70,6 +70,8 @@ class Value {
 
   static Value None();
   static Value MakeList(List items = {});
+  // A list that prints as a Python tuple: (1, 2). Otherwise it behaves as a list.
+  static Value MakeTuple(List items);
   static Value MakeDict(Dict dict = {});
   static Value MakeNamespace(Dict attributes = {});
   static Value MakeFunction(Function fn);
@@ -84,6 +86,7 @@ class Value {
   bool is_number() const { return is_int() || is_float() || is_bool(); }
   bool is_string() const { return kind_ == Kind::kString; }
   bool is_list() const { return kind_ == Kind::kList; }
+  bool is_tuple() const { return kind_ == Kind::kList && tuple_; }
   bool is_dict() const { return kind_ == Kind::kDict; }
   bool is_namespace() const { return kind_ == Kind::kNamespace; }
   bool is_function() const { return kind_ == Kind::kFunction; }
@@ -116,6 +119,7 @@ class Value {
   using FunctionPtr = std::shared_ptr<const Function>;
 
   Kind kind_ = Kind::kUndefined;
+  bool tuple_ = false;
   std::variant<std::monostate, bool, int64_t, double, StringPtr, ListPtr, DictPtr, FunctionPtr>
       data_;
 };

@@ -245,6 +245,11 @@ const Case kCases[] = {
     {"NoneBehaviour",
      "[{{ none }}][{{ none ~ 'x' }}][{% if none is none %}isnone{% endif %}][{{ none | string }}]",
      "{}", "[None][Nonex][isnone][None]"},
+    {"TuplesPrintLikePython",
+     "{{ (1, 2) }}|{{ (1,) }}|{{ () }}|{{ d.items() | list }}|{{ d | dictsort }}|{% set t = 'a', "
+     "'b' %}{{ t }}|{{ (1, 2) | list }}",
+     "{\"d\": {\"b\": 1, \"a\": [2]}}",
+     "(1, 2)|(1,)|()|[('b', 1), ('a', [2])]|[('a', [2]), ('b', 1)]|('a', 'b')|[1, 2]"},
 };
 
 class JinjaReferenceTest : public ::testing::TestWithParam<Case> {};
