@@ -1,0 +1,118 @@
+#include "server/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "server/auth.h"
+#include "server/model_source.h"
+
+namespace lantern::server {
+namespace {
+
+TEST(MetricsTest, RendersPrometheusTextFormat) {
+  MetricsRegistry registry;
+  Counter* counter = registry.AddCounter("lantern:things_total", "Things.", {{"model_name", "m"}});
+  Gauge* gauge = registry.AddGauge("lantern:level", "Level.", {{"model_name", "a\"b"}});
+  Histogram* h = registry.AddHistogram("lantern:latency_seconds", "Latency.", {{"model_name", "m"}},
+                                       {0.1, 1.0});
+  registry.AddCallbackGauge("lantern:read", "Read.", {}, [] { return 7.0; });
+  counter->Increment(2);
+  gauge->Set(0.5);
+  h->Observe(0.05);
+  h->Observe(0.5);
+  h->Observe(5.0);
+  std::string text = registry.RenderPrometheus();
+  EXPECT_NE(
+      text.find("# TYPE lantern:things_total counter\nlantern:things_total{model_name=\"m\"} 2\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("lantern:level{model_name=\"a\\\"b\"} 0.5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE lantern:latency_seconds histogram\n"), std::string::npos);
+  // Buckets are cumulative and end with +Inf == count.
+  EXPECT_NE(
+      text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"0.10000000000000001\"} 1\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"1\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"+Inf\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("lantern:latency_seconds_count{model_name=\"m\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("lantern:latency_seconds_sum{model_name=\"m\"} 5.5499999999999998\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("lantern:read 7\n"), std::string::npos);
+}
+
+TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
+  MetricsRegistry registry;
+  Counter* counter = registry.AddCounter("c_total", "C.", {});
+  Histogram* h = registry.AddHistogram("h", "H.", {}, {1.0});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i) {
+        counter->Increment();
+        h->Observe(0.5);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counter->value(), 40000);
+  EXPECT_EQ(h->count(), 40000u);
+  EXPECT_EQ(h->sum(), 20000);
+}
+
+TEST(MetricsTest, OneTwoFiveBucketsCoverTheMax) {
+  EXPECT_EQ(OneTwoFiveBuckets(100), (std::vector<double>{1, 2, 5, 10, 20, 50, 100}));
+  EXPECT_EQ(OneTwoFiveBuckets(2048).back(), 5000);
+}
+
+TEST(AuthTest, BearerTokens) {
+  EXPECT_TRUE(BearerTokenMatches("Bearer sk-1", "sk-1"));
+  EXPECT_TRUE(BearerTokenMatches("bearer  sk-1 ", "sk-1"));
+  EXPECT_FALSE(BearerTokenMatches("Bearer sk-2", "sk-1"));
+  EXPECT_FALSE(BearerTokenMatches("Bearer sk-1x", "sk-1"));
+  EXPECT_FALSE(BearerTokenMatches("Basic sk-1", "sk-1"));
+  EXPECT_FALSE(BearerTokenMatches("", "sk-1"));
+  EXPECT_FALSE(BearerTokenMatches("Bearer ", "sk-1"));
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+}
+
+TEST(ModelSourceTest, FindsDirectoriesAndHubSnapshots) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("lantern-hub-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::path repo = root / "models--org--tiny-model";
+  fs::create_directories(repo / "refs");
+  fs::create_directories(repo / "snapshots" / "abc123");
+  fs::create_directories(repo / "snapshots" / "0123456789abcdef0123456789abcdef01234567");
+  std::ofstream(repo / "refs" / "main") << "abc123\n";
+
+  auto main = ResolveModelPath("org/tiny-model", "main", {root / "missing", root});
+  ASSERT_TRUE(main.ok()) << main.status().message();
+  EXPECT_EQ(*main, repo / "snapshots" / "abc123");
+  auto by_hash =
+      ResolveModelPath("org/tiny-model", "0123456789abcdef0123456789abcdef01234567", {root});
+  ASSERT_TRUE(by_hash.ok());
+  auto dir = ResolveModelPath((repo / "snapshots" / "abc123").string(), "main", {});
+  ASSERT_TRUE(dir.ok());
+
+  auto missing = ResolveModelPath("org/other", "main", {root / "missing", root});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find((root / "missing").string()), std::string::npos);
+  EXPECT_NE(missing.status().message().find("models--org--other"), std::string::npos);
+  auto bad_revision = ResolveModelPath("org/tiny-model", "v2", {root});
+  ASSERT_FALSE(bad_revision.ok());
+  EXPECT_NE(bad_revision.status().message().find("refs/v2"), std::string::npos);
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace lantern::server
