@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <numeric>
@@ -22,8 +21,21 @@
 namespace lantern::cli {
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+using tensor::BenchSeconds;
+using tensor::TimeBase;
+
+// Both clocks at once: wall time, and process CPU time per compute thread (what the
+// run would take with the cores to itself; see tensor::TimeBase).
+struct Stamp {
+  double wall, cpu;
+};
+int g_threads = 1;
+Stamp Now() {
+  return {BenchSeconds(TimeBase::kWall, g_threads), BenchSeconds(TimeBase::kCpu, g_threads)};
+}
+Stamp Since(Stamp t0) {
+  Stamp t = Now();
+  return {t.wall - t0.wall, t.cpu - t0.cpu};
 }
 
 model::ModelConfig Opt125mConfig() {
@@ -72,9 +84,9 @@ struct Sequence {
 };
 
 // Runs `steps` decode steps for all sequences at once; returns seconds per step.
-double TimeDecode(model::Model& m, model::KvCache& kv, std::vector<Sequence>& seqs, int steps) {
+Stamp TimeDecode(model::Model& m, model::KvCache& kv, std::vector<Sequence>& seqs, int steps) {
   std::vector<float> logits;
-  double start = 0;
+  Stamp start{};
   for (int step = -1; step < steps; ++step) {  // step -1 warms up
     if (step == 0) start = Now();
     model::Batch batch;
@@ -85,7 +97,7 @@ double TimeDecode(model::Model& m, model::KvCache& kv, std::vector<Sequence>& se
     Status status = m.Forward(batch, kv, &logits);
     if (!status.ok()) {
       std::fprintf(stderr, "forward failed: %s\n", status.ToString().c_str());
-      return -1;
+      return {-1, -1};
     }
     for (size_t i = 0; i < seqs.size(); ++i) {
       const float* row = logits.data() + i * m.config().vocab_size;
@@ -93,7 +105,8 @@ double TimeDecode(model::Model& m, model::KvCache& kv, std::vector<Sequence>& se
           static_cast<int32_t>(std::max_element(row, row + m.config().vocab_size) - row) % 1000);
     }
   }
-  return (Now() - start) / steps;
+  const Stamp total = Since(start);
+  return {total.wall / steps, total.cpu / steps};
 }
 
 }  // namespace
@@ -120,18 +133,23 @@ int RunBenchForward(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows even through a pipe
 
-  double peak = 0, bandwidth = 0;
+  // Limits on both clocks: [0] wall, [1] CPU time per thread.
+  double peak[2] = {0, 0}, bandwidth[2] = {0, 0};
   {
     ThreadPool pool(threads, "limits");
-    threads = pool.num_threads();
-    // The peak is the best of a square product and the prefill's own FFN shape.
-    peak = std::max(tensor::MeasureGemmGflops(pool, 1024, 1024, 1024),
-                    tensor::MeasureGemmGflops(pool, 512, 3072, 768));
-    bandwidth = tensor::MeasureReadBandwidthGBps(pool);
+    threads = g_threads = pool.num_threads();
+    for (int b = 0; b < 2; ++b) {
+      const TimeBase base = b == 0 ? TimeBase::kWall : TimeBase::kCpu;
+      // The peak is the best of a square product and the prefill's own FFN shape.
+      peak[b] = std::max(tensor::MeasureGemmGflops(pool, 1024, 1024, 1024, 1.0, base),
+                         tensor::MeasureGemmGflops(pool, 512, 3072, 768, 1.0, base));
+      bandwidth[b] = tensor::MeasureReadBandwidthGBps(pool, int64_t{512} << 20, 6, base);
+    }
   }
   std::printf("machine: %d threads, load average %.2f at start\n", threads, LoadAverage());
-  std::printf("  SGEMM peak (oneDNN, our pool)  %8.1f GFLOP/s\n", peak);
-  std::printf("  read bandwidth                 %8.1f GB/s\n", bandwidth);
+  std::printf("figures: wall clock [CPU time per thread, i.e. as if the cores were ours]\n");
+  std::printf("  SGEMM peak (oneDNN, our pool)  %8.1f [%8.1f] GFLOP/s\n", peak[0], peak[1]);
+  std::printf("  read bandwidth                 %8.1f [%8.1f] GB/s\n", bandwidth[0], bandwidth[1]);
 
   Result<std::unique_ptr<model::Model>> loaded =
       model_dir.empty() ? model::NewRandomOptModel(Opt125mConfig(), 1, {.num_threads = threads})
@@ -160,31 +178,34 @@ int RunBenchForward(int argc, char** argv) {
   // Prefill: one sequence of prefill_tokens, logits of the last token.
   std::vector<float> logits;
   Sequence prompt = make_seq(0, prefill_tokens);
-  double best = 1e30;
+  Stamp best{1e30, 1e30};
   for (int r = 0; r <= repeats; ++r) {  // the first run warms up
-    const double t0 = Now();
+    const Stamp t0 = Now();
     Status status = m.Forward({{{prompt.tokens, 0, prompt.table}}}, *kv, &logits);
     if (!status.ok()) {
       std::fprintf(stderr, "forward failed: %s\n", status.ToString().c_str());
       return 1;
     }
-    if (r > 0) best = std::min(best, Now() - t0);
+    const Stamp t = Since(t0);
+    if (r > 0) best = {std::min(best.wall, t.wall), std::min(best.cpu, t.cpu)};
   }
-  const double prefill_gflops = PrefillFlops(c, prefill_tokens) / best / 1e9;
-  std::printf("prefill %d tokens: %8.1f tokens/s  %6.1f GFLOP/s = %5.1f%% of SGEMM peak\n",
-              prefill_tokens, prefill_tokens / best, prefill_gflops, 100 * prefill_gflops / peak);
+  const double flops = PrefillFlops(c, prefill_tokens);
+  std::printf("prefill %d tokens: %8.1f [%8.1f] tokens/s = %5.1f%% [%5.1f%%] of SGEMM peak\n",
+              prefill_tokens, prefill_tokens / best.wall, prefill_tokens / best.cpu,
+              100 * flops / best.wall / 1e9 / peak[0], 100 * flops / best.cpu / 1e9 / peak[1]);
 
   // Decode at batch 1 after a prompt of `context` tokens.
   std::vector<Sequence> one = {make_seq(0, context)};
   Status status = m.Forward({{{one[0].tokens, 0, one[0].table}}}, *kv, &logits);
   one[0].tokens.push_back(7);
-  const double step1 = TimeDecode(m, *kv, one, decode_steps);
+  const Stamp step1 = TimeDecode(m, *kv, one, decode_steps);
   const double bytes = WeightBytesPerToken(c);
-  const double bound = bandwidth * 1e9 / bytes;
+  const double bound[2] = {bandwidth[0] * 1e9 / bytes, bandwidth[1] * 1e9 / bytes};
   std::printf(
-      "decode batch 1 (context %d): %8.1f tokens/s = %5.1f%% of the bandwidth bound "
-      "(%.1f tokens/s: %.0f MB of weights per token at %.1f GB/s)\n",
-      context, 1 / step1, 100 / step1 / bound, bound, bytes / 1e6, bandwidth);
+      "decode batch 1 (context %d): %8.1f [%8.1f] tokens/s = %5.1f%% [%5.1f%%] of the "
+      "bandwidth bound (%.0f MB of weights per token: %.1f [%.1f] tokens/s)\n",
+      context, 1 / step1.wall, 1 / step1.cpu, 100 / step1.wall / bound[0],
+      100 / step1.cpu / bound[1], bytes / 1e6, bound[0], bound[1]);
 
   // Decode at batch `batch`.
   std::vector<Sequence> many;
@@ -193,9 +214,9 @@ int RunBenchForward(int argc, char** argv) {
     status = m.Forward({{{many[i].tokens, 0, many[i].table}}}, *kv, &logits);
     many[i].tokens.push_back(7);
   }
-  const double step_n = TimeDecode(m, *kv, many, decode_steps);
-  std::printf("decode batch %d (context %d): %8.1f tokens/s (%.2f ms per step)\n", batch, context,
-              batch / step_n, step_n * 1e3);
+  const Stamp step_n = TimeDecode(m, *kv, many, decode_steps);
+  std::printf("decode batch %d (context %d): %8.1f [%8.1f] tokens/s\n", batch, context,
+              batch / step_n.wall, batch / step_n.cpu);
   std::printf("load average at end %.2f (the machine is shared: compare ratios)\n", LoadAverage());
   return status.ok() ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <vector>
 
 #include "tensor/gemm.h"
@@ -18,7 +19,19 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-double MeasureGemmGflops(ThreadPool& pool, int64_t m, int64_t n, int64_t k, double seconds) {
+double BenchSeconds(TimeBase base, int threads) {
+  if (base == TimeBase::kWall) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9) / std::max(threads, 1);
+}
+
+double MeasureGemmGflops(ThreadPool& pool, int64_t m, int64_t n, int64_t k, double seconds,
+                         TimeBase base) {
+  const int threads = pool.num_threads();
   std::vector<float> a(m * k), b(k * n), c(m * n);
   for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i % 7) * 0.01f;
   for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i % 5) * 0.01f;
@@ -27,14 +40,15 @@ double MeasureGemmGflops(ThreadPool& pool, int64_t m, int64_t n, int64_t k, doub
   double best = 0;
   const auto start = std::chrono::steady_clock::now();
   do {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = BenchSeconds(base, threads);
     Gemm(pool, m, n, k, a.data(), k, b.data(), n, c.data(), n);
-    best = std::max(best, flops / Seconds(t0) / 1e9);
+    best = std::max(best, flops / (BenchSeconds(base, threads) - t0) / 1e9);
   } while (Seconds(start) < seconds);
   return best;
 }
 
-double MeasureReadBandwidthGBps(ThreadPool& pool, int64_t bytes, int passes) {
+double MeasureReadBandwidthGBps(ThreadPool& pool, int64_t bytes, int passes, TimeBase base) {
+  const int threads = pool.num_threads();
   const int64_t n = bytes / sizeof(float) / 16 * 16;
   std::vector<float> buffer(n);
   pool.ParallelFor(n, 1 << 20, [&](int64_t begin, int64_t end) {
@@ -43,7 +57,7 @@ double MeasureReadBandwidthGBps(ThreadPool& pool, int64_t bytes, int passes) {
   std::atomic<double> sink{0};
   double best = 0;
   for (int pass = 0; pass < passes; ++pass) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = BenchSeconds(base, threads);
     pool.ParallelFor(n / 16, 0, [&](int64_t begin, int64_t end) {
       __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
       const float* p = buffer.data();
@@ -61,7 +75,8 @@ double MeasureReadBandwidthGBps(ThreadPool& pool, int64_t bytes, int passes) {
       while (!sink.compare_exchange_weak(expected, expected + total)) {
       }
     });
-    best = std::max(best, static_cast<double>(n) * sizeof(float) / Seconds(t0) / 1e9);
+    best = std::max(
+        best, static_cast<double>(n) * sizeof(float) / (BenchSeconds(base, threads) - t0) / 1e9);
   }
   return best;
 }
