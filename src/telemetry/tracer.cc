@@ -40,7 +40,8 @@ Span Tracer::StartSpan(std::string_view name, StartSpanOptions options) const {
   const TracerProvider* provider =
       provider_ != nullptr ? provider_ : g_provider.load(std::memory_order_acquire);
   if (provider == nullptr || provider->is_shut_down()) {
-    // Tracing off: the parent's context flows through unchanged.
+    // Tracing off: the parent's context flows through unchanged (no copy for a root).
+    if (!options.parent.IsValid()) return Span();
     return Span(std::move(options.parent));
   }
   const SpanContext& parent = options.parent;
