@@ -2,8 +2,6 @@
 
 #include <vector>
 
-#include <unicode/uchar.h>
-
 #include "tokenizer/json_util.h"
 #include "tokenizer/regex.h"
 #include "tokenizer/unicode.h"
@@ -91,7 +89,8 @@ class Strip : public Normalizer {
   bool left_, right_;
 };
 
-// Removes nonspacing marks (category Mn); meant to follow NFD or NFKD.
+// Removes combining marks (categories Mn, Mc, Me) as tokenizers does; meant to follow
+// NFD or NFKD.
 class StripAccents : public Normalizer {
  public:
   void Normalize(std::string& text) const override {
@@ -101,7 +100,7 @@ class StripAccents : public Normalizer {
     while (pos < text.size()) {
       const size_t start = pos;
       const char32_t cp = NextCodePoint(text, pos);
-      if (cp >= 0x80 && u_charType(static_cast<UChar32>(cp)) == U_NON_SPACING_MARK) continue;
+      if (cp >= 0x80 && IsMark(cp)) continue;
       out.append(text, start, pos - start);
     }
     text = std::move(out);

@@ -61,7 +61,20 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view input, bool add_special_
       continue;
     }
     std::string normalized(text.substr(raw.begin, raw.end - raw.begin));
-    if (impl.normalizer) impl.normalizer->Normalize(normalized);
+    // Whether the normalized text still starts at the start of the input, as
+    // tokenizers' offsets would say: not when normalizing deleted the first character
+    // (StripAccents on a leading mark, Strip on leading spaces).
+    bool starts_at_origin = raw.begin == 0;
+    if (impl.normalizer) {
+      if (starts_at_origin) {
+        size_t first_end = 0;
+        NextCodePoint(normalized, first_end);
+        std::string first = normalized.substr(0, first_end);
+        impl.normalizer->Normalize(first);
+        starts_at_origin = !first.empty();
+      }
+      impl.normalizer->Normalize(normalized);
+    }
     normalized_segments.clear();
     impl.added->Split(normalized, /*normalized=*/true, normalized_segments);
     for (const TextSegment& segment : normalized_segments) {
@@ -71,7 +84,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view input, bool add_special_
       }
       EncodePlain(impl,
                   std::string_view(normalized).substr(segment.begin, segment.end - segment.begin),
-                  raw.begin == 0 && segment.begin == 0, pieces, ids);
+                  starts_at_origin && segment.begin == 0, pieces, ids);
     }
   }
   if (add_special_tokens && impl.post_processor) impl.post_processor->Process(ids);
