@@ -45,8 +45,10 @@ function runDriver(env, args = ['--fixture', fixturePath]) {
   const cleanEnv = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   return new Promise((resolve, reject) => {
-    const child = spawn(driver, args,
-                        {env: {...cleanEnv, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+    // In ASan builds: a known leak in c-ares (gRPC's resolver) is not ours.
+    const lsan = `suppressions=${path.join(__dirname, 'lsan_suppressions.txt')}`;
+    const child = spawn(driver, args, {
+      env: {...cleanEnv, LSAN_OPTIONS: lsan, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
