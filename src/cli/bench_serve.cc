@@ -27,7 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
-#include "cli/command.h"
+#include "cli/bench_serve.h"
 
 namespace lantern::cli {
 namespace {
@@ -193,6 +193,8 @@ double Mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / v.size();
 }
 
+}  // namespace
+
 int RunBenchServe(int argc, char** argv) {
   BenchFlags flags;
   CLI::App app{"Benchmark a running OpenAI-compatible server (like `vllm bench serve`)",
@@ -333,15 +335,4 @@ int RunBenchServe(int argc, char** argv) {
   return ok == flags.num_prompts ? 0 : 1;
 }
 
-}  // namespace
 }  // namespace lantern::cli
-
-LANTERN_COMMAND(bench, "Benchmarks: 'lantern bench serve' drives a running server") {
-  if (argc < 2 || std::string(argv[1]) != "serve") {
-    std::fprintf(stderr, "usage: lantern bench serve [flags]   (see --help)\n");
-    return 2;
-  }
-  std::string program = "lantern bench serve";
-  argv[1] = program.data();
-  return lantern::cli::RunBenchServe(argc - 1, argv + 1);
-}
