@@ -1,5 +1,9 @@
 #include "model/model.h"
 
+#include <sys/mman.h>
+
+#include <new>
+
 namespace lantern::model {
 
 KvCache::KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim)
@@ -9,7 +13,18 @@ KvCache::KvCache(int num_layers, int num_blocks, int block_size, int num_kv_head
       num_kv_heads_(num_kv_heads),
       head_dim_(head_dim),
       floats_per_block_(static_cast<size_t>(num_kv_heads) * block_size * head_dim),
-      storage_(static_cast<size_t>(num_layers) * 2 * num_blocks * floats_per_block_, 0.0f) {}
+      num_floats_(static_cast<size_t>(num_layers) * 2 * num_blocks * floats_per_block_),
+      storage_(nullptr, Unmap{num_floats_ * sizeof(float)}) {
+  if (num_floats_ == 0) return;
+  void* memory = ::mmap(nullptr, num_floats_ * sizeof(float), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  storage_.reset(static_cast<float*>(memory));
+}
+
+void KvCache::Unmap::operator()(float* p) const {
+  if (p != nullptr) ::munmap(p, bytes);
+}
 
 size_t KvCache::BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim) {
   return static_cast<size_t>(num_layers) * 2 * num_kv_heads * block_size * head_dim * sizeof(float);

@@ -28,20 +28,20 @@ class KvCache {
   int block_size() const { return block_size_; }
   int num_kv_heads() const { return num_kv_heads_; }
   int head_dim() const { return head_dim_; }
-  size_t bytes() const { return storage_.size() * sizeof(float); }
+  size_t bytes() const { return num_floats_ * sizeof(float); }
   static size_t BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim);
 
   // Layout of one layer's blocks: K is [block][kv_head][head_dim][slot] (slots are the
   // fast axis: one vector FMA chain over head_dim scores 16 slots at once), V is
   // [block][kv_head][slot][head_dim]. Either way one head's data of a block is contiguous
   // (tensor/attention.h reads them as tensor::PagedKvLayer).
-  float* key_block(int layer, int block) { return storage_.data() + Offset(layer, block, 0); }
-  float* value_block(int layer, int block) { return storage_.data() + Offset(layer, block, 1); }
+  float* key_block(int layer, int block) { return storage_.get() + Offset(layer, block, 0); }
+  float* value_block(int layer, int block) { return storage_.get() + Offset(layer, block, 1); }
   const float* key_block(int layer, int block) const {
-    return storage_.data() + Offset(layer, block, 0);
+    return storage_.get() + Offset(layer, block, 0);
   }
   const float* value_block(int layer, int block) const {
-    return storage_.data() + Offset(layer, block, 1);
+    return storage_.get() + Offset(layer, block, 1);
   }
   size_t floats_per_block() const { return floats_per_block_; }
 
@@ -51,7 +51,14 @@ class KvCache {
   }
   int num_layers_, num_blocks_, block_size_, num_kv_heads_, head_dim_;
   size_t floats_per_block_;
-  std::vector<float> storage_;
+  size_t num_floats_;
+  // Anonymous zero pages: the pool's memory is committed as blocks are first written, so a
+  // large pool costs nothing at start-up.
+  struct Unmap {
+    size_t bytes;
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, Unmap> storage_;
 };
 
 // The new tokens of one sequence in a batch.
