@@ -32,7 +32,7 @@ class LineBuilder {
 }  // namespace lantern::log
 
 // LANTERN_LOG(kInfo, "engine") << "started " << n << " workers";
-#define LANTERN_LOG(level, component)                                  \
-  if (!::lantern::log::Enabled(::lantern::log::Level::level)) {        \
-  } else                                                               \
+#define LANTERN_LOG(level, component)                           \
+  if (!::lantern::log::Enabled(::lantern::log::Level::level)) { \
+  } else                                                        \
     ::lantern::log::LineBuilder(::lantern::log::Level::level, component)

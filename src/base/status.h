@@ -42,7 +42,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
@@ -59,7 +61,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : data_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(data_).ok() && "Result built from an OK status");
   }
@@ -85,17 +87,17 @@ class [[nodiscard]] Result {
 
 // Early return of a non-OK Status (or Result's status) from a function returning Status
 // or Result<U>.
-#define LANTERN_RETURN_IF_ERROR(expr)           \
-  do {                                          \
-    auto _lantern_status = (expr);              \
+#define LANTERN_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    auto _lantern_status = (expr);                     \
     if (!_lantern_status.ok()) return _lantern_status; \
   } while (0)
 
 #define LANTERN_CONCAT_INNER(a, b) a##b
 #define LANTERN_CONCAT(a, b) LANTERN_CONCAT_INNER(a, b)
 // LANTERN_ASSIGN_OR_RETURN(auto x, MakeX()); returns the error status if MakeX failed.
-#define LANTERN_ASSIGN_OR_RETURN(lhs, expr)                                     \
-  auto LANTERN_CONCAT(_lantern_result_, __LINE__) = (expr);                      \
-  if (!LANTERN_CONCAT(_lantern_result_, __LINE__).ok())                          \
-    return LANTERN_CONCAT(_lantern_result_, __LINE__).status();                  \
+#define LANTERN_ASSIGN_OR_RETURN(lhs, expr)                     \
+  auto LANTERN_CONCAT(_lantern_result_, __LINE__) = (expr);     \
+  if (!LANTERN_CONCAT(_lantern_result_, __LINE__).ok())         \
+    return LANTERN_CONCAT(_lantern_result_, __LINE__).status(); \
   lhs = std::move(LANTERN_CONCAT(_lantern_result_, __LINE__)).value()

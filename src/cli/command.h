@@ -26,8 +26,8 @@ struct CommandRegistrar {
 
 }  // namespace lantern::cli
 
-#define LANTERN_COMMAND(name, summary)                                              \
-  static int LanternCommand_##name(int argc, char** argv);                           \
-  static ::lantern::cli::CommandRegistrar lantern_command_registrar_##name(#name, summary, \
+#define LANTERN_COMMAND(name, summary)                                                             \
+  static int LanternCommand_##name(int argc, char** argv);                                         \
+  static ::lantern::cli::CommandRegistrar lantern_command_registrar_##name(#name, summary,         \
                                                                            LanternCommand_##name); \
   static int LanternCommand_##name(int argc, char** argv)

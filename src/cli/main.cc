@@ -21,7 +21,8 @@ void PrintUsage(FILE* out) {
   auto commands = Commands();
   std::sort(commands.begin(), commands.end(),
             [](const Command& a, const Command& b) { return a.name < b.name; });
-  for (const auto& c : commands) std::fprintf(out, "  %-10s %s\n", c.name.c_str(), c.summary.c_str());
+  for (const auto& c : commands)
+    std::fprintf(out, "  %-10s %s\n", c.name.c_str(), c.summary.c_str());
   std::fprintf(out, "\nRun 'lantern <command> --help' for the flags of a command.\n");
 }
 

@@ -36,7 +36,7 @@ struct GenerationPlan {
   engine::SamplingParams params;
   bool stream = false;
   StreamOptions stream_options;
-  bool logprobs = false;  // chat: logprobs asked; completions: params.logprobs set
+  bool logprobs = false;       // chat: logprobs asked; completions: params.logprobs set
   bool tokens_as_ids = false;  // logprobs name tokens "token_id:<id>"
 };
 

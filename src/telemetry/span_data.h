@@ -27,8 +27,14 @@ struct Attribute {
 using Attributes = std::vector<Attribute>;
 
 // Values are the OTLP enum numbers.
-enum class SpanKind : int { kUnspecified = 0, kInternal = 1, kServer = 2, kClient = 3,
-                            kProducer = 4, kConsumer = 5 };
+enum class SpanKind : int {
+  kUnspecified = 0,
+  kInternal = 1,
+  kServer = 2,
+  kClient = 3,
+  kProducer = 4,
+  kConsumer = 5
+};
 enum class StatusCode : int { kUnset = 0, kOk = 1, kError = 2 };
 
 struct SpanEvent {
@@ -63,7 +69,7 @@ struct SpanData {
   SpanId span_id{};
   SpanId parent_span_id{};  // all zero for a root span
   std::string trace_state;
-  uint32_t flags = 0;       // W3C trace flags (bit 0: sampled)
+  uint32_t flags = 0;  // W3C trace flags (bit 0: sampled)
   // (telemetry SDK: plus the OTLP bits 0x100 "has is_remote" and 0x200 "parent is remote",
   // as OTLP Span.flags defines them; export the value as is.)
   std::string name;
