@@ -38,23 +38,6 @@ Stamp Since(Stamp t0) {
   return {t.wall - t0.wall, t.cpu - t0.cpu};
 }
 
-model::ModelConfig Opt125mConfig() {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::kOpt;
-  c.model_type = "opt";
-  c.architecture_name = "OPTForCausalLM";
-  c.vocab_size = 50272;
-  c.hidden_size = 768;
-  c.num_hidden_layers = 12;
-  c.num_attention_heads = 12;
-  c.num_key_value_heads = 12;
-  c.head_dim = 64;
-  c.intermediate_size = 3072;
-  c.max_position_embeddings = 2048;
-  c.word_embed_proj_dim = 768;
-  return c;
-}
-
 // Bytes of weights one decode step reads (every matrix, bias and norm, and the LM head).
 double WeightBytesPerToken(const model::ModelConfig& c) {
   const double h = c.hidden_size, f = c.intermediate_size, p = c.word_embed_proj_dim;
@@ -152,8 +135,9 @@ int RunBenchForward(int argc, char** argv) {
   std::printf("  read bandwidth                 %8.1f [%8.1f] GB/s\n", bandwidth[0], bandwidth[1]);
 
   Result<std::unique_ptr<model::Model>> loaded =
-      model_dir.empty() ? model::NewRandomOptModel(Opt125mConfig(), 1, {.num_threads = threads})
-                        : model::LoadModel(model_dir, {.num_threads = threads});
+      model_dir.empty()
+          ? model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, {.num_threads = threads})
+          : model::LoadModel(model_dir, {.num_threads = threads});
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench forward: %s\n", loaded.status().ToString().c_str());
     return 1;

@@ -26,24 +26,6 @@
 namespace lantern::cli {
 namespace {
 
-model::ModelConfig Opt125mShape() {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::kOpt;
-  c.model_type = "opt";
-  c.architecture_name = "OPTForCausalLM";
-  c.vocab_size = 50272;
-  c.hidden_size = 768;
-  c.num_hidden_layers = 12;
-  c.num_attention_heads = 12;
-  c.num_key_value_heads = 12;
-  c.head_dim = 64;
-  c.intermediate_size = 3072;
-  c.max_position_embeddings = 2048;
-  c.word_embed_proj_dim = 768;
-  c.eos_token_ids = {2};
-  return c;
-}
-
 struct Flags {
   std::string model_dir;
   int input_len = 32;
@@ -186,7 +168,7 @@ int RunBenchThroughput(int argc, char** argv) {
   const SteadyTime load_start = Now();
   Result<std::unique_ptr<model::Model>> loaded =
       flags.model_dir.empty()
-          ? model::NewRandomOptModel(Opt125mShape(), 1, {.num_threads = flags.threads})
+          ? model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, {.num_threads = flags.threads})
           : model::LoadModel(flags.model_dir, {.num_threads = flags.threads});
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench throughput: %s\n", loaded.status().ToString().c_str());

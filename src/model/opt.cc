@@ -373,6 +373,25 @@ Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const Wei
   return std::unique_ptr<Model>(std::move(model));
 }
 
+ModelConfig Opt125mShapeConfig() {
+  ModelConfig c;
+  c.architecture = Architecture::kOpt;
+  c.model_type = "opt";
+  c.architecture_name = "OPTForCausalLM";
+  c.vocab_size = 50272;
+  c.hidden_size = 768;
+  c.num_hidden_layers = 12;
+  c.num_attention_heads = 12;
+  c.num_key_value_heads = 12;
+  c.head_dim = 64;
+  c.intermediate_size = 3072;
+  c.max_position_embeddings = 2048;
+  c.word_embed_proj_dim = 768;
+  c.bos_token_id = 2;
+  c.eos_token_ids = {2};
+  return c;
+}
+
 Result<std::unique_ptr<Model>> NewRandomOptModel(const ModelConfig& config, uint64_t seed,
                                                  const LoadOptions& options) {
   auto model = std::make_unique<OptModel>(config, options.num_threads);

@@ -21,6 +21,10 @@ namespace lantern::model {
 Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const WeightStore& weights,
                                             const LoadOptions& options);
 
+// The shape of facebook/opt-125m (12 layers, hidden 768, FFN 3072, vocab 50272), the
+// benchmarks' model.
+ModelConfig Opt125mShapeConfig();
+
 // An OPT model with random weights (uniform, std 0.02 like HF's init; layer norms
 // around 1), built in memory without a checkpoint: for benchmarks of full-size shapes.
 Result<std::unique_ptr<Model>> NewRandomOptModel(const ModelConfig& config, uint64_t seed,
