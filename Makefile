@@ -5,9 +5,10 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 WERROR ?= ON
-CTEST_ARGS ?=
+# The sanitizer suites rebuild the unit tests in two more trees: `make test-sanitizers`.
+CTEST_ARGS ?= -LE sanitizer
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test test-sanitizers bench clean format
 
 all: build
 
@@ -25,6 +26,9 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-sanitizers: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L sanitizer
 
 bench: build
 	@bash scripts/run-benchmarks $(BUILD_DIR)
