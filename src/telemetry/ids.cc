@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/random_bits.h"
+
 namespace lantern::telemetry {
 namespace {
 
@@ -20,15 +22,6 @@ std::once_flag g_atfork_once;
 
 void OnForkChild() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // xoshiro256++: fast, 256 bits of state, passes BigCrush; not for secrets, which trace ids
 // are not.
 class Generator {
@@ -36,14 +29,14 @@ class Generator {
   uint64_t Next() {
     uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
     if (!seeded_ || generation != generation_) Seed(generation);
-    const uint64_t result = Rotl(s_[0] + s_[3], 23) + s_[0];
+    const uint64_t result = RotateLeft(s_[0] + s_[3], 23) + s_[0];
     const uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
     s_[3] ^= s_[1];
     s_[1] ^= s_[2];
     s_[0] ^= s_[3];
     s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
+    s_[3] = RotateLeft(s_[3], 45);
     return result;
   }
 
