@@ -17,9 +17,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/command.h"
+#include "cli/startup_trace.h"
+#include "cli/warmup.h"
 #include "engine/engine.h"
 #include "engine/generation_config.h"
 #include "model/model.h"
+#include "model/weights.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/model_source.h"
@@ -116,15 +119,19 @@ int Serve(const ServeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The start-up trace (tracing must be initialised above this line): one span per phase,
+  // ended and flushed before the server says it is ready; an early return marks it failed.
+  StartupTrace startup(StartupTraceFromEnvironment(
+      flags.served_model_names.empty() ? flags.model : flags.served_model_names.front(),
+      LANTERN_VERSION));
+  startup.Phase("load_config");
   auto model_dir =
       server::ResolveModelPath(flags.model, flags.revision, server::HuggingFaceCacheDirs());
   if (!model_dir.ok()) return Fail(model_dir.status());
   LANTERN_LOG(kInfo, "serve") << "model " << flags.model << " at " << model_dir->string();
-
-  auto loaded_tokenizer = tokenizer::Tokenizer::Load(*model_dir);
-  if (!loaded_tokenizer.ok()) return Fail(loaded_tokenizer.status());
-  std::shared_ptr<const tokenizer::Tokenizer> tok = std::move(loaded_tokenizer).value();
-
+  if (auto model_config = model::LoadModelConfig(*model_dir); !model_config.ok()) {
+    return Fail(model_config.status());
+  }
   engine::SamplingParams defaults;
   if (flags.generation_config != "vllm") {
     std::filesystem::path dir = flags.generation_config == "auto"
@@ -135,14 +142,28 @@ int Serve(const ServeFlags& flags) {
     defaults = engine::SamplingParams::FromDefaults(*generation);
   }
 
+  startup.Phase("load_tokenizer");
+  auto loaded_tokenizer = tokenizer::Tokenizer::Load(*model_dir);
+  if (!loaded_tokenizer.ok()) return Fail(loaded_tokenizer.status());
+  std::shared_ptr<const tokenizer::Tokenizer> tok = std::move(loaded_tokenizer).value();
+
   std::optional<std::string> chat_template;
   if (!flags.chat_template.empty()) chat_template = flags.chat_template;
   auto codec = server::MakeTextCodec(tok, chat_template);
   if (!codec.ok()) return Fail(codec.status());
 
+  telemetry::Span& weights_span = startup.Phase("load_weights");
   auto loaded_model = model::LoadModel(*model_dir);
   if (!loaded_model.ok()) return Fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
+  if (weights_span.IsRecording()) {  // counted on a second open of the (mapped) files
+    if (auto store = model::WeightStore::Open(*model_dir); store.ok()) {
+      weights_span.SetAttribute("lantern.weights.bytes",
+                                static_cast<int64_t>(store->total_bytes()));
+      weights_span.SetAttribute("lantern.weights.tensors", static_cast<int64_t>(store->size()));
+      weights_span.SetAttribute("lantern.weights.format", store->format());
+    }
+  }
 
   engine::EngineConfig config;
   config.max_num_seqs = flags.max_num_seqs;
@@ -158,10 +179,19 @@ int Serve(const ServeFlags& flags) {
     if (!bytes.ok()) return Fail(bytes.status());
     config.kv_cache_memory_bytes = *bytes;
   }
+  telemetry::Span& kv_span = startup.Phase("init_kv_cache");
   auto created = engine::Engine::Create(model, std::move(config));
   if (!created.ok()) return Fail(created.status());
   std::unique_ptr<engine::Engine> engine = std::move(created).value();
   const auto& info = engine->info();
+  kv_span.SetAttribute("lantern.kv.blocks", static_cast<int64_t>(info.num_kv_blocks));
+  kv_span.SetAttribute("lantern.kv.bytes", static_cast<int64_t>(info.kv_cache_bytes));
+  telemetry::Span& warmup_span = startup.Phase("warmup");
+  if (Status warm = WarmUp(*model); !warm.ok()) {
+    LANTERN_LOG(kWarning, "serve") << "warm-up forward pass failed: " << warm.message();
+    warmup_span.SetStatus(telemetry::StatusCode::kError, warm.message());
+  }
+  startup.EndPhase();
 
   std::vector<std::string> names = flags.served_model_names;
   if (names.empty()) names.push_back(flags.model);
@@ -197,7 +227,11 @@ int Serve(const ServeFlags& flags) {
   service.Register(router);
   server::HttpServer server(http, router.AsHandler());
   http_server = &server;
+  telemetry::Span& listen_span = startup.Phase("listen");
   if (Status status = server.Start(); !status.ok()) return Fail(status);
+  listen_span.SetAttribute("server.address", flags.host);
+  listen_span.SetAttribute("server.port", static_cast<int64_t>(server.port()));
+  startup.Finish(std::chrono::seconds(2));  // exported before we report ready
   service.SetReady(true);
   LANTERN_LOG(kInfo, "serve") << "serving " << names.front() << " on http://" << flags.host << ":"
                               << server.port() << " (max_model_len " << info.max_model_len << ", "
