@@ -228,6 +228,14 @@ Status ParseLlama(const Fields& f, ModelConfig* c) {
   c->attention_bias = c->model_type == "qwen2";  // Qwen2 always has q/k/v biases
   LANTERN_RETURN_IF_ERROR(f.Bool("attention_bias", &c->attention_bias));
   LANTERN_RETURN_IF_ERROR(f.Bool("mlp_bias", &c->mlp_bias));
+  // MistralConfig's sliding_window always applies; Qwen2/Qwen3 only with use_sliding_window.
+  bool use_sliding_window = c->model_type == "mistral";
+  if (c->model_type == "qwen2" || c->model_type == "qwen3") {
+    LANTERN_RETURN_IF_ERROR(f.Bool("use_sliding_window", &use_sliding_window));
+  }
+  if (use_sliding_window) {
+    LANTERN_RETURN_IF_ERROR(f.Int("sliding_window", &c->sliding_window, 1, kMaxPositions, 0));
+  }
   c->tie_word_embeddings = false;  // LlamaConfig's default, unlike PretrainedConfig's
   c->word_embed_proj_dim = c->hidden_size;
   return Status::Ok();

@@ -1,5 +1,6 @@
 #include "model/dense.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tensor/gemm.h"
@@ -91,6 +92,35 @@ Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> 
       for (int64_t o = 0; o < out_each; ++o) linear.bias[part * out_each + o] = b[o] * scale;
     }
     ++part;
+  }
+  return linear;
+}
+
+}  // namespace lantern::model
+
+namespace lantern::model {
+
+Result<DenseLinear> WeightReader::ReadFused(const std::vector<Part>& parts, int64_t in,
+                                            bool with_bias) const {
+  DenseLinear linear;
+  linear.in = in;
+  for (const Part& p : parts) linear.out += p.out;
+  linear.weight.resize(linear.in * linear.out);
+  if (with_bias) linear.bias.resize(linear.out);
+  int64_t column = 0;
+  for (const Part& p : parts) {
+    LANTERN_ASSIGN_OR_RETURN(std::vector<float> w, Read(p.name + ".weight", {p.out, in}));
+    std::vector<float> transposed(in * p.out);
+    tensor::Transpose(pool_, w.data(), p.out, in, transposed.data());
+    for (int64_t i = 0; i < in; ++i) {
+      std::copy_n(transposed.data() + i * p.out, p.out,
+                  linear.weight.data() + i * linear.out + column);
+    }
+    if (with_bias) {
+      LANTERN_ASSIGN_OR_RETURN(std::vector<float> b, Read(p.name + ".bias", {p.out}));
+      std::copy_n(b.data(), p.out, linear.bias.data() + column);
+    }
+    column += p.out;
   }
   return linear;
 }

@@ -40,6 +40,12 @@ class WeightReader {
   Result<DenseLinear> ReadLinear(std::initializer_list<std::string> names, int64_t in,
                                  int64_t out_each, bool with_bias,
                                  std::vector<float> scales = {}) const;
+  // The same with parts of different widths (q|k|v under grouped-query attention).
+  struct Part {
+    std::string name;
+    int64_t out = 0;
+  };
+  Result<DenseLinear> ReadFused(const std::vector<Part>& parts, int64_t in, bool with_bias) const;
 
  private:
   const WeightView* Lookup(const std::string& name) const;

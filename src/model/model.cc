@@ -1,6 +1,7 @@
 // LoadModel: reads config.json, opens the weights and hands both to the architecture.
 #include "model/model.h"
 
+#include "model/llama.h"
 #include "model/opt.h"
 #include "model/weights.h"
 
@@ -24,10 +25,13 @@ Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& model_dir,
   switch (config.architecture) {
     case Architecture::kOpt:
       return LoadOptModel(config, weights, options);
+    case Architecture::kLlama:
+      return LoadLlamaModel(config, weights, options);
     default:
       return Unimplemented(model_dir.string() + "/config.json: architecture \"" +
                            config.architecture_name + "\" (model_type \"" + config.model_type +
-                           "\") is recognized but not implemented yet; supported: OPTForCausalLM");
+                           "\") is recognized but not implemented yet; supported: OPTForCausalLM "
+                           "and the Llama family");
   }
 }
 

@@ -90,6 +90,93 @@ void BiasRelu(ThreadPool& pool, float* x, int64_t rows, int64_t dim, const float
   });
 }
 
+namespace {
+
+void RmsNormRow(const float* x, int64_t dim, const float* weight, float eps, float* out) {
+  __m512 sq = _mm512_setzero_ps();
+  for (int64_t c = 0; c < dim; c += 16) {
+    const __mmask16 m = simd::FirstLanes(static_cast<int>(std::min<int64_t>(16, dim - c)));
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+    sq = _mm512_fmadd_ps(v, v, sq);
+  }
+  const float inv = 1.0f / std::sqrt(_mm512_reduce_add_ps(sq) / static_cast<float>(dim) + eps);
+  const __m512 vinv = _mm512_set1_ps(inv);
+  for (int64_t c = 0; c < dim; c += 16) {
+    const __mmask16 m = simd::FirstLanes(static_cast<int>(std::min<int64_t>(16, dim - c)));
+    __m512 y = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + c), vinv);
+    if (weight != nullptr) y = _mm512_mul_ps(y, _mm512_maskz_loadu_ps(m, weight + c));
+    _mm512_mask_storeu_ps(out + c, m, y);
+  }
+}
+
+// x * sigmoid(x) = x / (1 + e^-x).
+inline __m512 Silu(__m512 x) {
+  const __m512 e = simd::Exp(_mm512_sub_ps(_mm512_setzero_ps(), x));
+  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), tanh(u) = 1 - 2 / (e^2u + 1).
+inline __m512 GeluTanh(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  const __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
+                                 _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+  const __m512 e = simd::Exp(_mm512_add_ps(u, u));
+  const __m512 t = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(one, t));
+}
+
+}  // namespace
+
+void RmsNorm(ThreadPool& pool, const float* x, int64_t rows, int64_t dim, const float* weight,
+             float eps, float* out) {
+  pool.ParallelFor(rows, RowGrain(dim), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) RmsNormRow(x + r * dim, dim, weight, eps, out + r * dim);
+  });
+}
+
+void GroupRmsNormInPlace(ThreadPool& pool, float* x, int64_t rows, int64_t ld, int64_t groups,
+                         int64_t dim, const float* weight, float eps) {
+  pool.ParallelFor(rows, RowGrain(groups * dim), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t g = 0; g < groups; ++g) {
+        float* v = x + r * ld + g * dim;
+        RmsNormRow(v, dim, weight, eps, v);
+      }
+    }
+  });
+}
+
+void SiluMul(ThreadPool& pool, const float* gate_up, int64_t rows, int64_t dim, float* out) {
+  pool.ParallelFor(rows, RowGrain(dim), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* g = gate_up + r * 2 * dim;
+      const float* u = g + dim;
+      float* o = out + r * dim;
+      for (int64_t c = 0; c < dim; c += 16) {
+        const __mmask16 m = simd::FirstLanes(static_cast<int>(std::min<int64_t>(16, dim - c)));
+        const __m512 y =
+            _mm512_mul_ps(Silu(_mm512_maskz_loadu_ps(m, g + c)), _mm512_maskz_loadu_ps(m, u + c));
+        _mm512_mask_storeu_ps(o + c, m, y);
+      }
+    }
+  });
+}
+
+void BiasGeluTanh(ThreadPool& pool, float* x, int64_t rows, int64_t dim, const float* bias) {
+  pool.ParallelFor(rows, RowGrain(dim), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      float* row = x + r * dim;
+      for (int64_t c = 0; c < dim; c += 16) {
+        const __mmask16 m = simd::FirstLanes(static_cast<int>(std::min<int64_t>(16, dim - c)));
+        __m512 v = _mm512_maskz_loadu_ps(m, row + c);
+        if (bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + c));
+        _mm512_mask_storeu_ps(row + c, m, GeluTanh(v));
+      }
+    }
+  });
+}
+
 void AddInPlace(ThreadPool& pool, float* x, const float* y, int64_t n) {
   pool.ParallelFor(n, 1 << 14, [&](int64_t begin, int64_t end) {
     int64_t i = begin;

@@ -20,6 +20,24 @@ void AddBias(ThreadPool& pool, float* x, int64_t rows, int64_t dim, const float*
 // x[r][c] = max(0, x[r][c] + bias[c]) (bias may be null).
 void BiasRelu(ThreadPool& pool, float* x, int64_t rows, int64_t dim, const float* bias);
 
+// out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight for `rows` rows of length `dim`
+// (leading dimension `dim`); `out` may equal `x`. Llama's RMSNorm.
+void RmsNorm(ThreadPool& pool, const float* x, int64_t rows, int64_t dim, const float* weight,
+             float eps, float* out);
+
+// RMSNorm in place over each of `groups` consecutive vectors of length `dim` at the start
+// of each row (row stride `ld`), sharing one weight[dim]: Qwen3's per-head q/k norms.
+void GroupRmsNormInPlace(ThreadPool& pool, float* x, int64_t rows, int64_t ld, int64_t groups,
+                         int64_t dim, const float* weight, float eps);
+
+// out[r][c] = silu(gate_up[r][c]) * gate_up[r][dim + c]: SwiGLU over a fused gate|up
+// projection (rows of 2 * dim); out has leading dimension `dim`.
+void SiluMul(ThreadPool& pool, const float* gate_up, int64_t rows, int64_t dim, float* out);
+
+// x[r][c] = gelu_tanh(x[r][c] + bias[c]) (bias may be null), the tanh approximation
+// HF calls "gelu_new" / "gelu_pytorch_tanh" (GPT-2).
+void BiasGeluTanh(ThreadPool& pool, float* x, int64_t rows, int64_t dim, const float* bias);
+
 // x[i] += y[i].
 void AddInPlace(ThreadPool& pool, float* x, const float* y, int64_t n);
 

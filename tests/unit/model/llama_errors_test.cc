@@ -1,0 +1,106 @@
+// Bad Llama-family directories give errors that name the tensor, field or setting.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "opt_test_util.h"
+
+namespace lantern::model {
+namespace {
+
+using testing::TempDir;
+
+class LlamaErrorsTest : public ::testing::Test {
+ protected:
+  void Make(std::vector<std::string> flags) {
+    std::vector<std::string> args = {"--out", dir_.path().string(), "--seed", "1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    ASSERT_TRUE(testing::RunFixture("make_llama_model.py", args));
+  }
+  // Rewrites config.json with `edit` applied.
+  void EditConfig(const std::function<void(nlohmann::json&)>& edit) {
+    auto config = nlohmann::json::parse(testing::ReadFile(dir_.path() / "config.json"));
+    edit(config);
+    testing::WriteFile(dir_.path() / "config.json", config.dump(2));
+  }
+  std::string LoadError() {
+    auto model = LoadModel(dir_.path(), {.num_threads = 1});
+    EXPECT_FALSE(model.ok());
+    return model.ok() ? "" : model.status().ToString();
+  }
+  TempDir dir_;
+};
+
+TEST_F(LlamaErrorsTest, MissingLayerTensorIsNamed) {
+  Make({});
+  EditConfig([](nlohmann::json& c) { c["num_hidden_layers"] = 3; });
+  EXPECT_NE(LoadError().find("model.layers.2.input_layernorm.weight"), std::string::npos);
+}
+
+TEST_F(LlamaErrorsTest, UntiedConfigWithoutLmHeadNamesIt) {
+  Make({"--tie-word-embeddings", "1"});
+  EditConfig([](nlohmann::json& c) { c["tie_word_embeddings"] = false; });
+  EXPECT_NE(LoadError().find("lm_head.weight"), std::string::npos);
+}
+
+TEST_F(LlamaErrorsTest, MissingQwen3NormIsNamed) {
+  Make({"--model-type", "qwen2"});
+  // A Qwen2 checkpoint declared as Qwen3 lacks the q/k norms (and has extra biases).
+  EditConfig([](nlohmann::json& c) {
+    c["model_type"] = "qwen3";
+    c["architectures"] = {"Qwen3ForCausalLM"};
+  });
+  EXPECT_NE(LoadError().find("self_attn.q_norm.weight"), std::string::npos);
+}
+
+TEST_F(LlamaErrorsTest, UnsupportedRopeTypeIsNamed) {
+  Make({"--rope-scaling", R"({"rope_type": "longrope", "factor": 2.0})"});
+  const std::string error = LoadError();
+  EXPECT_NE(error.find("\"longrope\""), std::string::npos) << error;
+  EXPECT_NE(error.find("llama3"), std::string::npos) << error;  // lists what is supported
+}
+
+TEST_F(LlamaErrorsTest, MissingRopeFieldIsNamed) {
+  Make({"--rope-scaling", R"({"rope_type": "llama3", "factor": 8.0, "high_freq_factor": 4.0,)"
+                          R"( "original_max_position_embeddings": 32})"});
+  EXPECT_NE(LoadError().find("low_freq_factor"), std::string::npos);
+}
+
+TEST_F(LlamaErrorsTest, UnsupportedActivationIsNamed) {
+  Make({});
+  EditConfig([](nlohmann::json& c) { c["hidden_act"] = "gelu"; });
+  EXPECT_NE(LoadError().find("\"gelu\""), std::string::npos);
+}
+
+// The sliding window is not in the attention kernel: the context stops at the window,
+// where windowed and full attention agree, and longer sequences are refused clearly.
+TEST_F(LlamaErrorsTest, SlidingWindowCapsTheContext) {
+  Make({"--model-type", "mistral", "--sliding-window", "48"});
+  auto model = LoadModel(dir_.path(), {.num_threads = 1});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ((*model)->config().max_position_embeddings, 48);
+  auto kv = (*model)->NewKvCache(8, 16);
+  std::vector<int32_t> tokens(49, 3), table = {0, 1, 2, 3};
+  std::vector<float> logits;
+  SequenceChunk fits{std::span<const int32_t>(tokens).first(48), 0, table};
+  EXPECT_TRUE((*model)->Forward({{fits}}, *kv, &logits).ok());
+  SequenceChunk over{tokens, 0, table};
+  Status status = (*model)->Forward({{over}}, *kv, &logits);
+  EXPECT_NE(status.ToString().find("exceed max_position_embeddings 48"), std::string::npos)
+      << status.ToString();
+}
+
+TEST_F(LlamaErrorsTest, RopeScalingExtendsTheContextAsVllmDoes) {
+  Make({"--rope-scaling", R"({"rope_type": "linear", "factor": 2.0})"});
+  auto model = LoadModel(dir_.path(), {.num_threads = 1});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ((*model)->config().max_position_embeddings, 256);
+}
+
+}  // namespace
+}  // namespace lantern::model
