@@ -12,11 +12,12 @@ const PROMPTS = ['zebra quantum marmalade', 'obsidian lighthouse'];
 const STEP_INTS = ['lantern.step.id', 'lantern.step.prefill_tokens', 'lantern.step.decode_tokens',
   'lantern.step.prefill_seqs', 'lantern.step.decode_seqs', 'lantern.step.preempted', 'lantern.step.running',
   'lantern.step.waiting', 'lantern.step.kv_blocks_used', 'lantern.step.kv_blocks_total'];
+const EVENT_LIMIT = 16;
 const STEP_DOUBLES = ['lantern.step.schedule_s', 'lantern.step.forward_s', 'lantern.step.sample_s'];
 
-async function withServer(args, fn) {
+async function withServer(args, fn, env = {}) {
   const collector = await startCollector('grpc');
-  const server = await startServer([...collector.args, '--disable-log-requests', ...args], { env: collector.env });
+  const server = await startServer([...collector.args, '--disable-log-requests', ...args], { env: { ...collector.env, ...env } });
   try {
     await fn(server, collector);
   } finally {
@@ -50,7 +51,9 @@ main([
   ['--collect-detailed-traces all, --trace-content, --trace-token-events', () => withServer(
       ['--collect-detailed-traces', 'all', '--trace-content', '--trace-token-events'], async (server, collector) => {
         const rs = await send(server.base);
-        const all = await waitForSpans(collector.receiver, (s) => (rs.every((r) => llmFor(s, r) &&
+        const long = await post(server.base, '/v1/completions', { model: 'tiny', prompt: 'many tokens', max_tokens: 60, ignore_eos: true });
+        assert.strictEqual(long.status, 200);
+        const all = await waitForSpans(collector.receiver, (s) => ([...rs, long].every((r) => llmFor(s, r) &&
             children(s, llmFor(s, r), 'decode').length === 1) && s.some((x) => x.name === 'engine_step') ? s : null),
         'llm_request and engine_step spans');
         await server.stop();  // the last steps' spans are flushed at exit
@@ -88,9 +91,13 @@ main([
           const generated = llm.attrs['gen_ai.usage.completion_tokens'].value;
           assert.ok(tokens >= generated - 1 && tokens <= generated, `${tokens} token events for ${generated} tokens`);
         }
+        // Token events stay within the span event limit (OTEL_SPAN_EVENT_COUNT_LIMIT).
+        const longDecode = one(children(all, llmFor(all, long), 'decode'), 'decode');
+        const longTokens = longDecode.events.filter((e) => e.name === 'token').length;
+        assert.ok(longTokens >= 1 && longTokens <= EVENT_LIMIT, `${longTokens} token events, limit ${EVENT_LIMIT}`);
         // Both requests shared a step: the user can see who slowed whom.
         assert.ok(steps.some((s) => s.links.length === 2), 'no engine step batched both requests');
-      })],
+      }, { OTEL_SPAN_EVENT_COUNT_LIMIT: String(EVENT_LIMIT) })],
   ['--collect-detailed-traces model,worker is accepted and adds engine_step', () => withServer(
       ['--collect-detailed-traces', 'model,worker'], async (server, collector) => {
         await send(server.base);

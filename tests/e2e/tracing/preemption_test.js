@@ -3,7 +3,7 @@
 // trace shows one queue span per stay in the queue and preempted/resumed events.
 'use strict';
 const {
-  KIND, startServer, startCollector, waitForSpans, children, duration, assertAttr, assertClose,
+  startServer, startCollector, spans, waitForSpans, children, duration, assertAttr, assertClose,
   post, request, metric, main, assert,
 } = require('./tracing_harness.js');
 const { checkLlmRequest } = require('./request_checks.js');
@@ -32,10 +32,10 @@ const REQUESTS = 6;
       const preemptions = metric((await request(server.base, 'GET', '/metrics')).body, 'lantern:num_preemptions_total');
       assert.ok(preemptions > 0, 'the engine preempted nothing: the test no longer forces preemption');
       const ids = new Set(responses.map((r) => r.body.id));
-      const all = await waitForSpans(collector.receiver, (s) => {
-        const llms = s.filter((x) => x.name === 'llm_request' && ids.has(x.attrs['gen_ai.response.id']?.value));
-        return llms.length === REQUESTS && s.filter((x) => x.kind === KIND.SERVER).length >= REQUESTS ? s : null;
-      }, `${REQUESTS} llm_request spans`);
+      await waitForSpans(collector.receiver, (s) => s.filter((x) => x.name === 'llm_request' &&
+          ids.has(x.attrs['gen_ai.response.id']?.value)).length === REQUESTS, `${REQUESTS} llm_request spans`);
+      await server.stop();  // exit flushes: every span of these requests has arrived now
+      const all = spans(collector.receiver);
       const llms = all.filter((x) => x.name === 'llm_request' && ids.has(x.attrs['gen_ai.response.id']?.value));
       let total = 0;
       let seen = 0;

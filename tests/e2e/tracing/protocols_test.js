@@ -8,7 +8,7 @@ const {
   KIND, startServer, startCollector, waitForTrace, children, one, hex, traceparent,
   parseTraceresponse, post, main, assert,
 } = require('./tracing_harness.js');
-const { checkHttpSpan, checkLlmRequest } = require('./request_checks.js');
+const { checkHttpSpan, checkLlmRequest, requestComplete } = require('./request_checks.js');
 
 const SCENARIOS = {
   grpc: { protocol: 'grpc' },
@@ -42,8 +42,7 @@ if (!scenario) throw new Error(`unknown scenario '${name}'`);
       assert.strictEqual(r.status, 200, JSON.stringify(r.body));
       const tr = parseTraceresponse(r.headers.traceresponse);
       assert.strictEqual(tr.traceId, parent.traceId);
-      const t = await waitForTrace(collector.receiver, parent.traceId,
-          (x) => x.some((s) => s.kind === KIND.SERVER) && x.some((s) => s.name === 'prefill'));
+      const t = await waitForTrace(collector.receiver, parent.traceId, (x) => requestComplete(x));
       const httpSpan = one(t.filter((s) => s.kind === KIND.SERVER), 'HTTP span');
       assert.strictEqual(httpSpan.spanId, tr.spanId);
       assert.strictEqual(httpSpan.parentSpanId, parent.spanId);

@@ -178,4 +178,21 @@ function checkLlmRequest(all, llm, { req, usage, finishReasons, responseId, oper
   return { llm, queues, prefill, decode };
 }
 
-module.exports = { checkHttpSpan, checkLlmRequest };
+// Whether a request's trace `t` has all arrived: its HTTP span and `llmCount` llm_request
+// spans, each with the children its events and usage promise (spans may come in separate
+// batches, a parent before its children).
+function requestComplete(t, llmCount = 1) {
+  const llms = t.filter((s) => s.name === 'llm_request');
+  if (!t.some((s) => s.kind === KIND.SERVER) || llms.length !== llmCount) return false;
+  return llms.every((l) => {
+    const kids = t.filter((s) => s.parentSpanId === l.spanId);
+    const has = (name) => kids.some((k) => k.name === name);
+    if (!has('queue')) return false;
+    if (!l.events.some((e) => e.name === 'first_token')) return l.status.code === STATUS.ERROR;
+    const tokens = l.attrs['gen_ai.usage.completion_tokens']?.value || 0;
+    const n = l.attrs['gen_ai.request.n']?.value || 1;
+    return has('prefill') && (has('decode') || tokens <= n);
+  });
+}
+
+module.exports = { checkHttpSpan, checkLlmRequest, requestComplete };

@@ -12,20 +12,15 @@ const {
   KIND, STATUS, startServer, startCollector, spans, waitForSpans, waitForTrace, children, one,
   assertAttr, assertWithin, hex, traceparent, parseTraceresponse, stream, post, request, main, assert,
 } = require('./tracing_harness.js');
-const { checkHttpSpan, checkLlmRequest } = require('./request_checks.js');
+const { checkHttpSpan, checkLlmRequest, requestComplete } = require('./request_checks.js');
 
 let collector;
 let server;
 
-// The trace of one generation request once its HTTP span and `llmCount` finished
-// llm_request spans (with their prefill) have arrived.
+// The trace of one generation request once it has all arrived.
 function requestTrace(traceId, llmCount = 1) {
-  return waitForTrace(collector.receiver, traceId, (t) => {
-    const llms = t.filter((s) => s.name === 'llm_request');
-    return t.some((s) => s.kind === KIND.SERVER) && llms.length === llmCount &&
-        llms.every((l) => t.some((s) => s.parentSpanId === l.spanId && s.name === 'prefill') ||
-                          l.status.code === STATUS.ERROR);
-  }, `trace ${traceId} with ${llmCount} llm_request`);
+  return waitForTrace(collector.receiver, traceId, (t) => requestComplete(t, llmCount),
+      `trace ${traceId} with ${llmCount} llm_request`);
 }
 
 // Checks HTTP span -> llm_request(s) for one request sent with its own traceparent.
@@ -33,7 +28,8 @@ async function checkGeneration({ path, req, res, parent, operation, streamed = f
   const tr = parseTraceresponse(res.headers.traceresponse);
   assert.strictEqual(tr.traceId, parent.traceId, 'traceresponse names another trace');
   assert.strictEqual(tr.flags, '01');
-  const t = await requestTrace(parent.traceId, llmCount);
+  // The server's spans: all of the trace but the caller's own (the seeds' client span).
+  const t = (await requestTrace(parent.traceId, llmCount)).filter((s) => s.spanId !== parent.spanId);
   const httpSpan = one(t.filter((s) => s.kind === KIND.SERVER), 'HTTP span');
   assert.strictEqual(httpSpan.spanId, tr.spanId, 'traceresponse names another span than the HTTP span');
   assert.strictEqual(httpSpan.parentSpanId, parent.spanId, 'HTTP span is not a child of the caller');

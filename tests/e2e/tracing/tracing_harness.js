@@ -201,8 +201,9 @@ function parseTraceresponse(value) {
 }
 
 // Streams a completion or chat; resolves {status, headers, events (parsed JSON chunks)}.
-// With leaveAfter = k, destroys the connection after k data events ({left: true}).
-function stream(base, path, body, { headers = {}, leaveAfter = 0 } = {}) {
+// With leaveAfter = k, destroys the connection after k data events ({left: true});
+// onEvent(chunk) sees each chunk as it comes.
+function stream(base, path, body, { headers = {}, leaveAfter = 0, onEvent = () => {} } = {}) {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify({ ...body, stream: true });
     const req = http.request(new URL(path, base), {
@@ -218,7 +219,10 @@ function stream(base, path, body, { headers = {}, leaveAfter = 0 } = {}) {
         while ((at = buffer.indexOf('\n\n')) >= 0) {
           const event = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
-          if (event.startsWith('data: ') && event !== 'data: [DONE]') events.push(JSON.parse(event.slice(6)));
+          if (event.startsWith('data: ') && event !== 'data: [DONE]') {
+            events.push(JSON.parse(event.slice(6)));
+            onEvent(events[events.length - 1]);
+          }
           if (leaveAfter && events.length >= leaveAfter) {
             req.destroy();
             return resolve({ status: res.statusCode, headers: res.headers, events, left: true });
@@ -227,6 +231,7 @@ function stream(base, path, body, { headers = {}, leaveAfter = 0 } = {}) {
       });
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, events }));
       res.on('error', (e) => (leaveAfter ? null : reject(e)));
+      res.on('aborted', () => resolve({ status: res.statusCode, headers: res.headers, events, aborted: true }));
     });
     req.on('error', (e) => (leaveAfter ? resolve({ left: true, events: [] }) : reject(e)));
     req.write(data);
