@@ -72,4 +72,25 @@ main([
       assert.strictEqual(await server.stop(), 0, server.logs());
     }
   }],
+  ['a collector that never answers: the full queue drops spans, counted by reason', async () => {
+    const collector = await startCollector('grpc');
+    const hole = await collector.receiver.startBlackhole();  // accepts, never answers
+    const config = exportConfig('http/protobuf', hole);
+    const server = await startServer([...config.args, '--disable-log-requests'], { env: { ...config.env, ...FAST,
+      OTEL_BSP_MAX_QUEUE_SIZE: '4', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2' } });
+    try {
+      // While an export hangs, 16 requests' spans (several each) cannot fit a queue of 4.
+      await load(server.base, 16);
+      await waitFor(async () => metricSum(await metrics(server.base), 'lantern:tracing_spans_dropped_total',
+          'reason="queue_full"') > 0, 'queue_full drops in /metrics', 30000);
+      const text = await metrics(server.base);
+      const started = metricSum(text, 'lantern:tracing_spans_started_total');
+      const done = metricSum(text, 'lantern:tracing_spans_exported_total') + metricSum(text, 'lantern:tracing_spans_dropped_total');
+      assert.ok(started >= done, `${started} spans started but ${done} exported or dropped`);
+      assert.ok(started >= 16 * 5, `only ${started} spans started for 16 requests`);
+    } finally {
+      collector.close();
+      assert.strictEqual(await server.stop(), 0, server.logs());
+    }
+  }],
 ]);
