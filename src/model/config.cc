@@ -204,6 +204,9 @@ Status ParseGpt2(const Fields& f, ModelConfig* c) {
   c->activation_function = "gelu_new";
   LANTERN_RETURN_IF_ERROR(f.String("activation_function", &c->activation_function));
   LANTERN_RETURN_IF_ERROR(f.Double("layer_norm_epsilon", &c->layer_norm_epsilon, 0, 1));
+  LANTERN_RETURN_IF_ERROR(f.Bool("scale_attn_weights", &c->scale_attn_weights));
+  LANTERN_RETURN_IF_ERROR(
+      f.Bool("scale_attn_by_inverse_layer_idx", &c->scale_attn_by_inverse_layer_idx));
   c->num_key_value_heads = c->num_attention_heads;
   c->word_embed_proj_dim = c->hidden_size;
   c->tie_word_embeddings = true;

@@ -45,6 +45,8 @@ struct ModelConfig {
 
   // GPT-2 and others.
   double layer_norm_epsilon = 1e-5;
+  bool scale_attn_weights = true;                // scores / sqrt(head_dim)
+  bool scale_attn_by_inverse_layer_idx = false;  // scores / (layer index + 1)
 
   // Llama family (llama, mistral, qwen2, qwen3); activation_function holds hidden_act.
   double rms_norm_eps = 1e-6;

@@ -1,6 +1,7 @@
 // LoadModel: reads config.json, opens the weights and hands both to the architecture.
 #include "model/model.h"
 
+#include "model/gpt2.h"
 #include "model/llama.h"
 #include "model/opt.h"
 #include "model/weights.h"
@@ -27,12 +28,10 @@ Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& model_dir,
       return LoadOptModel(config, weights, options);
     case Architecture::kLlama:
       return LoadLlamaModel(config, weights, options);
-    default:
-      return Unimplemented(model_dir.string() + "/config.json: architecture \"" +
-                           config.architecture_name + "\" (model_type \"" + config.model_type +
-                           "\") is recognized but not implemented yet; supported: OPTForCausalLM "
-                           "and the Llama family");
+    case Architecture::kGpt2:
+      return LoadGpt2Model(config, weights, options);
   }
+  return Internal("unknown architecture for " + config.model_type);
 }
 
 }  // namespace lantern::model

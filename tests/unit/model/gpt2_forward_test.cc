@@ -1,0 +1,115 @@
+// GPT-2 logits against the independent numpy reference (tests/fixtures/gpt2_reference.py)
+// through the paged KV cache: mixed prefill/decode batches over shuffled, reused blocks,
+// greedy continuation, and clear errors for bad checkpoints.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "family_test_util.h"
+#include "model/model.h"
+
+namespace lantern::model {
+namespace {
+
+using testing::RandomTokens;
+using testing::RunReference;
+using testing::TempDir;
+
+constexpr double kTolerance = 1e-4;
+constexpr int kVocab = 512;
+
+bool MakeGpt2Model(const std::filesystem::path& dir, std::vector<std::string> flags) {
+  std::vector<std::string> args = {"--out", dir.string(), "--seed", "5"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return testing::RunFixture("make_gpt2_model.py", args);
+}
+
+struct Variant {
+  const char* name;
+  std::vector<std::string> flags;
+  std::vector<int> block_sizes = {16};
+};
+
+class Gpt2ForwardTest : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
+  const Variant& v = GetParam();
+  TempDir dir;
+  ASSERT_TRUE(MakeGpt2Model(dir.path() / "model", v.flags));
+  auto plans = testing::MixedPlans(kVocab);
+  std::vector<std::vector<int32_t>> sequences;
+  for (const auto& p : plans) sequences.push_back(p.tokens);
+  testing::Reference ref =
+      RunReference("gpt2_reference.py", dir.path() / "model", dir.path() / "ref", sequences);
+  ASSERT_EQ(ref.logits.size(), plans.size());
+  auto model = LoadModel(dir.path() / "model", {.num_threads = 2});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (int block_size : v.block_sizes) {
+    SCOPED_TRACE("block size " + std::to_string(block_size));
+    const int num_blocks = 2 * 330 / block_size + 8;
+    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref, kTolerance);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Family, Gpt2ForwardTest,
+    ::testing::Values(Variant{"TiedHfLayout", {}, {16, 4}},
+                      Variant{"OpenaiLayoutF16", {"--layout", "openai", "--dtype", "f16"}},
+                      Variant{
+                          "InnerUntiedShardedScaledByLayer",
+                          {"--n-inner", "96", "--tie-word-embeddings", "0", "--format", "sharded",
+                           "--scale-attn-by-inverse-layer-idx", "1", "--layer-norm-epsilon", "1e-3",
+                           "--activation", "gelu_pytorch_tanh"}},
+                      Variant{"ThreeLayersBF16", {"--n-layer", "3", "--dtype", "bf16"}}),
+    [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
+
+TEST(Gpt2GreedyTest, ContinuationMatchesReference) {
+  TempDir dir;
+  ASSERT_TRUE(MakeGpt2Model(dir.path() / "model", {"--seed", "11", "--init-std", "0.2"}));
+  std::vector<int32_t> prompt = RandomTokens(11, kVocab, 9);
+  const int steps = 20;
+  testing::Reference ref =
+      RunReference("gpt2_reference.py", dir.path() / "model", dir.path() / "ref", {prompt}, steps);
+  ASSERT_EQ(ref.greedy.size(), 1u);
+  auto model = LoadModel(dir.path() / "model", {.num_threads = 2});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ(testing::GreedyContinuation(**model, prompt, steps), ref.greedy[0]);
+}
+
+class Gpt2ErrorsTest : public ::testing::Test {
+ protected:
+  std::string LoadErrorAfter(const std::function<void(nlohmann::json&)>& edit) {
+    EXPECT_TRUE(MakeGpt2Model(dir_.path(), {}));
+    auto config = nlohmann::json::parse(testing::ReadFile(dir_.path() / "config.json"));
+    edit(config);
+    testing::WriteFile(dir_.path() / "config.json", config.dump(2));
+    auto model = LoadModel(dir_.path(), {.num_threads = 1});
+    EXPECT_FALSE(model.ok());
+    return model.ok() ? "" : model.status().ToString();
+  }
+  TempDir dir_;
+};
+
+TEST_F(Gpt2ErrorsTest, MissingTensorIsNamed) {
+  const std::string error = LoadErrorAfter([](nlohmann::json& c) { c["n_layer"] = 3; });
+  EXPECT_NE(error.find("transformer.h.2.ln_1.weight"), std::string::npos) << error;
+}
+
+TEST_F(Gpt2ErrorsTest, WrongInnerSizeNamesTheTensorAndShapes) {
+  const std::string error = LoadErrorAfter([](nlohmann::json& c) { c["n_inner"] = 100; });
+  EXPECT_NE(error.find("mlp.c_fc.weight"), std::string::npos) << error;
+  EXPECT_NE(error.find("[64, 256]"), std::string::npos) << error;
+}
+
+TEST_F(Gpt2ErrorsTest, UnsupportedActivationIsNamed) {
+  const std::string error =
+      LoadErrorAfter([](nlohmann::json& c) { c["activation_function"] = "relu"; });
+  EXPECT_NE(error.find("\"relu\""), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace lantern::model
