@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "telemetry/health.h"
 #include "telemetry/span_context.h"
+#include "telemetry/span_data_pool.h"
 #include "telemetry/span_queue.h"
 
 namespace lantern::telemetry {
@@ -74,7 +75,9 @@ struct BatchSpanProcessor::State {
       LANTERN_LOG(kWarning, "telemetry") << "span export took longer than the export timeout ("
                                          << options.export_timeout.count() << " ms)";
     }
-    batch.clear();  // frees the spans on this thread
+    // Cleared here, on this thread, and kept for the spans to come.
+    for (std::unique_ptr<SpanData>& span : batch) RecycleSpanData(std::move(span));
+    batch.clear();
     return true;
   }
 
@@ -168,16 +171,16 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 const BatchSpanProcessorOptions& BatchSpanProcessor::options() const { return state_->options; }
 
 void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) {
-  if ((span->flags & kTraceFlagSampled) == 0) return;
+  if ((span->flags & kTraceFlagSampled) == 0) return RecycleSpanData(std::move(span));
   State& s = *state_;
   if (s.shut_down.load(std::memory_order_relaxed)) {
     RecordSpansDropped(DropReason::kShutdown, 1);
-    return;
+    return RecycleSpanData(std::move(span));
   }
   uint64_t position = 0;
   if (!s.queue.TryPush(span, &position)) {
     RecordSpansDropped(DropReason::kQueueFull, 1);
-    return;  // `span` is freed here, on the ending thread
+    return RecycleSpanData(std::move(span));
   }
   // Wake the exporter once per batch's worth of spans, not once per span. Counting pushes
   // (rather than reading the queue's size) keeps the exporter's cache line out of End().

@@ -43,16 +43,12 @@ class TraceIdRatioSampler : public Sampler {
 
   SamplingResult ShouldSample(const SpanContext&, const TraceId& trace_id, std::string_view,
                               SpanKind, const Attributes&) const override {
-    uint64_t bits = 0;
-    for (int i = 8; i < 16; ++i) bits = bits << 8 | trace_id[i];
-    // |x| of the signed value, where |INT64_MIN| stays INT64_MIN (as Java's Math.abs).
-    int64_t value = static_cast<int64_t>(bits);
-    int64_t magnitude =
-        value == std::numeric_limits<int64_t>::min() ? value : (value < 0 ? -value : value);
-    bool sampled = magnitude < upper_bound_;
+    bool sampled = TraceIdRatioSampled(trace_id, upper_bound_);
     return {
         sampled ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop, {}, std::nullopt};
   }
+
+  int64_t upper_bound() const { return upper_bound_; }
 
   std::string Description() const override {
     char text[64];
@@ -81,6 +77,8 @@ class ParentBasedSampler : public Sampler {
     return delegate.ShouldSample(parent, trace_id, name, kind, attributes);
   }
 
+  const Sampler& root() const { return *root_; }
+
   std::string Description() const override {
     std::string on = sampled_parent_->Description();
     std::string off = unsampled_parent_->Description();
@@ -94,6 +92,20 @@ class ParentBasedSampler : public Sampler {
   std::unique_ptr<Sampler> sampled_parent_;
   std::unique_ptr<Sampler> unsampled_parent_;
 };
+
+SamplerShortcut::Rule RuleOf(const Sampler& sampler, int64_t* upper_bound) {
+  if (dynamic_cast<const AlwaysOnSampler*>(&sampler) != nullptr) {
+    return SamplerShortcut::Rule::kAlwaysOn;
+  }
+  if (dynamic_cast<const AlwaysOffSampler*>(&sampler) != nullptr) {
+    return SamplerShortcut::Rule::kAlwaysOff;
+  }
+  if (const auto* ratio = dynamic_cast<const TraceIdRatioSampler*>(&sampler)) {
+    *upper_bound = ratio->upper_bound();
+    return SamplerShortcut::Rule::kTraceIdRatio;
+  }
+  return SamplerShortcut::Rule::kCustom;
+}
 
 // OTEL_TRACES_SAMPLER_ARG for the ratio samplers: a number in [0, 1], default 1.0.
 double RatioFromEnv(const EnvLookup& env) {
@@ -112,6 +124,29 @@ double RatioFromEnv(const EnvLookup& env) {
 }
 
 }  // namespace
+
+bool TraceIdRatioSampled(const TraceId& trace_id, int64_t upper_bound) {
+  uint64_t bits = 0;
+  for (int i = 8; i < 16; ++i) bits = bits << 8 | trace_id[i];
+  // |x| of the signed value, where |INT64_MIN| stays INT64_MIN (as Java's Math.abs).
+  int64_t value = static_cast<int64_t>(bits);
+  int64_t magnitude =
+      value == std::numeric_limits<int64_t>::min() ? value : (value < 0 ? -value : value);
+  return magnitude < upper_bound;
+}
+
+SamplerShortcut ShortcutOf(const Sampler& sampler) {
+  SamplerShortcut shortcut;
+  const Sampler* root = &sampler;
+  // Our ParentBasedSampler's parent delegates are always on / always off.
+  if (const auto* parent_based = dynamic_cast<const ParentBasedSampler*>(&sampler)) {
+    shortcut.parent_based = true;
+    root = &parent_based->root();
+  }
+  shortcut.root = RuleOf(*root, &shortcut.ratio_upper_bound);
+  if (shortcut.root == SamplerShortcut::Rule::kCustom) shortcut.parent_based = false;
+  return shortcut;
+}
 
 std::unique_ptr<Sampler> MakeAlwaysOnSampler() { return std::make_unique<AlwaysOnSampler>(); }
 std::unique_ptr<Sampler> MakeAlwaysOffSampler() { return std::make_unique<AlwaysOffSampler>(); }

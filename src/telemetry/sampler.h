@@ -41,6 +41,19 @@ std::unique_ptr<Sampler> MakeTraceIdRatioSampler(double ratio);
 // Follows the parent's sampled flag; roots go to `root`.
 std::unique_ptr<Sampler> MakeParentBasedSampler(std::unique_ptr<Sampler> root);
 
+// The rule of a built-in sampler, so that the tracer decides without virtual calls or a
+// SamplingResult (the unsampled span's cost is mostly this). kCustom: call ShouldSample.
+struct SamplerShortcut {
+  enum class Rule : uint8_t { kCustom, kAlwaysOn, kAlwaysOff, kTraceIdRatio };
+  Rule root = Rule::kCustom;
+  // A valid parent decides (its sampled flag) before `root` does.
+  bool parent_based = false;
+  int64_t ratio_upper_bound = 0;  // kTraceIdRatio
+};
+SamplerShortcut ShortcutOf(const Sampler& sampler);
+// The decision of TraceIdRatioSampler with this bound.
+bool TraceIdRatioSampled(const TraceId& trace_id, int64_t upper_bound);
+
 // From OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. The default is
 // parentbased_always_on; an unknown sampler or a bad ratio warns and falls back (to the
 // default sampler, or to ratio 1.0).

@@ -15,15 +15,13 @@ Span& Span::operator=(Span&& other) noexcept {
   return *this;
 }
 
-void Span::SetAttributeValue(std::string_view key, AttributeValue value) {
-  if (data_ == nullptr) return;
+void Span::SetAttributeRecording(AttributeKey&& key, AttributeValue&& value) {
   const SpanLimits& limits = provider_->limits();
-  SetLimitedAttribute(data_->attributes, &data_->dropped_attributes_count, key, std::move(value),
-                      limits.attribute_count, limits.attribute_value_length);
+  SetLimitedAttribute(data_->attributes, &data_->dropped_attributes_count, std::move(key),
+                      std::move(value), limits.attribute_count, limits.attribute_value_length);
 }
 
-void Span::AddEvent(std::string_view name, Timestamp time, Attributes attributes) {
-  if (data_ == nullptr) return;
+void Span::AddEventRecording(std::string_view name, Timestamp time, Attributes&& attributes) {
   const SpanLimits& limits = provider_->limits();
   if (data_->events.size() >= limits.event_count) {
     ++data_->dropped_events_count;
@@ -37,8 +35,8 @@ void Span::AddEvent(std::string_view name, Timestamp time, Attributes attributes
                        limits.event_attribute_count, limits.attribute_value_length);
 }
 
-void Span::AddLink(const SpanContext& linked, Attributes attributes) {
-  if (data_ == nullptr || !linked.IsValid()) return;
+void Span::AddLinkRecording(const SpanContext& linked, Attributes&& attributes) {
+  if (!linked.IsValid()) return;
   const SpanLimits& limits = provider_->limits();
   if (data_->links.size() >= limits.link_count) {
     ++data_->dropped_links_count;
@@ -54,19 +52,18 @@ void Span::AddLink(const SpanContext& linked, Attributes attributes) {
                        limits.attribute_value_length);
 }
 
-void Span::SetStatus(StatusCode code, std::string_view description) {
-  if (data_ == nullptr || code == StatusCode::kUnset) return;
+void Span::SetStatusRecording(StatusCode code, std::string_view description) {
+  if (code == StatusCode::kUnset) return;
   if (data_->status_code == StatusCode::kOk) return;  // final
   data_->status_code = code;
-  data_->status_message = code == StatusCode::kError ? std::string(description) : std::string();
+  if (code == StatusCode::kError) {
+    data_->status_message.assign(description);
+  } else {
+    data_->status_message.clear();
+  }
 }
 
-void Span::UpdateName(std::string_view name) {
-  if (data_ != nullptr) data_->name = std::string(name);
-}
-
-void Span::End(Timestamp end_time) {
-  if (data_ == nullptr) return;
+void Span::EndRecording(Timestamp end_time) {
   data_->end_time_unix_nano = end_time.UnixNanosOrNow();
   RecordSpanEnded();
   provider_->OnEnd(std::move(data_));

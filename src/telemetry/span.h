@@ -6,6 +6,7 @@
 // are independent, so different threads work on different spans without locks.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -47,27 +48,67 @@ class Span {
   const SpanContext& context() const { return context_; }
 
   // Replaces the value of an existing key. Values: bool, integers, double, strings and
-  // vectors of those (AttributeValue's types).
+  // vectors of those (AttributeValue's types). A key given as a string literal is not
+  // copied (see attribute_key.h); other keys are copied when the span records.
+  template <size_t N, typename V>
+  void SetAttribute(const char (&key)[N], V&& value) {
+    if (data_ != nullptr) {
+      SetAttributeRecording(AttributeKey(key), AttributeValue(std::forward<V>(value)));
+    }
+  }
+  template <size_t N, typename V>
+  void SetAttribute(char (&key)[N], V&& value) {
+    SetAttribute(std::string_view(key, ::strnlen(key, N)), std::forward<V>(value));
+  }
   template <typename V>
   void SetAttribute(std::string_view key, V&& value) {
-    if (data_ != nullptr) SetAttributeValue(key, AttributeValue(std::forward<V>(value)));
+    if (data_ != nullptr) {
+      SetAttributeRecording(AttributeKey(key), AttributeValue(std::forward<V>(value)));
+    }
   }
-  void SetAttributeValue(std::string_view key, AttributeValue value);
+  template <size_t N>
+  void SetAttributeValue(const char (&key)[N], AttributeValue value) {
+    if (data_ != nullptr) SetAttributeRecording(AttributeKey(key), std::move(value));
+  }
+  template <size_t N>
+  void SetAttributeValue(char (&key)[N], AttributeValue value) {
+    SetAttributeValue(std::string_view(key, ::strnlen(key, N)), std::move(value));
+  }
+  void SetAttributeValue(std::string_view key, AttributeValue value) {
+    if (data_ != nullptr) SetAttributeRecording(AttributeKey(key), std::move(value));
+  }
 
-  void AddEvent(std::string_view name, Timestamp time = {}, Attributes attributes = {});
-  void AddLink(const SpanContext& linked, Attributes attributes = {});
+  void AddEvent(std::string_view name, Timestamp time = {}, Attributes attributes = {}) {
+    if (data_ != nullptr) AddEventRecording(name, time, std::move(attributes));
+  }
+  void AddLink(const SpanContext& linked, Attributes attributes = {}) {
+    if (data_ != nullptr) AddLinkRecording(linked, std::move(attributes));
+  }
   // kOk is final; kError may later become kOk; kUnset is ignored. The description is kept
   // for kError only.
-  void SetStatus(StatusCode code, std::string_view description = {});
-  void UpdateName(std::string_view name);
+  void SetStatus(StatusCode code, std::string_view description = {}) {
+    if (data_ != nullptr) SetStatusRecording(code, description);
+  }
+  void UpdateName(std::string_view name) {
+    if (data_ != nullptr) data_->name.assign(name);
+  }
   // Hands the span to the processors; later calls on this handle do nothing.
-  void End(Timestamp end_time = {});
+  void End(Timestamp end_time = {}) {
+    if (data_ != nullptr) EndRecording(end_time);
+  }
 
  private:
   friend class Tracer;
   Span(std::unique_ptr<SpanData> data, const TracerProvider* provider, SpanContext context)
       : data_(std::move(data)), provider_(provider), context_(std::move(context)) {}
   explicit Span(SpanContext context) : context_(std::move(context)) {}
+
+  // The recording halves of the calls above (the non-recording ones stay inline).
+  void SetAttributeRecording(AttributeKey&& key, AttributeValue&& value);
+  void AddEventRecording(std::string_view name, Timestamp time, Attributes&& attributes);
+  void AddLinkRecording(const SpanContext& linked, Attributes&& attributes);
+  void SetStatusRecording(StatusCode code, std::string_view description);
+  void EndRecording(Timestamp end_time);
 
   std::unique_ptr<SpanData> data_;  // null when not recording
   const TracerProvider* provider_ = nullptr;

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "telemetry/attribute_key.h"
+
 namespace lantern::telemetry {
 
 using TraceId = std::array<uint8_t, 16>;
@@ -21,7 +23,7 @@ using AttributeValue =
                  std::vector<double>, std::vector<std::string>>;
 
 struct Attribute {
-  std::string key;
+  AttributeKey key;  // a literal is not copied (attribute_key.h)
   AttributeValue value;
 };
 using Attributes = std::vector<Attribute>;

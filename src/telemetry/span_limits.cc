@@ -17,12 +17,6 @@ size_t LimitFromEnv(const EnvLookup& env, std::string_view name, std::string_vie
   return default_value;
 }
 
-// Keys of one span usually share a prefix ("gen_ai.request.") and differ near the end:
-// compare the length and the last byte before the whole key.
-bool SameKey(const std::string& a, std::string_view b) {
-  return a.size() == b.size() && (b.empty() || a.back() == b.back()) && a == b;
-}
-
 void TruncateString(std::string& s, size_t max_chars) {
   if (s.size() <= max_chars) return;  // bytes >= code points
   size_t chars = 0;
@@ -64,11 +58,11 @@ void TruncateAttributeValue(AttributeValue& value, size_t max_chars) {
   }
 }
 
-void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, std::string_view key,
-                         AttributeValue value, size_t count_limit, size_t value_length_limit) {
+void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, AttributeKey&& key,
+                         AttributeValue&& value, size_t count_limit, size_t value_length_limit) {
   TruncateAttributeValue(value, value_length_limit);
   for (Attribute& existing : attributes) {
-    if (SameKey(existing.key, key)) {
+    if (existing.key == key) {
       existing.value = std::move(value);
       return;
     }
@@ -79,7 +73,7 @@ void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, std::string_
   }
   // One allocation for the usual dozen or so attributes instead of doubling from one.
   if (attributes.capacity() == 0) attributes.reserve(std::min<size_t>(16, count_limit));
-  attributes.push_back(Attribute{std::string(key), std::move(value)});
+  attributes.push_back(Attribute{std::move(key), std::move(value)});
 }
 
 void ApplyAttributeLimits(Attributes& attributes, uint32_t* dropped, size_t count_limit,
@@ -88,7 +82,7 @@ void ApplyAttributeLimits(Attributes& attributes, uint32_t* dropped, size_t coun
   bool distinct = true;
   for (size_t i = 0; i < attributes.size() && distinct; ++i) {
     for (size_t j = 0; j < i; ++j) {
-      if (SameKey(attributes[i].key, attributes[j].key)) {
+      if (attributes[i].key == attributes[j].key) {
         distinct = false;
         break;
       }
@@ -103,7 +97,7 @@ void ApplyAttributeLimits(Attributes& attributes, uint32_t* dropped, size_t coun
   Attributes given = std::move(attributes);
   attributes.clear();
   for (Attribute& a : given) {
-    SetLimitedAttribute(attributes, dropped, a.key, std::move(a.value), count_limit,
+    SetLimitedAttribute(attributes, dropped, std::move(a.key), std::move(a.value), count_limit,
                         value_length_limit);
   }
 }

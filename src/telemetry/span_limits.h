@@ -35,8 +35,8 @@ SpanLimits SpanLimitsFromEnv(const EnvLookup& env);
 void TruncateAttributeValue(AttributeValue& value, size_t max_chars);
 
 // Sets key=value in `attributes` under the limits; increments `*dropped` when refused.
-void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, std::string_view key,
-                         AttributeValue value, size_t count_limit, size_t value_length_limit);
+void SetLimitedAttribute(Attributes& attributes, uint32_t* dropped, AttributeKey&& key,
+                         AttributeValue&& value, size_t count_limit, size_t value_length_limit);
 
 // Applies the limits to a whole list given at once (span start, an event, a link): later
 // duplicates replace earlier values, as if set one by one.

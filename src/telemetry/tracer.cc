@@ -4,6 +4,7 @@
 #include <string>
 
 #include "telemetry/health.h"
+#include "telemetry/span_data_pool.h"
 
 namespace lantern::telemetry {
 namespace {
@@ -37,59 +38,99 @@ uint32_t SpanFlagsFor(uint8_t trace_flags, bool parent_is_remote) {
 }
 
 Span Tracer::StartSpan(std::string_view name, StartSpanOptions options) const {
-  const TracerProvider* provider =
-      provider_ != nullptr ? provider_ : g_provider.load(std::memory_order_acquire);
-  if (provider == nullptr || provider->is_shut_down()) {
-    // Tracing off: the parent's context flows through unchanged (no copy for a root).
-    if (!options.parent.IsValid()) return Span();
-    return Span(std::move(options.parent));
-  }
-  const SpanContext& parent = options.parent;
-  const bool has_parent = parent.IsValid();
-  SpanContext context;
-  context.trace_id = has_parent ? parent.trace_id : NewTraceId();
-  SamplingResult result = provider->sampler_->ShouldSample(parent, context.trace_id, name,
-                                                           options.kind, options.attributes);
-  context.span_id = NewSpanId();
-  context.trace_flags =
-      result.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
-  context.trace_state = result.trace_state ? std::move(*result.trace_state) : parent.trace_state;
-  if (result.decision == SamplingDecision::kDrop) return Span(std::move(context));
-
-  const SpanLimits& limits = provider->limits_;
-  auto data = std::make_unique<SpanData>();
-  data->trace_id = context.trace_id;
-  data->span_id = context.span_id;
-  if (has_parent) data->parent_span_id = parent.span_id;
-  data->trace_state = context.trace_state;
-  data->flags = SpanFlagsFor(context.trace_flags, has_parent && parent.is_remote);
-  data->name = std::string(name);
-  data->kind = options.kind;
-  data->start_time_unix_nano = options.start_time.UnixNanosOrNow();
-  data->attributes = std::move(options.attributes);
-  for (Attribute& a : result.attributes) data->attributes.push_back(std::move(a));
-  ApplyAttributeLimits(data->attributes, &data->dropped_attributes_count, limits.attribute_count,
-                       limits.attribute_value_length);
-  data->resource = Unowned(provider->resource_);
-  data->scope = Unowned(scope_);
-  RecordSpanStarted();
-  Span span(std::move(data), provider, std::move(context));
-  for (SpanLink& link : options.links) {
-    SpanContext linked{link.trace_id, link.span_id, static_cast<uint8_t>(link.flags & 0xff),
-                       (link.flags & kSpanFlagsIsRemote) != 0, std::move(link.trace_state)};
-    span.AddLink(linked, std::move(link.attributes));
-  }
-  return span;
+  return Start(name, options.kind, options.parent, options.start_time, &options.attributes,
+               &options.links);
 }
 
 Span Tracer::StartSpan(std::string_view name, SpanKind kind, const SpanContext& parent,
                        Timestamp start_time, Attributes attributes) const {
-  StartSpanOptions options;
-  options.kind = kind;
-  options.parent = parent;
-  options.start_time = start_time;
-  options.attributes = std::move(attributes);
-  return StartSpan(name, std::move(options));
+  return Start(name, kind, parent, start_time, &attributes, nullptr);
+}
+
+Span Tracer::Start(std::string_view name, SpanKind kind, const SpanContext& parent,
+                   Timestamp start_time, Attributes* attributes,
+                   std::vector<SpanLink>* links) const {
+  const TracerProvider* provider =
+      provider_ != nullptr ? provider_ : g_provider.load(std::memory_order_acquire);
+  const bool has_parent = parent.IsValid();
+  if (provider == nullptr || provider->is_shut_down()) {
+    // Tracing off: the parent's context flows through unchanged (no copy for a root).
+    if (!has_parent) return Span();
+    return Span(SpanContext(parent));
+  }
+  SpanContext context;
+  context.trace_id = has_parent ? parent.trace_id : NewTraceId();
+  context.span_id = NewSpanId();
+  const SamplerShortcut& shortcut = provider->sampler_shortcut_;
+  if (shortcut.root != SamplerShortcut::Rule::kCustom) {
+    // A built-in sampler: decided here, without building a SamplingResult.
+    bool sampled;
+    if (shortcut.parent_based && has_parent) {
+      sampled = parent.IsSampled();
+    } else if (shortcut.root == SamplerShortcut::Rule::kTraceIdRatio) {
+      sampled = TraceIdRatioSampled(context.trace_id, shortcut.ratio_upper_bound);
+    } else {
+      sampled = shortcut.root == SamplerShortcut::Rule::kAlwaysOn;
+    }
+    if (has_parent) context.trace_state = parent.trace_state;
+    if (!sampled) return Span(std::move(context));
+    context.trace_flags = kTraceFlagSampled;
+    return StartRecording(*provider, name, kind, parent, std::move(context), start_time, attributes,
+                          nullptr, links);
+  }
+  static const Attributes kNoAttributes;
+  SamplingResult result = provider->sampler_->ShouldSample(
+      parent, context.trace_id, name, kind, attributes != nullptr ? *attributes : kNoAttributes);
+  context.trace_flags =
+      result.decision == SamplingDecision::kRecordAndSample ? kTraceFlagSampled : 0;
+  context.trace_state = result.trace_state ? std::move(*result.trace_state) : parent.trace_state;
+  if (result.decision == SamplingDecision::kDrop) return Span(std::move(context));
+  return StartRecording(*provider, name, kind, parent, std::move(context), start_time, attributes,
+                        &result.attributes, links);
+}
+
+Span Tracer::StartRecording(const TracerProvider& provider, std::string_view name, SpanKind kind,
+                            const SpanContext& parent, SpanContext&& context, Timestamp start_time,
+                            Attributes* attributes, Attributes* sampler_attributes,
+                            std::vector<SpanLink>* links) const {
+  const bool has_parent = parent.IsValid();
+  const SpanLimits& limits = provider.limits_;
+  std::unique_ptr<SpanData> data = AcquireSpanData();
+  data->trace_id = context.trace_id;
+  data->span_id = context.span_id;
+  if (has_parent) data->parent_span_id = parent.span_id;
+  data->trace_state.assign(context.trace_state);
+  data->flags = SpanFlagsFor(context.trace_flags, has_parent && parent.is_remote);
+  data->name.assign(name);
+  data->kind = kind;
+  data->start_time_unix_nano = start_time.UnixNanosOrNow();
+  if (attributes != nullptr && !attributes->empty()) {
+    // Keep the recycled record's buffer when the given attributes fit in it.
+    if (data->attributes.capacity() >= attributes->size()) {
+      for (Attribute& a : *attributes) data->attributes.push_back(std::move(a));
+    } else {
+      data->attributes = std::move(*attributes);
+    }
+  }
+  if (sampler_attributes != nullptr) {
+    for (Attribute& a : *sampler_attributes) data->attributes.push_back(std::move(a));
+  }
+  if (!data->attributes.empty()) {
+    ApplyAttributeLimits(data->attributes, &data->dropped_attributes_count, limits.attribute_count,
+                         limits.attribute_value_length);
+  }
+  data->resource = Unowned(provider.resource_);
+  data->scope = Unowned(scope_);
+  RecordSpanStarted();
+  Span span(std::move(data), &provider, std::move(context));
+  if (links != nullptr) {
+    for (SpanLink& link : *links) {
+      SpanContext linked{link.trace_id, link.span_id, static_cast<uint8_t>(link.flags & 0xff),
+                         (link.flags & kSpanFlagsIsRemote) != 0, std::move(link.trace_state)};
+      span.AddLink(linked, std::move(link.attributes));
+    }
+  }
+  return span;
 }
 
 bool Tracer::Enabled() const {
@@ -101,6 +142,7 @@ bool Tracer::Enabled() const {
 TracerProvider::TracerProvider(TracerProviderOptions options)
     : sampler_(options.sampler ? std::move(options.sampler)
                                : MakeParentBasedSampler(MakeAlwaysOnSampler())),
+      sampler_shortcut_(ShortcutOf(*sampler_)),
       limits_(options.limits),
       resource_(new Resource(std::move(options.resource))),
       processors_(std::move(options.processors)) {}
@@ -114,7 +156,9 @@ Tracer TracerProvider::GetTracer(std::string_view name, std::string_view version
 void TracerProvider::OnEnd(std::unique_ptr<SpanData> span) const {
   if (processors_.empty()) return;
   for (size_t i = 0; i + 1 < processors_.size(); ++i) {
-    processors_[i]->OnEnd(std::make_unique<SpanData>(*span));
+    std::unique_ptr<SpanData> copy = AcquireSpanData();
+    *copy = *span;
+    processors_[i]->OnEnd(std::move(copy));
   }
   processors_.back()->OnEnd(std::move(span));
 }

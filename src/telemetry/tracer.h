@@ -43,6 +43,13 @@ class Tracer {
   friend Tracer tracer(std::string_view, std::string_view);
   Tracer(const TracerProvider* provider, const InstrumentationScope* scope)
       : provider_(provider), scope_(scope) {}
+  // The body of both StartSpan overloads; `attributes` and `links` may be null (none).
+  Span Start(std::string_view name, SpanKind kind, const SpanContext& parent, Timestamp start_time,
+             Attributes* attributes, std::vector<SpanLink>* links) const;
+  Span StartRecording(const TracerProvider& provider, std::string_view name, SpanKind kind,
+                      const SpanContext& parent, SpanContext&& context, Timestamp start_time,
+                      Attributes* attributes, Attributes* sampler_attributes,
+                      std::vector<SpanLink>* links) const;
 
   const TracerProvider* provider_;  // null: whatever provider is global at StartSpan
   const InstrumentationScope* scope_;
@@ -82,6 +89,7 @@ class TracerProvider {
  private:
   friend class Tracer;
   std::unique_ptr<Sampler> sampler_;
+  SamplerShortcut sampler_shortcut_;  // sampler_'s rule, when it is a built-in one
   SpanLimits limits_;
   const Resource* resource_;  // leaked on purpose: exported spans point at it
   std::vector<std::unique_ptr<SpanProcessor>> processors_;
