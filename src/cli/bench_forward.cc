@@ -1,5 +1,5 @@
-// Benchmarks the forward pass of an OPT-125m-shaped model (random weights in memory, or
-// a model directory) and reports it as fractions of this machine's limits, measured in
+// Benchmarks the forward pass of an OPT-125m- or SmolLM-135M-shaped model (random weights in
+// memory, or a model directory) and reports it as fractions of this machine's limits, measured in
 // the same run: prefill throughput against the SGEMM peak, batch-1 decode against the
 // memory-bandwidth bound (weight bytes per token / read bandwidth), and batch-32 decode.
 #include "cli/bench_forward.h"
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "model/llama.h"
 #include "model/model.h"
 #include "model/opt.h"
 #include "tensor/machine_limits.h"
@@ -38,10 +39,18 @@ Stamp Since(Stamp t0) {
   return {t.wall - t0.wall, t.cpu - t0.cpu};
 }
 
+// Attention projections (q|k|v|o, grouped-query aware) and FFN matrices of one layer.
+double LayerMatrixParams(const model::ModelConfig& c) {
+  const double h = c.hidden_size, q = double(c.num_attention_heads) * c.head_dim;
+  const double kv = double(c.num_key_value_heads) * c.head_dim;
+  const double ffn_matrices = c.architecture == model::Architecture::kLlama ? 3 : 2;  // SwiGLU
+  return 2 * h * q + 2 * h * kv + ffn_matrices * h * c.intermediate_size;
+}
+
 // Bytes of weights one decode step reads (every matrix, bias and norm, and the LM head).
 double WeightBytesPerToken(const model::ModelConfig& c) {
   const double h = c.hidden_size, f = c.intermediate_size, p = c.word_embed_proj_dim;
-  const double per_layer = 4 * h * h + 2 * h * f + 4 * h + f + h + 4 * h;
+  const double per_layer = LayerMatrixParams(c) + 4 * h + f + h + 4 * h;
   double total = c.num_hidden_layers * per_layer + 2 * h + p * c.vocab_size;
   if (p != h) total += 2 * h * p;
   return total * sizeof(float);
@@ -49,9 +58,9 @@ double WeightBytesPerToken(const model::ModelConfig& c) {
 
 // FLOPs of a prefill of n tokens computing logits for the last one.
 double PrefillFlops(const model::ModelConfig& c, double n) {
-  const double h = c.hidden_size, f = c.intermediate_size;
-  const double matmul = 2 * n * c.num_hidden_layers * (4 * h * h + 2 * h * f);
-  const double attention = c.num_hidden_layers * 4.0 * h * n * (n + 1) / 2;
+  const double matmul = 2 * n * c.num_hidden_layers * LayerMatrixParams(c);
+  const double attention =
+      c.num_hidden_layers * 4.0 * c.num_attention_heads * c.head_dim * n * (n + 1) / 2;
   return matmul + attention + 2.0 * c.word_embed_proj_dim * c.vocab_size;
 }
 
@@ -102,7 +111,7 @@ int RunBenchForward(int argc, char** argv) {
   int threads = 0, prefill_tokens = 512, context = 128, decode_steps = 32, batch = 32, repeats = 3;
   app.add_option("--model", model_dir, "Hugging Face model directory (default: random preset)");
   app.add_option("--preset", preset, "random in-memory model shape")
-      ->check(CLI::IsMember({"opt-125m"}));
+      ->check(CLI::IsMember({"opt-125m", "smollm-135m"}));
   app.add_option("--threads", threads, "compute threads (0: all cores)");
   app.add_option("--prefill-tokens", prefill_tokens, "prompt length of the prefill test")
       ->check(CLI::Range(1, 2047));
@@ -135,9 +144,10 @@ int RunBenchForward(int argc, char** argv) {
   std::printf("  read bandwidth                 %8.1f [%8.1f] GB/s\n", bandwidth[0], bandwidth[1]);
 
   Result<std::unique_ptr<model::Model>> loaded =
-      model_dir.empty()
-          ? model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, {.num_threads = threads})
-          : model::LoadModel(model_dir, {.num_threads = threads});
+      !model_dir.empty() ? model::LoadModel(model_dir, {.num_threads = threads})
+      : preset == "smollm-135m"
+          ? model::NewRandomLlamaModel(model::SmolLm135mShapeConfig(), 1, {.num_threads = threads})
+          : model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, {.num_threads = threads});
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench forward: %s\n", loaded.status().ToString().c_str());
     return 1;
@@ -154,7 +164,8 @@ int RunBenchForward(int argc, char** argv) {
   auto kv = m.NewKvCache(blocks_per_seq * std::max(batch, 1), block_size);
   auto make_seq = [&](int index, int len) {
     Sequence s;
-    for (int t = 0; t < len; ++t) s.tokens.push_back((t * 7919 + index * 104729 + 2) % 50000);
+    for (int t = 0; t < len; ++t)
+      s.tokens.push_back((t * 7919 + index * 104729 + 2) % std::min(50000, c.vocab_size));
     for (int b = 0; b < blocks_per_seq; ++b) s.table.push_back(index * blocks_per_seq + b);
     return s;
   };
