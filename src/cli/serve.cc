@@ -29,7 +29,9 @@
 #include "server/openai_service.h"
 #include "server/router.h"
 #include "server/serving_metrics.h"
+#include "server/step_tracing.h"
 #include "server/tokenizer_codec.h"
+#include "telemetry/sdk.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lantern::cli {
@@ -58,7 +60,7 @@ struct ServeFlags {
   double timeout_keep_alive = 5.0;
   double http_request_timeout = 30.0;
   int64_t max_body_bytes = 16 << 20;
-  // Tracing (issue 7): parsed and kept for the telemetry wiring.
+  // Tracing (issue 7).
   std::string otlp_traces_endpoint;
   std::string collect_detailed_traces;
   bool trace_token_events = false;
@@ -110,6 +112,31 @@ int Fail(const Status& status) {
   return 1;
 }
 
+// Turns tracing on (flag or OTEL_* environment) and says what was decided.
+Result<telemetry::TelemetryConfig> InitTracing(const ServeFlags& flags) {
+  telemetry::TelemetryOptions options;
+  options.otlp_traces_endpoint = flags.otlp_traces_endpoint;
+  options.default_service_name = "lantern";
+  auto config = telemetry::Init(std::move(options));
+  if (!config.ok()) return config.status();
+  if (!config->enabled) {
+    LANTERN_LOG(kInfo, "serve") << "tracing off (no OTLP endpoint or exporter configured)";
+    return config;
+  }
+  std::string exporters;
+  for (const auto& e : config->exporters) exporters += (exporters.empty() ? "" : ",") + e;
+  std::string endpoint = config->otlp_endpoint.empty() ? "" : ", endpoint " + config->otlp_endpoint;
+  LANTERN_LOG(kInfo, "serve") << "tracing on: service.name " << config->service_name
+                              << ", exporter " << exporters << endpoint << ", sampler "
+                              << config->sampler << ", detail "
+                              << (flags.collect_detailed_traces.empty()
+                                      ? "default"
+                                      : flags.collect_detailed_traces)
+                              << (flags.trace_token_events ? ", token events" : "")
+                              << (flags.trace_content ? ", content recorded" : "");
+  return config;
+}
+
 int Serve(const ServeFlags& flags) {
   RaiseFileLimit();
   // Signals go to the thread that waits for them, not to whichever thread runs.
@@ -118,6 +145,10 @@ int Serve(const ServeFlags& flags) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto tracing = InitTracing(flags);
+  if (!tracing.ok()) return Fail(tracing.status());
+  const bool detailed_traces = tracing->enabled && !flags.collect_detailed_traces.empty();
 
   // The start-up trace (tracing must be initialised above this line): one span per phase,
   // ended and flushed before the server says it is ready; an early return marks it failed.
@@ -174,6 +205,7 @@ int Serve(const ServeFlags& flags) {
   config.max_queued_requests = flags.max_queued_requests;
   config.extra_eos_token_ids = tok->eos_ids();
   config.detokenizer_factory = server::MakeDetokenizerFactory(tok);
+  if (detailed_traces) config.on_step = server::MakeEngineStepTracer();
   if (!flags.kv_cache_memory.empty()) {
     auto bytes = ParseBytes(flags.kv_cache_memory);
     if (!bytes.ok()) return Fail(bytes.status());
@@ -221,6 +253,10 @@ int Serve(const ServeFlags& flags) {
   service_options.default_params = defaults;
   service_options.max_in_flight = static_cast<size_t>(flags.max_queued_requests);
   service_options.log_requests = !flags.disable_log_requests;
+  service_options.tracing.detailed = detailed_traces;
+  service_options.tracing.token_events = flags.trace_token_events;
+  service_options.tracing.content = flags.trace_content;
+  service_options.tracing.max_token_events = tracing->limits.event_count;
   server::OpenAiService service(
       service_options, engine.get(), std::move(codec).value(), &registry, &metrics,
       [&http_server](std::function<void()> task) { http_server->Post(std::move(task)); });
@@ -237,10 +273,6 @@ int Serve(const ServeFlags& flags) {
                               << server.port() << " (max_model_len " << info.max_model_len << ", "
                               << info.num_kv_blocks << " KV blocks of " << info.block_size
                               << " tokens)";
-  if (!flags.otlp_traces_endpoint.empty()) {
-    LANTERN_LOG(kWarning, "serve") << "--otlp-traces-endpoint is accepted but tracing is not "
-                                      "wired into the server yet";
-  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -263,6 +295,11 @@ int Serve(const ServeFlags& flags) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   server.Stop();
+  // The spans of the last requests leave before the process does (bounded: a collector
+  // that is down must not hold the shutdown).
+  if (tracing->enabled && !telemetry::Shutdown(std::chrono::seconds(3))) {
+    LANTERN_LOG(kWarning, "serve") << "tracing: spans still unexported after 3 s were dropped";
+  }
   LANTERN_LOG(kInfo, "serve") << "stopped";
   return 0;
 }

@@ -511,6 +511,7 @@ void Engine::Step() {
       if (r->last_step != stats.step) {
         r->last_step = stats.step;
         r->metrics.model_forward_s += stats.forward_s;
+        r->metrics.scheduler_s += stats.schedule_s;
       }
       if (mode == model::SequenceChunk::Logits::kAll) {
         const SamplingParams& p = r->request.params;

@@ -56,6 +56,10 @@ struct RequestMetrics {
   int num_prefill_chunks = 0;          // chunks that computed prompt tokens (seq 0)
   double model_forward_s = 0;          // sum of Model::Forward time of the steps it took part in
   double model_execute_s = 0;          // sum of whole step time of the steps it took part in
+  // Sum of the scheduling time (Scheduler::Schedule and building the batch: StepStats::
+  // schedule_s) of the steps it took part in, as vLLM's scheduler time: every request in a
+  // step waited for that step's whole scheduling, so each is charged all of it.
+  double scheduler_s = 0;
 
   double queue_s() const;      // sum of queue intervals
   double prefill_s() const;    // first_scheduled -> first_token

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "server/api_error.h"
+#include "server/generation_trace.h"
 #include "server/router.h"
 
 namespace lantern::server {
@@ -38,7 +39,11 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
  public:
   GenerationSession(std::shared_ptr<OpenAiService::Context> context, GenerationPlan plan,
                     std::shared_ptr<ResponseWriter> writer)
-      : ctx_(std::move(context)), plan_(std::move(plan)), writer_(std::move(writer)) {
+      : ctx_(std::move(context)),
+        plan_(std::move(plan)),
+        writer_(std::move(writer)),
+        trace_(plan_, writer_->trace_context(), ctx_->options.max_model_len,
+               ctx_->options.tracing) {
     size_t n = static_cast<size_t>(plan_.params.n);
     choices_.resize(plan_.prompts.size() * n);
     for (size_t i = 0; i < choices_.size(); ++i) {
@@ -56,10 +61,13 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       request.id = plan_.id + "-" + std::to_string(i);
       request.prompt_token_ids = plan_.prompts[i];
       request.params = plan_.params;
+      request.arrival_time = plan_.arrival;
+      request.trace_context = trace_.EngineContext(i);
       auto stream = ctx_->engine->Submit(std::move(request));
       if (!stream.ok()) {
         AbortAll();
         done_ = true;
+        trace_.FailOpen("rejected");
         throw ApiError(StatusForEngineError(stream.status()), stream.status().message(),
                        ParamOfEngineError(stream.status()));
       }
@@ -118,6 +126,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     } catch (...) {
       done_ = true;
       AbortAll();
+      trace_.FailOpen("engine_error");
       RespondWithException(*writer_, std::current_exception(), "generation " + plan_.id);
     }
     // The notifiers hold this session alive while it waits for output; let it go.
@@ -132,6 +141,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
           << "request " << out.request_id << " failed in the engine: " << out.error.ToString();
       done_ = true;
       AbortAll();
+      trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
       throw ApiError(503, "The engine failed this request; please retry");
     }
     size_t n = static_cast<size_t>(plan_.params.n);
@@ -147,6 +157,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       }
       choice.num_tokens += static_cast<int>(delta.token_ids.size());
       completion_tokens_ += static_cast<int>(delta.token_ids.size());
+      trace_.OnDelta(prompt_index, delta);
       json logprobs = plan_.logprobs ? Logprobs(choice, delta) : json(nullptr);
       if (delta.finish_reason) {
         choice.finish = delta.finish_reason;
@@ -155,6 +166,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       if (plan_.stream) {
         if (!delta.text.empty() || delta.finish_reason || !logprobs.is_null()) {
           WriteEvent(Chunk(index, delta.text, logprobs, choice));
+          trace_.OnChunkWritten(prompt_index);
         }
       } else {
         choice.text += delta.text;
@@ -163,8 +175,20 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     }
     if (out.finished) {
       if (out.metrics) ctx_->metrics->RecordFinished(*out.metrics);
+      trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
       if (++finished_requests_ == streams_.size()) Finish();
     }
+  }
+
+  // The finish reasons of the sequences of one prompt (unfinished ones count as aborted).
+  std::vector<std::string> FinishReasons(size_t prompt_index) const {
+    size_t n = static_cast<size_t>(plan_.params.n);
+    std::vector<std::string> reasons;
+    for (size_t k = 0; k < n; ++k) {
+      const auto& finish = choices_[prompt_index * n + k].finish;
+      reasons.push_back(engine::FinishReasonName(finish.value_or(engine::FinishReason::kAbort)));
+    }
+    return reasons;
   }
 
   // Logprobs of the delta's tokens, in the endpoint's shape.
@@ -325,6 +349,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
   std::shared_ptr<OpenAiService::Context> ctx_;
   GenerationPlan plan_;
   std::shared_ptr<ResponseWriter> writer_;
+  GenerationTrace trace_;  // guarded by mu_ after Start
 
   std::mutex mu_;
   std::vector<std::shared_ptr<engine::RequestStream>> streams_;

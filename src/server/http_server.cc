@@ -135,6 +135,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       client_address_ = endpoint.address().to_string();
       client_port_ = endpoint.port();
     }
+    auto local = socket_.local_endpoint(ec);
+    if (!ec) {
+      server_address_ = local.address().to_string();
+      server_port_ = local.port();
+    }
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
   }
 
@@ -324,6 +329,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.body = std::move(message.body());
     request.client_address = client_address_;
     request.client_port = client_port_;
+    request.server_address = server_address_;
+    request.server_port = server_port_;
+    request.http_version = static_cast<int>(message.version());
     request.keep_alive = message.keep_alive();
 
     StartExchange();
@@ -447,6 +455,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string client_address_;
   int client_port_ = 0;
+  std::string server_address_;
+  int server_port_ = 0;
 
   uint64_t timer_generation_ = 0;
   bool timed_out_ = false;

@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+namespace lantern::telemetry {
+struct Context;
+}
+
 namespace lantern::server {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -21,6 +25,9 @@ struct HttpRequest {
   std::string body;
   std::string client_address;
   int client_port = 0;
+  std::string server_address;  // the local end of the connection
+  int server_port = 0;
+  int http_version = 11;  // 10 or 11
   bool keep_alive = true;
 
   // The value of the first header named `name` (lower-case), or "" when absent.
@@ -56,6 +63,9 @@ class ResponseWriter {
   virtual bool cancelled() const = 0;
   // True once Send() or BeginStream() was called for this exchange.
   virtual bool started() const = 0;
+  // The context of the exchange's HTTP server span, for the spans a handler starts under
+  // it; null when the exchange is not traced. Lives as long as the writer.
+  virtual const telemetry::Context* trace_context() const { return nullptr; }
 };
 
 using Handler = std::function<void(const HttpRequest&, std::shared_ptr<ResponseWriter>)>;

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "server/api_error.h"
 #include "server/generation.h"
+#include "server/http_tracing.h"
 
 namespace lantern::server {
 namespace {
@@ -91,8 +92,10 @@ void OpenAiService::Register(Router& router) {
                          {},
                          context_->registry->RenderPrometheus()});
   });
+  // The HTTP span first, so that it is ended before the access log line is written.
+  router.AddObserverFactory(MakeHttpTracingObserverFactory());
   if (context_->options.log_requests) {
-    router.SetObserverFactory([](const HttpRequest& request, const std::string&) {
+    router.AddObserverFactory([](const HttpRequest& request, const std::string&) {
       return std::make_unique<AccessLog>(request);
     });
   }
@@ -174,6 +177,7 @@ void CheckContextLength(int max_model_len, size_t prompt_tokens, engine::Samplin
 
 void OpenAiService::HandleCompletions(const HttpRequest& request,
                                       std::shared_ptr<ResponseWriter> writer) {
+  const SteadyTime arrival = Now();
   if (!ready_.load() || !context_->engine->alive()) {
     throw ApiError(503, "The server is not ready to generate");
   }
@@ -193,8 +197,13 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
       plan.echo_texts.push_back(prompt.is_tokens ? context_->codec.decode(ids, false)
                                                  : prompt.text);
     }
+    if (context_->options.tracing.content) {
+      plan.prompt_texts.push_back(prompt.is_tokens ? context_->codec.decode(ids, false)
+                                                   : prompt.text);
+    }
     plan.prompts.push_back(std::move(ids));
   }
+  plan.arrival = arrival;
   plan.id = NewResponseId("cmpl-");
   plan.created = UnixSeconds();
   plan.params = std::move(parsed.params);
@@ -207,6 +216,7 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
 }
 
 void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
+  const SteadyTime arrival = Now();
   if (!ready_.load() || !context_->engine->alive()) {
     throw ApiError(503, "The server is not ready to generate");
   }
@@ -220,6 +230,8 @@ void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<Respo
   if (ids.empty()) throw BadRequest("The rendered chat prompt is empty", "messages");
   CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, true);
   plan.prompts.push_back(std::move(ids));
+  if (context_->options.tracing.content) plan.prompt_texts.push_back(std::move(prompt));
+  plan.arrival = arrival;
   plan.id = NewResponseId("chatcmpl-");
   plan.created = UnixSeconds();
   plan.params = std::move(parsed.params);

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "server/metrics.h"
 #include "server/openai_protocol.h"
+#include "server/request_tracing.h"
 #include "server/router.h"
 #include "server/serving_metrics.h"
 
@@ -43,6 +44,7 @@ struct ServiceOptions {
   // Generation requests in flight (queued or running) past which new ones get 503.
   size_t max_in_flight = 4096;
   bool log_requests = true;
+  RequestTracingOptions tracing;  // request spans (HTTP spans follow the global provider)
 };
 
 class OpenAiService {

@@ -24,11 +24,13 @@ class ObservedWriter : public ResponseWriter {
 
   void Send(HttpResponse response) override {
     state_->Status(response.status);
+    state_->observer->AddResponseHeaders(response.headers);
     inner_->Send(std::move(response));
     state_->End(false);
   }
   void BeginStream(int status, std::string content_type, HeaderList headers) override {
     state_->Status(status);
+    state_->observer->AddResponseHeaders(headers);
     inner_->BeginStream(status, std::move(content_type), std::move(headers));
   }
   bool WriteChunk(std::string data) override { return inner_->WriteChunk(std::move(data)); }
@@ -47,6 +49,9 @@ class ObservedWriter : public ResponseWriter {
   }
   bool cancelled() const override { return inner_->cancelled(); }
   bool started() const override { return inner_->started(); }
+  const telemetry::Context* trace_context() const override {
+    return state_->observer->trace_context();
+  }
 
  private:
   struct State {
@@ -76,6 +81,31 @@ class ObservedWriter : public ResponseWriter {
 
   std::shared_ptr<ResponseWriter> inner_;
   std::shared_ptr<State> state_;
+};
+
+// Several observers of one exchange, told in order.
+class ObserverList : public ExchangeObserver {
+ public:
+  explicit ObserverList(std::vector<std::unique_ptr<ExchangeObserver>> observers)
+      : observers_(std::move(observers)) {}
+  void OnStatus(int status) override {
+    for (auto& o : observers_) o->OnStatus(status);
+  }
+  void OnEnd(bool client_gone) override {
+    for (auto& o : observers_) o->OnEnd(client_gone);
+  }
+  void AddResponseHeaders(HeaderList& headers) override {
+    for (auto& o : observers_) o->AddResponseHeaders(headers);
+  }
+  const telemetry::Context* trace_context() const override {
+    for (const auto& o : observers_) {
+      if (const telemetry::Context* context = o->trace_context()) return context;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ExchangeObserver>> observers_;
 };
 
 }  // namespace
@@ -111,10 +141,35 @@ void Router::Add(const std::string& method, const std::string& path, Handler han
   routes_[path][method] = std::move(handler);
 }
 
+void Router::SetObserverFactory(ObserverFactory factory) {
+  observer_factories_.clear();
+  if (factory) observer_factories_.push_back(std::move(factory));
+}
+
+void Router::AddObserverFactory(ObserverFactory factory) {
+  if (factory) observer_factories_.push_back(std::move(factory));
+}
+
 void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const {
   auto route = routes_.find(request.path);
-  if (observer_factory_) {
-    auto observer = observer_factory_(request, route == routes_.end() ? "" : route->first);
+  if (!observer_factories_.empty()) {
+    static const std::string kNoRoute;
+    const std::string& route_name = route == routes_.end() ? kNoRoute : route->first;
+    std::unique_ptr<ExchangeObserver> observer;
+    std::vector<std::unique_ptr<ExchangeObserver>> more;
+    for (const auto& factory : observer_factories_) {
+      auto next = factory(request, route_name);
+      if (!next) continue;
+      if (observer) {
+        more.push_back(std::move(next));
+      } else {
+        observer = std::move(next);
+      }
+    }
+    if (!more.empty()) {
+      more.insert(more.begin(), std::move(observer));
+      observer = std::make_unique<ObserverList>(std::move(more));
+    }
     if (observer) writer = std::make_shared<ObservedWriter>(std::move(writer), std::move(observer));
   }
   try {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/http_types.h"
 
@@ -21,6 +22,10 @@ class ExchangeObserver {
   virtual void OnStatus(int status) {}
   // Called once, when the exchange ends: response complete or client gone.
   virtual void OnEnd(bool client_gone) {}
+  // Called once, just before the response head is sent: headers to add (traceresponse).
+  virtual void AddResponseHeaders(HeaderList& headers) {}
+  // The exchange's trace context (see ResponseWriter::trace_context); null: none.
+  virtual const telemetry::Context* trace_context() const { return nullptr; }
 };
 
 class Router {
@@ -32,7 +37,11 @@ class Router {
   void Add(const std::string& method, const std::string& path, Handler handler);
   // When set, every path under /v1/ needs "Authorization: Bearer <key>" (as in vLLM).
   void SetApiKey(std::string api_key) { api_key_ = std::move(api_key); }
-  void SetObserverFactory(ObserverFactory factory) { observer_factory_ = std::move(factory); }
+  // Replaces the observer factories with this one.
+  void SetObserverFactory(ObserverFactory factory);
+  // Adds a factory: each exchange gets an observer from every factory that returns one
+  // (a factory returns null for exchanges it does not observe), called in order.
+  void AddObserverFactory(ObserverFactory factory);
 
   void Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const;
   // A Handler for HttpServer that routes through this (which must outlive the server).
@@ -41,7 +50,7 @@ class Router {
  private:
   std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
   std::string api_key_;
-  ObserverFactory observer_factory_;
+  std::vector<ObserverFactory> observer_factories_;
 };
 
 // Answers `writer` with the error that `error` holds: ApiError -> its status and message;

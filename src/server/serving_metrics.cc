@@ -2,6 +2,9 @@
 
 #include <memory>
 #include <mutex>
+#include <utility>
+
+#include "telemetry/health.h"
 
 namespace lantern::server {
 namespace {
@@ -54,6 +57,35 @@ ServingMetrics::ServingMetrics(MetricsRegistry* registry, const std::string& mod
                      labels_, token_buckets);
   rejected_ = r.AddCounter("lantern:request_rejected_total",
                            "Requests refused before reaching the engine (overload).", labels_);
+  AddTracingCounters();
+}
+
+void ServingMetrics::AddTracingCounters() {
+  using telemetry::ReadHealth;
+  auto& r = *registry_;
+  r.AddCallbackCounter("lantern:tracing_spans_started_total",
+                       "Recording spans started (unsampled spans are not counted).", labels_,
+                       [] { return static_cast<double>(ReadHealth().spans_started); });
+  r.AddCallbackCounter("lantern:tracing_spans_exported_total",
+                       "Spans the exporter reported delivered to the collector.", labels_,
+                       [] { return static_cast<double>(ReadHealth().spans_exported); });
+  const std::pair<const char*, uint64_t telemetry::TelemetryHealth::*> reasons[] = {
+      {"queue_full", &telemetry::TelemetryHealth::spans_dropped_queue_full},
+      {"export_failed", &telemetry::TelemetryHealth::spans_dropped_export_failed},
+      {"shutdown", &telemetry::TelemetryHealth::spans_dropped_shutdown},
+      {"rejected", &telemetry::TelemetryHealth::spans_dropped_rejected},
+      {"too_large", &telemetry::TelemetryHealth::spans_dropped_too_large},
+  };
+  for (const auto& [reason, field] : reasons) {
+    MetricLabels labels = labels_;
+    labels.emplace_back("reason", reason);
+    r.AddCallbackCounter("lantern:tracing_spans_dropped_total",
+                         "Ended spans that never reached the collector, by reason.", labels,
+                         [field = field] { return static_cast<double>(ReadHealth().*field); });
+  }
+  r.AddCallbackCounter("lantern:tracing_export_failures_total",
+                       "Export calls that failed (after the exporter's retries).", labels_,
+                       [] { return static_cast<double>(ReadHealth().export_failures); });
 }
 
 void ServingMetrics::SetEngineCountersSource(

@@ -27,6 +27,9 @@ class ServingMetrics {
   void RecordRejected() { rejected_->Increment(); }
 
  private:
+  // lantern:tracing_* from the telemetry SDK's own counters, read at scrape time.
+  void AddTracingCounters();
+
   Histogram* ttft_;
   Histogram* e2e_;
   Histogram* queue_;
