@@ -8,7 +8,7 @@ const net = require('net');
 const path = require('path');
 const assert = require('assert');
 const { Receiver } = require('../telemetry/otlp_receiver.js');
-const { request, metric, waitFor, run } = require('../server/harness.js');
+const { metric, waitFor, run } = require('../server/harness.js');
 
 const LANTERN = process.env.LANTERN;
 const MODEL = process.env.LANTERN_TEST_MODEL;
@@ -235,6 +235,27 @@ function stream(base, path, body, { headers = {}, leaveAfter = 0, onEvent = () =
     });
     req.on('error', (e) => (leaveAfter ? resolve({ left: true, events: [] }) : reject(e)));
     req.write(data);
+    req.end();
+  });
+}
+
+// One HTTP request on its own connection: Node's global agent keeps connections alive,
+// and reusing one just as the server closes it for idleness fails the request on the
+// client side ("socket hang up"), which is no server fault. Resolves {status, headers, body}.
+function request(base, method, path, { body, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
+    const req = http.request(new URL(path, base), {
+      method, agent: false,
+      headers: { ...(data !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}), ...headers },
+    }, (res) => {
+      let chunks = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { chunks += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: chunks }));
+    });
+    req.on('error', (e) => reject(new Error(`${method} ${path}: ${e.message}`)));
+    if (data !== undefined) req.write(data);
     req.end();
   });
 }
