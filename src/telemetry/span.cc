@@ -21,6 +21,17 @@ void Span::SetAttributeRecording(AttributeKey&& key, AttributeValue&& value) {
                       std::move(value), limits.attribute_count, limits.attribute_value_length);
 }
 
+void Span::SetStringAttributeRecording(AttributeKey&& key, std::string_view value) {
+  std::string text;
+  if (!data_->spare_strings.empty()) {
+    text = std::move(data_->spare_strings.back());
+    data_->spare_strings.pop_back();
+  }
+  text.assign(value);
+  SetAttributeRecording(std::move(key),
+                        AttributeValue(std::in_place_type<std::string>, std::move(text)));
+}
+
 void Span::AddEventRecording(std::string_view name, Timestamp time, Attributes&& attributes) {
   const SpanLimits& limits = provider_->limits();
   if (data_->events.size() >= limits.event_count) {

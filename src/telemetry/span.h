@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "base/clock.h"
@@ -52,9 +53,7 @@ class Span {
   // copied (see attribute_key.h); other keys are copied when the span records.
   template <size_t N, typename V>
   void SetAttribute(const char (&key)[N], V&& value) {
-    if (data_ != nullptr) {
-      SetAttributeRecording(AttributeKey(key), AttributeValue(std::forward<V>(value)));
-    }
+    if (data_ != nullptr) SetAttributeRecording(AttributeKey(key), std::forward<V>(value));
   }
   template <size_t N, typename V>
   void SetAttribute(char (&key)[N], V&& value) {
@@ -62,9 +61,7 @@ class Span {
   }
   template <typename V>
   void SetAttribute(std::string_view key, V&& value) {
-    if (data_ != nullptr) {
-      SetAttributeRecording(AttributeKey(key), AttributeValue(std::forward<V>(value)));
-    }
+    if (data_ != nullptr) SetAttributeRecording(AttributeKey(key), std::forward<V>(value));
   }
   template <size_t N>
   void SetAttributeValue(const char (&key)[N], AttributeValue value) {
@@ -105,6 +102,18 @@ class Span {
 
   // The recording halves of the calls above (the non-recording ones stay inline).
   void SetAttributeRecording(AttributeKey&& key, AttributeValue&& value);
+  // A string value other than a std::string to move: copied into a recycled buffer.
+  void SetStringAttributeRecording(AttributeKey&& key, std::string_view value);
+  template <typename V>
+  void SetAttributeRecording(AttributeKey&& key, V&& value) {
+    using T = std::remove_cvref_t<V>;
+    if constexpr (std::is_convertible_v<V&&, std::string_view> &&
+                  !(std::is_same_v<T, std::string> && std::is_rvalue_reference_v<V&&>)) {
+      SetStringAttributeRecording(std::move(key), std::string_view(value));
+    } else {
+      SetAttributeRecording(std::move(key), AttributeValue(std::forward<V>(value)));
+    }
+  }
   void AddEventRecording(std::string_view name, Timestamp time, Attributes&& attributes);
   void AddLinkRecording(const SpanContext& linked, Attributes&& attributes);
   void SetStatusRecording(StatusCode code, std::string_view description);

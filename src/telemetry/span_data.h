@@ -88,6 +88,10 @@ struct SpanData {
   std::string status_message;
   std::shared_ptr<const Resource> resource;
   std::shared_ptr<const InstrumentationScope> scope;
+
+  // Not exported: buffers of string attribute values from this record's earlier use
+  // (span_data_pool.h), so that setting a string attribute need not allocate.
+  std::vector<std::string> spare_strings;
 };
 
 }  // namespace lantern::telemetry

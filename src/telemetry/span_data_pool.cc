@@ -12,6 +12,7 @@ constexpr size_t kReserveCapacity = 2048;  // records in the shared reserve (a q
 // A recycled record keeps its buffers unless they grew unusually large.
 constexpr size_t kMaxKeptAttributes = 64;
 constexpr size_t kMaxKeptStringBytes = 256;
+constexpr size_t kMaxSpareStrings = 16;
 
 struct Reserve {
   std::mutex mu;
@@ -91,6 +92,15 @@ void Clear(SpanData& span) {
   span.kind = SpanKind::kInternal;
   span.start_time_unix_nano = 0;
   span.end_time_unix_nano = 0;
+  // String values' buffers are kept for the record's next span (Span::SetAttribute).
+  for (Attribute& a : span.attributes) {
+    if (auto* text = std::get_if<std::string>(&a.value)) {
+      if (text->capacity() > 15 && text->capacity() <= kMaxKeptStringBytes &&
+          span.spare_strings.size() < kMaxSpareStrings) {
+        span.spare_strings.push_back(std::move(*text));
+      }
+    }
+  }
   ClearVector(span.attributes, kMaxKeptAttributes);
   span.dropped_attributes_count = 0;
   ClearVector(span.events, 16);

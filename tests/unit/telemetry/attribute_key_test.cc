@@ -143,22 +143,36 @@ TEST(SpanDataPoolTest, SpansOnRecycledRecordsExportOnlyTheirOwnData) {
     Span span = tracer.StartSpan("full", SpanKind::kServer);
     span.SetAttribute("a", int64_t{i});
     span.SetAttribute(std::string("dynamic"), "value");
+    span.SetAttribute("long", "a value longer than the inline buffer of a std::string");
     span.AddEvent("event");
     span.SetStatus(StatusCode::kError, "bad");
   }
   ASSERT_TRUE(provider.ForceFlush(std::chrono::seconds(10)));
-  for (int i = 0; i < kSpans; ++i) tracer.StartSpan("empty").End();
+  for (int i = 0; i < kSpans; ++i) {
+    Span span = tracer.StartSpan("empty");
+    if (i % 2 == 0) {
+      // Written into a string buffer recycled from an earlier span's value.
+      std::string text = "second round value number " + std::to_string(i);
+      span.SetAttribute("long", text);
+    }
+  }
   ASSERT_TRUE(provider.ForceFlush(std::chrono::seconds(10)));
   std::lock_guard<std::mutex> lock(store->mu);
   ASSERT_EQ(store->spans.size(), 2u * kSpans);
   for (int i = 0; i < kSpans; ++i) {
     const SpanData& full = store->spans[i];
-    ASSERT_EQ(full.attributes.size(), 2u);
+    ASSERT_EQ(full.attributes.size(), 3u);
     EXPECT_EQ(std::get<int64_t>(full.attributes[0].value), i);
     EXPECT_EQ(full.attributes[1].key, "dynamic");
     const SpanData& empty = store->spans[kSpans + i];
     EXPECT_EQ(empty.name, "empty");
-    EXPECT_TRUE(empty.attributes.empty());
+    if (i % 2 == 0) {
+      ASSERT_EQ(empty.attributes.size(), 1u);
+      EXPECT_EQ(std::get<std::string>(empty.attributes[0].value),
+                "second round value number " + std::to_string(i));
+    } else {
+      EXPECT_TRUE(empty.attributes.empty());
+    }
     EXPECT_TRUE(empty.events.empty());
     EXPECT_EQ(empty.status_code, StatusCode::kUnset);
     EXPECT_EQ(empty.status_message, "");
