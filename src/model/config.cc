@@ -238,6 +238,9 @@ Status ParseLlama(const Fields& f, ModelConfig* c) {
   }
   if (use_sliding_window) {
     LANTERN_RETURN_IF_ERROR(f.Int("sliding_window", &c->sliding_window, 1, kMaxPositions, 0));
+    if (c->model_type != "mistral") {  // Qwen2Config/Qwen3Config default: 28
+      LANTERN_RETURN_IF_ERROR(f.Int("max_window_layers", &c->max_window_layers, 0, kMaxLayers, 28));
+    }
   }
   c->tie_word_embeddings = false;  // LlamaConfig's default, unlike PretrainedConfig's
   c->word_embed_proj_dim = c->hidden_size;

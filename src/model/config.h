@@ -54,8 +54,10 @@ struct ModelConfig {
   std::string rope_scaling_json;  // the "rope_scaling" object as JSON text; empty if none
   bool attention_bias = false;
   bool mlp_bias = false;
-  // Mistral's sliding_window (Qwen2/3's when use_sliding_window); 0: none.
+  // Mistral's sliding_window (Qwen2/3's when use_sliding_window); 0: none. It applies to
+  // layers >= max_window_layers (Qwen's setting; 0 for Mistral: every layer).
   int sliding_window = 0;
+  int max_window_layers = 0;
 };
 
 // Reads and validates <model_dir>/config.json. Errors name the file and the field.

@@ -66,9 +66,6 @@ Status LlamaModel::Setup() {
                          "\" is not supported for " + c.architecture_name + " (only \"silu\")");
   }
   LANTERN_ASSIGN_OR_RETURN(rope_, ComputeRopeParameters(c));
-  if (c.sliding_window > 0 && c.sliding_window < rope_.max_positions) {
-    rope_.max_positions = c.sliding_window;
-  }
   config_.max_position_embeddings = static_cast<int>(rope_.max_positions);
   q_dim_ = int64_t{c.num_attention_heads} * c.head_dim;
   kv_dim_ = int64_t{c.num_key_value_heads} * c.head_dim;
@@ -207,8 +204,9 @@ void LlamaModel::LayerForward(int index, const LlamaLayer& layer, KvCache& kv) {
       kv.key_block(index, 0), kv.value_block(index, 0), static_cast<int64_t>(kv.floats_per_block()),
       kv.block_size(),        kv.num_kv_heads(),        kv.head_dim()};
   tensor::WritePagedKv(pool_, kv_layer, plan_.sequences, k, qkv_dim_, v, qkv_dim_);
+  const int window = index >= c.max_window_layers ? c.sliding_window : 0;
   tensor::PagedAttention(pool_, kv_layer, plan_.sequences, q, qkv_dim_, c.num_attention_heads,
-                         attn_.data(), q_dim_);
+                         attn_.data(), q_dim_, window);
   layer.o_proj.Apply(pool_, attn_.data(), rows, x_.data(), /*accumulate=*/true);
   // Feed-forward: x += down(silu(gate(rms_norm(x))) * up(rms_norm(x))).
   tensor::RmsNorm(pool_, x_.data(), rows, h, layer.ffn_norm.data(), eps(), normed_.data());

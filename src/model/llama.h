@@ -3,11 +3,8 @@
 // 3.1/3.2, Mistral, Qwen2/2.5/3, SmolLM, TinyLlama): RMSNorm, rotary embeddings with
 // rope_theta and rope_scaling (model/rope_scaling.h), grouped-query attention, SwiGLU,
 // q/k/v biases (Qwen2, attention_bias), per-head q/k RMSNorm (Qwen3), head_dim independent
-// of hidden_size / heads, tied or separate LM head.
-//
-// Mistral's sliding window (and Qwen's with use_sliding_window) is not implemented in the
-// attention kernel; the context is capped at sliding_window instead (as vLLM did for
-// backends without it), where windowed and full causal attention are the same.
+// of hidden_size / heads, tied or separate LM head, Mistral's sliding window (Qwen's with
+// use_sliding_window, on layers >= max_window_layers).
 #pragma once
 
 #include <cstdint>

@@ -29,7 +29,7 @@ struct RowState {
 };
 
 void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Task& task,
-                const float* q, int64_t ldq, int num_heads, float* out, int64_t ldo,
+                const float* q, int64_t ldq, int num_heads, float* out, int64_t ldo, int window,
                 std::vector<float>& acc_buffer) {
   const int hd = kv.head_dim;
   const int bs = kv.block_size;
@@ -41,8 +41,11 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Task
 
   const int64_t last_pos = seq.start_position + task.first + task.count - 1;
   const int64_t num_blocks = last_pos / bs + 1;
+  // With a window, blocks wholly before the tile's first row's window are skipped.
+  const int64_t first_pos = seq.start_position + task.first;
+  const int64_t first_block = window > 0 ? std::max<int64_t>(0, first_pos - window + 1) / bs : 0;
   alignas(64) float probs[16];
-  for (int64_t j = 0; j < num_blocks; ++j) {
+  for (int64_t j = first_block; j < num_blocks; ++j) {
     const int64_t block = seq.block_table[j];
     const float* kt = kv.keys + block * kv.block_stride + static_cast<int64_t>(kv_head) * hd * bs;
     const float* vb = kv.values + block * kv.block_stride + static_cast<int64_t>(kv_head) * bs * hd;
@@ -51,12 +54,17 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Task
       const int64_t pos = seq.start_position + task.first + i;
       if (block_start > pos) continue;
       const int valid = static_cast<int>(std::min<int64_t>(bs, pos - block_start + 1));
+      // Slots before `skip` fall outside the row's window.
+      const int64_t lowest = window > 0 ? pos - window + 1 : 0;
+      const int skip = static_cast<int>(std::clamp<int64_t>(lowest - block_start, 0, bs));
+      if (skip >= valid) continue;
       const float* qrow = q + (seq.first_row + task.first + i) * ldq + task.head * hd;
       float* arow = acc + static_cast<int64_t>(i) * hd;
       RowState& st = state[i];
-      for (int c = 0; c < valid; c += 16) {
+      for (int c = skip / 16 * 16; c < valid; c += 16) {
         const int lanes = std::min(16, valid - c);
-        const __mmask16 mask = simd::FirstLanes(lanes);
+        const __mmask16 mask = static_cast<__mmask16>(simd::FirstLanes(lanes) &
+                                                      ~simd::FirstLanes(std::max(0, skip - c)));
         __m512 s = _mm512_setzero_ps();
         for (int d = 0; d < hd; ++d) {
           s = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), _mm512_maskz_loadu_ps(mask, kt + d * bs + c),
@@ -82,7 +90,7 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Task
         for (int d = 0; d < hd; d += 16) {
           const __mmask16 dm = simd::FirstLanes(hd - d);
           __m512 a = _mm512_maskz_loadu_ps(dm, arow + d);
-          for (int t = 0; t < lanes; ++t) {
+          for (int t = std::max(0, skip - c); t < lanes; ++t) {
             a = _mm512_fmadd_ps(
                 _mm512_set1_ps(probs[t]),
                 _mm512_maskz_loadu_ps(dm, vb + static_cast<int64_t>(c + t) * hd + d), a);
@@ -129,7 +137,7 @@ void WritePagedKv(ThreadPool& pool, const PagedKvLayer& kv,
 
 void PagedAttention(ThreadPool& pool, const PagedKvLayer& kv,
                     std::span<const AttentionSequence> sequences, const float* q, int64_t ldq,
-                    int num_heads, float* out, int64_t ldo) {
+                    int num_heads, float* out, int64_t ldo, int sliding_window) {
   thread_local std::vector<Task> task_storage;
   std::vector<Task>& tasks = task_storage;  // workers must see the caller's list
   tasks.clear();
@@ -147,7 +155,7 @@ void PagedAttention(ThreadPool& pool, const PagedKvLayer& kv,
     thread_local std::vector<float> acc_buffer;
     for (int64_t i = begin; i < end; ++i) {
       AttendTile(kv, sequences[tasks[i].sequence], tasks[i], q, ldq, num_heads, out, ldo,
-                 acc_buffer);
+                 sliding_window, acc_buffer);
     }
   });
 }

@@ -43,9 +43,10 @@ void WritePagedKv(ThreadPool& pool, const PagedKvLayer& kv,
 // out[row][h*head_dim..] = softmax(q_h . K^T) V over positions 0..pos of the row's
 // sequence (causal), for num_heads query heads sharing num_kv_heads KV heads (grouped
 // query attention when fewer). q must already carry the 1/sqrt(head_dim) scale. The new
-// tokens' K/V must have been written first.
+// tokens' K/V must have been written first. With sliding_window W > 0 a row at position p
+// attends to positions (p - W, p] only (Mistral's window, as transformers masks it).
 void PagedAttention(ThreadPool& pool, const PagedKvLayer& kv,
                     std::span<const AttentionSequence> sequences, const float* q, int64_t ldq,
-                    int num_heads, float* out, int64_t ldo);
+                    int num_heads, float* out, int64_t ldo, int sliding_window = 0);
 
 }  // namespace lantern::tensor

@@ -77,24 +77,6 @@ TEST_F(LlamaErrorsTest, UnsupportedActivationIsNamed) {
   EXPECT_NE(LoadError().find("\"gelu\""), std::string::npos);
 }
 
-// The sliding window is not in the attention kernel: the context stops at the window,
-// where windowed and full attention agree, and longer sequences are refused clearly.
-TEST_F(LlamaErrorsTest, SlidingWindowCapsTheContext) {
-  Make({"--model-type", "mistral", "--sliding-window", "48"});
-  auto model = LoadModel(dir_.path(), {.num_threads = 1});
-  ASSERT_TRUE(model.ok()) << model.status().ToString();
-  EXPECT_EQ((*model)->config().max_position_embeddings, 48);
-  auto kv = (*model)->NewKvCache(8, 16);
-  std::vector<int32_t> tokens(49, 3), table = {0, 1, 2, 3};
-  std::vector<float> logits;
-  SequenceChunk fits{std::span<const int32_t>(tokens).first(48), 0, table};
-  EXPECT_TRUE((*model)->Forward({{fits}}, *kv, &logits).ok());
-  SequenceChunk over{tokens, 0, table};
-  Status status = (*model)->Forward({{over}}, *kv, &logits);
-  EXPECT_NE(status.ToString().find("exceed max_position_embeddings 48"), std::string::npos)
-      << status.ToString();
-}
-
 TEST_F(LlamaErrorsTest, RopeScalingExtendsTheContextAsVllmDoes) {
   Make({"--rope-scaling", R"({"rope_type": "linear", "factor": 2.0})"});
   auto model = LoadModel(dir_.path(), {.num_threads = 1});

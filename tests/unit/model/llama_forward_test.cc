@@ -87,7 +87,14 @@ INSTANTIATE_TEST_SUITE_P(
         Variant{"LlamaBiasesTiedBF16",
                 {"--attention-bias", "1", "--mlp-bias", "1", "--tie-word-embeddings", "1",
                  "--dtype", "bf16", "--heads", "8", "--kv-heads", "8"}},
-        Variant{"LlamaPytorchBin", {"--format", "bin", "--kv-heads", "4"}}),
+        Variant{"LlamaPytorchBin", {"--format", "bin", "--kv-heads", "4"}},
+        Variant{"MistralSlidingWindow",
+                {"--model-type", "mistral", "--sliding-window", "21"},
+                {},
+                {16, 4}},
+        Variant{"Qwen2SlidingWindowUpperLayers",
+                {"--model-type", "qwen2", "--layers", "3", "--sliding-window", "9",
+                 "--max-window-layers", "1"}}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 // Greedy decoding with a chunked prompt and one token per step matches the reference

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace lantern::tensor {
@@ -13,6 +14,7 @@ namespace {
 
 struct Params {
   int block_size, num_heads, num_kv_heads, head_dim;
+  int window = 0;  // sliding window (0: full causal attention)
 };
 
 // Several sequences with different histories compute new tokens in one call; results
@@ -68,7 +70,7 @@ void CheckAgainstContiguous(const Params& p) {
   for (size_t i = 0; i < batch.size(); ++i) batch[i].block_table = tables[i].data();
   WritePagedKv(pool, kv, batch, k_new.data(), kv_width, v_new.data(), kv_width);
   std::vector<float> out(rows * q_width, NAN);
-  PagedAttention(pool, kv, batch, q.data(), q_width, p.num_heads, out.data(), q_width);
+  PagedAttention(pool, kv, batch, q.data(), q_width, p.num_heads, out.data(), q_width, p.window);
 
   const int group = p.num_heads / p.num_kv_heads;
   for (size_t s = 0; s < seqs.size(); ++s) {
@@ -77,9 +79,10 @@ void CheckAgainstContiguous(const Params& p) {
       const int64_t row = batch[s].first_row + t;
       for (int h = 0; h < p.num_heads; ++h) {
         const int kvh = h / group;
-        std::vector<double> scores(pos + 1);
+        const int lo = p.window > 0 ? std::max(0, pos - p.window + 1) : 0;
+        std::vector<double> scores(pos + 1, 0.0);
         double mx = -1e300;
-        for (int j = 0; j <= pos; ++j) {
+        for (int j = lo; j <= pos; ++j) {
           double dot = 0;
           for (int d = 0; d < p.head_dim; ++d) {
             dot += double(q[row * q_width + h * p.head_dim + d]) *
@@ -89,10 +92,10 @@ void CheckAgainstContiguous(const Params& p) {
           mx = std::max(mx, dot);
         }
         double sum = 0;
-        for (auto& x : scores) sum += (x = std::exp(x - mx));
+        for (int j = lo; j <= pos; ++j) sum += (scores[j] = std::exp(scores[j] - mx));
         for (int d = 0; d < p.head_dim; ++d) {
           double want = 0;
-          for (int j = 0; j <= pos; ++j) {
+          for (int j = lo; j <= pos; ++j) {
             want += scores[j] / sum * all_v[s][j * kv_width + kvh * p.head_dim + d];
           }
           ASSERT_NEAR(out[row * q_width + h * p.head_dim + d], want, 2e-5 * (1 + std::abs(want)))
@@ -109,6 +112,14 @@ TEST(PagedAttentionTest, MatchesContiguousCausalAttention) {
 TEST(PagedAttentionTest, OddBlockSizeAndHeadDim) { CheckAgainstContiguous({5, 3, 3, 20}); }
 TEST(PagedAttentionTest, LargeBlocks) { CheckAgainstContiguous({32, 2, 2, 8}); }
 TEST(PagedAttentionTest, GroupedQueryHeads) { CheckAgainstContiguous({16, 8, 2, 16}); }
+// Windows shorter and longer than a block, ending mid-block and on block boundaries.
+TEST(PagedAttentionTest, SlidingWindow) {
+  for (int window : {1, 7, 16, 21, 40, 200}) {
+    SCOPED_TRACE("window " + std::to_string(window));
+    CheckAgainstContiguous({16, 4, 2, 32, window});
+    CheckAgainstContiguous({5, 2, 1, 20, window});
+  }
+}
 
 }  // namespace
 }  // namespace lantern::tensor
