@@ -4,7 +4,7 @@
 // of it appears, and the prompt text is nowhere in the server's spans.
 'use strict';
 const {
-  KIND, startServer, startCollector, spans, waitForSpans, children, one, assertAttr,
+  KIND, startServer, startCollector, spans, waitForSpans, children, one, assertAttr, assertClose,
   post, main, assert,
 } = require('./tracing_harness.js');
 
@@ -61,8 +61,15 @@ main([
         const steps = final.filter((s) => s.name === 'engine_step');
         const llms = final.filter((s) => s.name === 'llm_request');
         const byId = new Map(llms.map((l) => [l.spanId, l]));
+        const blocks = Number(/(\d+) KV blocks/.exec(server.logs())[1]);
+        const stepIds = steps.map((s) => s.attrs['lantern.step.id']?.value);
+        assert.strictEqual(new Set(stepIds).size, steps.length, 'engine_step ids repeat');
+        const inTime = [...steps].sort((x, y) => (x.start < y.start ? -1 : 1)).map((s) => s.attrs['lantern.step.id'].value);
+        assert.deepStrictEqual(inTime, [...inTime].sort((x, y) => x - y), 'step ids do not grow with time');
         for (const step of steps) {
           assert.strictEqual(step.parentSpanId, '', 'engine_step is a root span');
+          assertAttr(step, 'lantern.step.kv_blocks_total', 'int', blocks);
+          assert.ok(step.attrs['lantern.step.kv_blocks_used']?.value <= blocks);
           assert.strictEqual(step.kind, KIND.INTERNAL);
           for (const k of STEP_INTS) assertAttr(step, k, 'int');
           for (const k of STEP_DOUBLES) assertAttr(step, k, 'double');
@@ -81,8 +88,14 @@ main([
           const linking = steps.filter((s) => s.links.some((l) => l.spanId === llm.spanId));
           assert.ok(linking.length >= 2, `only ${linking.length} engine steps link request ${r.body.id}`);
           for (const s of linking) assert.ok(s.start <= llm.end && s.end >= llm.start, 'a linking step outside the request');
-          assert.ok(assertAttr(llm, 'gen_ai.latency.time_in_model_forward', 'double') >= 0);
-          assert.ok(assertAttr(llm, 'gen_ai.latency.time_in_model_execute', 'double') >= 0);
+          const forward = assertAttr(llm, 'gen_ai.latency.time_in_model_forward', 'double');
+          const execute = assertAttr(llm, 'gen_ai.latency.time_in_model_execute', 'double');
+          const inference = llm.attrs['gen_ai.latency.time_in_model_inference'].value;
+          assert.ok(forward >= 0 && forward <= execute + 1e-6 && execute <= inference + 1e-6,
+              `forward ${forward} <= execute ${execute} <= inference ${inference}`);
+          // A request's forward time is that of the steps it was in: the steps that link it.
+          const stepForward = linking.reduce((sum, s) => sum + s.attrs['lantern.step.forward_s'].value, 0);
+          assertClose(forward, stepForward, 1e-6 * linking.length, 'time_in_model_forward = sum of the linking steps\' forward_s');
           const prompt = PROMPTS[rs.indexOf(r)];
           assertAttr(llm, 'gen_ai.prompt', 'string', prompt);
           assertAttr(llm, 'gen_ai.completion', 'string', r.body.choices[0].text);

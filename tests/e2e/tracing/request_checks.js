@@ -139,6 +139,10 @@ function checkLlmRequest(all, llm, { req, usage, finishReasons, responseId, oper
   assert.ok(prefill.attrs['lantern.prefill.chunks'].value >= 1, 'prefill chunks');
   assert.strictEqual(prefill.attrs['lantern.prefill.cached_tokens'].value,
       a('gen_ai.usage.cache_read.input_tokens'), 'prefill cached tokens = cache_read.input_tokens');
+  if (!preempted) {
+    assert.strictEqual(prefill.attrs['lantern.prefill.computed_tokens'].value + prefill.attrs['lantern.prefill.cached_tokens'].value,
+        a('gen_ai.usage.prompt_tokens'), 'prefill computed + cached tokens = prompt tokens');
+  }
   assertClose(a('gen_ai.latency.time_in_model_prefill'), duration(prefill), US, 'time_in_model_prefill = prefill span');
   assertClose(ttft, seconds(llm.start, prefill.end), US, 'TTFT = arrival -> end of prefill (first token)');
   const decode = decodes[0] || null;

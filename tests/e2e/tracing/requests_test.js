@@ -139,6 +139,23 @@ const tests = [
     await checkGeneration({ path: '/v1/completions', req, res: { ...r.body, headers: r.headers }, parent,
       operation: 'text_completion', llmCount: 2 });
   }],
+  ['prefix cache: a repeated prompt reads cached tokens, on the span and in usage terms', async () => {
+    const prompt = 'A prompt long enough to fill more than one KV block of sixteen tokens, so that the prefix cache ' +
+        'keeps its first block for the request that repeats it word for word';
+    const req = { model: 'tiny', prompt, max_tokens: 3, temperature: 0 };
+    let last;
+    for (let i = 0; i < 2; i++) {
+      const parent = newParent();
+      const r = await post(server.base, '/v1/completions', req, { traceparent: parent.header });
+      assert.strictEqual(r.status, 200);
+      assert.ok(r.body.usage.prompt_tokens > 16, `${r.body.usage.prompt_tokens} prompt tokens`);
+      last = await checkGeneration({ path: '/v1/completions', req, res: { ...r.body, headers: r.headers }, parent,
+        operation: 'text_completion' });
+    }
+    const { llm, prefill } = last.results[0];
+    assert.ok(llm.attrs['gen_ai.usage.cache_read.input_tokens'].value >= 16, 'the repeat read nothing from the prefix cache');
+    assert.ok(prefill.attrs['lantern.prefill.computed_tokens'].value < llm.attrs['gen_ai.usage.prompt_tokens'].value);
+  }],
   ['no traceparent: a new root trace', async () => {
     const r = await post(server.base, '/v1/completions', { model: 'tiny', prompt: 'root', max_tokens: 3 });
     assert.strictEqual(r.status, 200);
