@@ -167,7 +167,10 @@ const tests = [
     assert.strictEqual(httpSpan.parentSpanId, '', 'a root HTTP span has no parent');
   }],
   ['invalid traceparent: a new root trace and no error to the caller', async () => {
-    for (const bad of ['00-zzzz-0000-01', `00-${'0'.repeat(32)}-${hex(8)}-01`, `ff-${hex(16)}-${hex(8)}-01`, 'garbage']) {
+    // W3C trace context: lowercase hex only, no all-zero ids, version ff is invalid, and
+    // version 00 has exactly four fields.
+    for (const bad of ['00-zzzz-0000-01', `00-${'0'.repeat(32)}-${hex(8)}-01`, `00-${hex(16)}-${'0'.repeat(16)}-01`,
+      `ff-${hex(16)}-${hex(8)}-01`, `00-${hex(16).toUpperCase()}-${hex(8)}-01`, `00-${hex(16)}-${hex(8)}-01-extra`, 'garbage']) {
       const r = await post(server.base, '/v1/completions', { model: 'tiny', prompt: 'bad parent', max_tokens: 2 },
           { traceparent: bad });
       assert.strictEqual(r.status, 200, `traceparent '${bad}': ${r.status}`);
@@ -177,6 +180,21 @@ const tests = [
       const httpSpan = one(t.filter((s) => s.kind === KIND.SERVER), 'HTTP span');
       assert.strictEqual(httpSpan.parentSpanId, '', `traceparent '${bad}' gave a parent`);
     }
+  }],
+  ['a future traceparent version is read; an invalid tracestate is dropped, its traceparent kept', async () => {
+    const future = newParent();
+    const r1 = await post(server.base, '/v1/completions', { model: 'tiny', prompt: 'future', max_tokens: 2 },
+        { traceparent: `cc-${future.traceId}-${future.spanId}-01-more-fields` });
+    assert.strictEqual(r1.status, 200);
+    const t1 = await requestTrace(future.traceId);
+    assert.strictEqual(one(t1.filter((s) => s.kind === KIND.SERVER), 'HTTP span').parentSpanId, future.spanId);
+    const p = newParent();
+    const r2 = await post(server.base, '/v1/completions', { model: 'tiny', prompt: 'bad state', max_tokens: 2 },
+        { traceparent: p.header, tracestate: 'not a valid tracestate!!' });
+    assert.strictEqual(r2.status, 200);
+    const http2 = one((await requestTrace(p.traceId)).filter((s) => s.kind === KIND.SERVER), 'HTTP span');
+    assert.strictEqual(http2.parentSpanId, p.spanId);
+    assert.strictEqual(http2.traceState, '');
   }],
   ['tracestate passes through to the HTTP span', async () => {
     const parent = newParent();
