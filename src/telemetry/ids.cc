@@ -126,16 +126,17 @@ SpanId NewSpanId() {
   return id;
 }
 
-bool IsValid(const TraceId& id) {
-  for (uint8_t b : id)
-    if (b != 0) return true;
-  return false;
-}
-
-bool IsValid(const SpanId& id) {
-  for (uint8_t b : id)
-    if (b != 0) return true;
-  return false;
+void NewTraceAndSpanId(TraceId* trace_id, SpanId* span_id) {
+  Generator& generator = t_generator;
+  uint64_t v[3];
+  for (uint64_t& word : v) {
+    // The zero value is invalid; the chance of meeting it is 2^-64 per draw.
+    do {
+      word = generator.Next();
+    } while (word == 0);
+  }
+  std::memcpy(trace_id->data(), v, 16);
+  std::memcpy(span_id->data(), v + 2, 8);
 }
 
 std::string ToHex(const TraceId& id) { return HexOf(id); }

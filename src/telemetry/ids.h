@@ -3,6 +3,8 @@
 // never repeat each other's ids. Never all-zero (the W3C invalid value).
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -13,8 +15,20 @@ namespace lantern::telemetry {
 TraceId NewTraceId();
 SpanId NewSpanId();
 
-bool IsValid(const TraceId& id);  // not all zero
-bool IsValid(const SpanId& id);
+// A root span's two ids from one generator access.
+void NewTraceAndSpanId(TraceId* trace_id, SpanId* span_id);
+
+// Not all zero. (Inline: every span start asks about its parent.)
+inline bool IsValid(const TraceId& id) {
+  uint64_t words[2];
+  std::memcpy(words, id.data(), sizeof words);
+  return (words[0] | words[1]) != 0;
+}
+inline bool IsValid(const SpanId& id) {
+  uint64_t word;
+  std::memcpy(&word, id.data(), sizeof word);
+  return word != 0;
+}
 
 // Lower-case hex, as in traceparent and OTLP/JSON.
 std::string ToHex(const TraceId& id);

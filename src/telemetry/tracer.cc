@@ -42,6 +42,18 @@ Span Tracer::StartSpan(std::string_view name, StartSpanOptions options) const {
                &options.links);
 }
 
+namespace {
+const SpanContext kNoParent;
+}  // namespace
+
+Span Tracer::StartSpan(std::string_view name) const {
+  return Start(name, SpanKind::kInternal, kNoParent, {}, nullptr, nullptr);
+}
+
+Span Tracer::StartSpan(std::string_view name, SpanKind kind) const {
+  return Start(name, kind, kNoParent, {}, nullptr, nullptr);
+}
+
 Span Tracer::StartSpan(std::string_view name, SpanKind kind, const SpanContext& parent,
                        Timestamp start_time, Attributes attributes) const {
   return Start(name, kind, parent, start_time, &attributes, nullptr);
@@ -59,8 +71,12 @@ Span Tracer::Start(std::string_view name, SpanKind kind, const SpanContext& pare
     return Span(SpanContext(parent));
   }
   SpanContext context;
-  context.trace_id = has_parent ? parent.trace_id : NewTraceId();
-  context.span_id = NewSpanId();
+  if (has_parent) {
+    context.trace_id = parent.trace_id;
+    context.span_id = NewSpanId();
+  } else {
+    NewTraceAndSpanId(&context.trace_id, &context.span_id);
+  }
   const SamplerShortcut& shortcut = provider->sampler_shortcut_;
   if (shortcut.root != SamplerShortcut::Rule::kCustom) {
     // A built-in sampler: decided here, without building a SamplingResult.

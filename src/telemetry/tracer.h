@@ -29,10 +29,14 @@ struct StartSpanOptions {
 class Tracer {
  public:
   // Never null inside: always a valid scope. Cheap to copy.
-  Span StartSpan(std::string_view name, StartSpanOptions options = {}) const;
+  Span StartSpan(std::string_view name, StartSpanOptions options) const;
   // The common cases without building options (GCC 12 warns about designated
   // initializers that leave members out, so `{.kind = ...}` is not an option under -Werror).
-  Span StartSpan(std::string_view name, SpanKind kind, const SpanContext& parent = {},
+  // (Separate overloads rather than default arguments: no empty options, parent context
+  // or attribute list is built and destroyed per span.)
+  Span StartSpan(std::string_view name) const;
+  Span StartSpan(std::string_view name, SpanKind kind) const;
+  Span StartSpan(std::string_view name, SpanKind kind, const SpanContext& parent,
                  Timestamp start_time = {}, Attributes attributes = {}) const;
   // True when spans from this tracer may record (a provider is installed and running).
   bool Enabled() const;
