@@ -228,6 +228,16 @@ Status ParseLlama(const Fields& f, ModelConfig* c) {
   LANTERN_RETURN_IF_ERROR(f.Double("rms_norm_eps", &c->rms_norm_eps, 0, 1));
   LANTERN_RETURN_IF_ERROR(f.Double("rope_theta", &c->rope_theta, 1e-3, 1e12));
   LANTERN_RETURN_IF_ERROR(f.RawObject("rope_scaling", &c->rope_scaling_json));
+  // transformers >= 5 writes "rope_parameters" (rope_theta and the scaling keys together).
+  if (c->rope_scaling_json.empty() && f.Has("rope_parameters")) {
+    LANTERN_RETURN_IF_ERROR(f.RawObject("rope_parameters", &c->rope_scaling_json));
+    const json params = json::parse(c->rope_scaling_json);
+    if (params.contains("rope_theta")) {
+      const std::string source = "config.json rope_parameters";
+      Fields p(params, source);
+      LANTERN_RETURN_IF_ERROR(p.Double("rope_theta", &c->rope_theta, 1e-3, 1e12));
+    }
+  }
   c->attention_bias = c->model_type == "qwen2";  // Qwen2 always has q/k/v biases
   LANTERN_RETURN_IF_ERROR(f.Bool("attention_bias", &c->attention_bias));
   LANTERN_RETURN_IF_ERROR(f.Bool("mlp_bias", &c->mlp_bias));

@@ -84,5 +84,21 @@ TEST_F(LlamaErrorsTest, RopeScalingExtendsTheContextAsVllmDoes) {
   EXPECT_EQ((*model)->config().max_position_embeddings, 256);
 }
 
+// transformers >= 5 writes rope_theta and the scaling keys as one "rope_parameters".
+TEST_F(LlamaErrorsTest, RopeParametersOfTransformers5AreRead) {
+  Make({});
+  EditConfig([](nlohmann::json& c) {
+    c.erase("rope_scaling");
+    c.erase("rope_theta");
+    c["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 4.0}, {"rope_theta", 5e5}};
+  });
+  auto config = LoadModelConfig(dir_.path());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->rope_theta, 5e5);
+  auto model = LoadModel(dir_.path(), {.num_threads = 1});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ((*model)->config().max_position_embeddings, 4 * 128);
+}
+
 }  // namespace
 }  // namespace lantern::model
