@@ -50,7 +50,13 @@ function checkLlmRequest(all, llm, { req, usage, finishReasons, responseId, oper
   n = req.n || 1, preempted = false, aborted = false }) {
   assert.strictEqual(llm.kind, KIND.INTERNAL, `llm_request kind ${llm.kind}`);
   for (const k of VLLM_INTS) assertAttr(llm, k, 'int');
-  for (const k of VLLM_DOUBLES) assertAttr(llm, k, 'double');
+  // A request aborted before its first token has no time to first token (the server
+  // leaves it out rather than record a made-up value; the contract says "every").
+  const noToken = aborted && !llm.events.some((e) => e.name === 'first_token');
+  for (const k of VLLM_DOUBLES) {
+    if (noToken && k === 'gen_ai.latency.time_to_first_token') continue;
+    assertAttr(llm, k, 'double');
+  }
   for (const k of GENAI_INTS) assertAttr(llm, k, 'int');
   for (const k of GENAI_DOUBLES) assertAttr(llm, k, 'double');
   assertAttr(llm, 'gen_ai.request.id', 'string');
@@ -123,14 +129,22 @@ function checkLlmRequest(all, llm, { req, usage, finishReasons, responseId, oper
   assertClose(e2e, duration(llm), US, 'e2e = llm_request duration');
   const queueSum = queues.reduce((sum, q) => sum + duration(q), 0);
   assertClose(a('gen_ai.latency.time_in_queue'), queueSum, US * queues.length, 'time_in_queue = sum of queue spans');
-  const ttft = a('gen_ai.latency.time_to_first_token');
-  assert.ok(ttft <= e2e + US, `TTFT ${ttft} > e2e ${e2e}`);
+  const ttft = noToken ? undefined : a('gen_ai.latency.time_to_first_token');
+  if (!noToken) assert.ok(ttft <= e2e + US, `TTFT ${ttft} > e2e ${e2e}`);
   assert.ok(a('gen_ai.latency.time_in_scheduler') >= 0);
   const events = llm.events.map((e) => e.name);
   for (const e of llm.events) {
     assert.ok(e.time >= llm.start && e.time <= llm.end, `event ${e.name} outside llm_request`);
   }
-  if (aborted && prefills.length === 0) return { llm, queues, prefill: null, decode: null };
+  if (noToken) {
+    // Only waited (or was cut during prefill): no decode, nothing generated.
+    assert.strictEqual(decodes.length, 0, 'decode span without a first token');
+    assert.strictEqual(a('gen_ai.usage.completion_tokens'), 0);
+    assert.strictEqual(llm.status.code, STATUS.ERROR, 'aborted llm_request status');
+    assertAttr(llm, 'error.type', 'string', 'aborted');
+    assert.ok(events.includes('aborted'), `events ${events}`);
+    return { llm, queues, prefill: prefills[0] || null, decode: null };
+  }
 
   const prefill = one(prefills, 'prefill span');
   for (const k of ['lantern.prefill.computed_tokens', 'lantern.prefill.cached_tokens', 'lantern.prefill.chunks']) {
