@@ -1,5 +1,7 @@
 #include "telemetry/span.h"
 
+#include <algorithm>
+
 #include "telemetry/health.h"
 #include "telemetry/tracer.h"
 
@@ -17,7 +19,20 @@ Span& Span::operator=(Span&& other) noexcept {
 
 void Span::SetAttributeRecording(AttributeKey&& key, AttributeValue&& value) {
   const SpanLimits& limits = provider_->limits();
-  SetLimitedAttribute(data_->attributes, &data_->dropped_attributes_count, std::move(key),
+  Attributes& attributes = data_->attributes;
+  // A key whose filter bit is clear is new: no need to compare it with every key set so
+  // far (that scan was a quarter of a 15-attribute span's cost).
+  const uint64_t bit = AttributeKeyFilterBit(key);
+  const bool maybe_set = (data_->attribute_key_filter & bit) != 0;
+  data_->attribute_key_filter |= bit;
+  if (!maybe_set && attributes.size() < limits.attribute_count) {
+    TruncateAttributeValue(value, limits.attribute_value_length);
+    if (attributes.capacity() == 0)
+      attributes.reserve(std::min<size_t>(16, limits.attribute_count));
+    attributes.push_back(Attribute{std::move(key), std::move(value)});
+    return;
+  }
+  SetLimitedAttribute(attributes, &data_->dropped_attributes_count, std::move(key),
                       std::move(value), limits.attribute_count, limits.attribute_value_length);
 }
 

@@ -92,6 +92,17 @@ struct SpanData {
   // Not exported: buffers of string attribute values from this record's earlier use
   // (span_data_pool.h), so that setting a string attribute need not allocate.
   std::vector<std::string> spare_strings;
+  // Not exported: a one-word filter of the attribute keys set (AttributeKeyFilterBit).
+  uint64_t attribute_key_filter = 0;
 };
+
+// One bit of 64 from a key's length and last two bytes: keys of one span nearly always
+// differ there, so a clear bit tells that the key was not set before.
+inline uint64_t AttributeKeyFilterBit(const AttributeKey& key) {
+  const size_t n = key.size();
+  const unsigned last = n > 0 ? static_cast<unsigned char>(key.data()[n - 1]) : 0u;
+  const unsigned before = n > 1 ? static_cast<unsigned char>(key.data()[n - 2]) : 0u;
+  return uint64_t{1} << ((n * 11 + last * 7 + before * 3) & 63);
+}
 
 }  // namespace lantern::telemetry

@@ -109,6 +109,7 @@ void Clear(SpanData& span) {
   span.dropped_links_count = 0;
   span.status_code = StatusCode::kUnset;
   ClearString(span.status_message);
+  span.attribute_key_filter = 0;
   span.resource.reset();
   span.scope.reset();
 }

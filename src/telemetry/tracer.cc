@@ -134,6 +134,9 @@ Span Tracer::StartRecording(const TracerProvider& provider, std::string_view nam
   if (!data->attributes.empty()) {
     ApplyAttributeLimits(data->attributes, &data->dropped_attributes_count, limits.attribute_count,
                          limits.attribute_value_length);
+    for (const Attribute& a : data->attributes) {
+      data->attribute_key_filter |= AttributeKeyFilterBit(a.key);
+    }
   }
   data->resource = Unowned(provider.resource_);
   data->scope = Unowned(scope_);
