@@ -24,6 +24,10 @@ function cleanEnv(env = {}) {
   return { ...base, ...env };
 }
 
+// Servers still running when the script exits (a failed start-up, an exception) go with it.
+const servers = new Set();
+process.on('exit', () => servers.forEach((p) => p.kill('SIGKILL')));
+
 // Starts `lantern serve` on the test model; resolves {proc, port, base, logs(), stop()}
 // once it logs that it serves. `args` come after the defaults (later flags win).
 function startServer(args = [], { env = {}, kvCacheMemory = '16MiB', maxModelLen = 512 } = {}) {
@@ -31,6 +35,8 @@ function startServer(args = [], { env = {}, kvCacheMemory = '16MiB', maxModelLen
     const all = ['serve', MODEL, '--host', '127.0.0.1', '--port', '0', '--served-model-name', 'tiny',
       '--kv-cache-memory', kvCacheMemory, '--max-model-len', String(maxModelLen), ...args];
     const proc = spawn(LANTERN, all, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    servers.add(proc);
+    proc.once('exit', () => servers.delete(proc));
     let log = '';
     let started = false;
     const timer = setTimeout(() => {
