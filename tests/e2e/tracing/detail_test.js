@@ -56,6 +56,17 @@ main([
         const all = await waitForSpans(collector.receiver, (s) => ([...rs, long].every((r) => llmFor(s, r) &&
             children(s, llmFor(s, r), 'decode').length === 1) && s.some((x) => x.name === 'engine_step') ? s : null),
         'llm_request and engine_step spans');
+        // Chat: the prompt is the conversation as the model saw it; each choice is in the completion.
+        const chat = await post(server.base, '/v1/chat/completions', { model: 'tiny', n: 2, max_tokens: 4,
+          messages: [{ role: 'user', content: 'zebra chat content' }] });
+        assert.strictEqual(chat.status, 200);
+        const chatLlm = await waitForSpans(collector.receiver, (x) => llmFor(x, chat), 'the chat llm_request');
+        assert.ok(assertAttr(chatLlm, 'gen_ai.prompt', 'string').includes('zebra chat content'));
+        const completion = assertAttr(chatLlm, 'gen_ai.completion', 'string');
+        for (const c of chat.body.choices) {
+          const text = c.message.content;  // as is, or escaped inside a JSON list of the choices
+          assert.ok(completion.includes(text) || completion.includes(JSON.stringify(text).slice(1, -1)), completion);
+        }
         await server.stop();  // the last steps' spans are flushed at exit
         const final = spans(collector.receiver);
         const steps = final.filter((s) => s.name === 'engine_step');
