@@ -1,5 +1,7 @@
 #include "server/api_error.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 namespace lantern::server {
@@ -46,6 +48,30 @@ std::string ErrorBody(int status, const std::string& message, const std::string&
 
 HttpResponse ErrorResponse(int status, const std::string& message, const std::string& param) {
   return HttpResponse{status, "application/json", {}, ErrorBody(status, message, param)};
+}
+
+int StatusForEngineError(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+std::string ParamOfEngineError(const Status& status) {
+  if (status.code() != StatusCode::kInvalidArgument) return {};
+  // The engine's messages start with the field: "top_p must be in (0, 1], got 2".
+  const std::string& m = status.message();
+  size_t end = m.find_first_of(" [");
+  std::string field = m.substr(0, end);
+  for (char c : field) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return {};
+  }
+  return field;
 }
 
 }  // namespace lantern::server

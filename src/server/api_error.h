@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/status.h"
 #include "server/http_types.h"
 
 namespace lantern::server {
@@ -36,5 +37,10 @@ const char* ErrorTypeForStatus(int status);
 // The JSON body of an error response.
 std::string ErrorBody(int status, const std::string& message, const std::string& param = {});
 HttpResponse ErrorResponse(int status, const std::string& message, const std::string& param = {});
+
+// The 400 (with the field named, when the message starts with one) or 503 an engine error
+// becomes.
+int StatusForEngineError(const Status& status);
+std::string ParamOfEngineError(const Status& status);
 
 }  // namespace lantern::server

@@ -51,9 +51,4 @@ void StartGeneration(std::shared_ptr<OpenAiService::Context> context, Generation
 // A random id with the given prefix ("cmpl-" + 32 hex digits).
 std::string NewResponseId(const std::string& prefix);
 
-// The 400 (with the field named, when the message starts with one) or 503 an engine error
-// becomes.
-int StatusForEngineError(const Status& status);
-std::string ParamOfEngineError(const Status& status);
-
 }  // namespace lantern::server
