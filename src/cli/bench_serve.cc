@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -88,6 +89,7 @@ class SseClient {
     char buffer[16384];
     while (true) {
       ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       SteadyTime now = Now();
       raw.append(buffer, static_cast<size_t>(n));

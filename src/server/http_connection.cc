@@ -1,5 +1,8 @@
 #include "server/http_connection.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstdio>
 
 #include "base/log.h"
@@ -266,7 +269,19 @@ void Connection::OnWatch(error_code ec) {
   if (ec) return ClientGone();
   error_code read_ec;
   size_t available = socket_.available(read_ec);
-  if (read_ec || available == 0) return ClientGone();  // readable with nothing: EOF
+  if (read_ec) return ClientGone();
+  if (available == 0) {
+    // Readiness can be stale: an edge-triggered event for bytes a speculative read already
+    // consumed still wakes the wait. Only a peek that reads 0 bytes is the client's EOF.
+    char byte;
+    ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      return WatchForDisconnect();
+    }
+    if (peeked <= 0) return ClientGone();
+    available = socket_.available(read_ec);
+    if (read_ec || available == 0) return ClientGone();
+  }
   // A pipelined next request: keep its bytes for later (bounded by the header limit).
   size_t n = socket_.read_some(buffer_.prepare(available), read_ec);
   if (read_ec) return ClientGone();
