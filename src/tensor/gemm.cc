@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "tensor/gemv.h"
+
 namespace lantern::tensor {
 namespace {
 
@@ -30,6 +32,10 @@ void GemmSingleThread(int64_t m, int64_t n, int64_t k, const float* a, int64_t l
 void Gemm(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
+  if (m <= kSkinnyGemmMaxRows && SkinnyGemmEnabled()) {
+    SkinnyGemm(pool, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    return;
+  }
   const int threads = pool.num_threads();
   // Slices are multiples of 64 columns so each thread's loads stay cache-line aligned.
   constexpr int64_t kAlign = 64;
