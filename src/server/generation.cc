@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "server/api_error.h"
 #include "server/generation_trace.h"
+#include "server/logprobs_json.h"
 #include "server/router.h"
 
 namespace lantern::server {
@@ -18,15 +19,6 @@ using nlohmann::json;
 
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// -inf cannot travel in JSON; vLLM reports it as -9999.0.
-double SafeLogprob(float logprob) { return std::max(static_cast<double>(logprob), -9999.0); }
-
-json Bytes(const std::string& text) {
-  json bytes = json::array();
-  for (unsigned char c : text) bytes.push_back(static_cast<int>(c));
-  return bytes;
 }
 
 json StopReasonJson(const std::variant<std::monostate, int32_t, std::string>& reason) {
@@ -48,6 +40,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     choices_.resize(plan_.prompts.size() * n);
     for (size_t i = 0; i < choices_.size(); ++i) {
       if (!plan_.echo_texts.empty()) choices_[i].text = plan_.echo_texts[i / n];
+      choices_[i].text_length = choices_[i].text.size();
     }
     for (const auto& prompt : plan_.prompts) prompt_tokens_ += static_cast<int>(prompt.size());
   }
@@ -101,7 +94,8 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     std::optional<engine::FinishReason> finish;
     json stop_reason;
     std::optional<SteadyTime> last_token_time;
-    json logprobs;  // accumulated (non-streaming)
+    json logprobs;           // accumulated (non-streaming)
+    size_t text_length = 0;  // characters so far, echo included (for text_offset)
   };
 
   void OnClientGone() {
@@ -145,6 +139,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       throw ApiError(503, "The engine failed this request; please retry");
     }
     size_t n = static_cast<size_t>(plan_.params.n);
+    if (!out.prompt_logprobs.empty()) OnPromptLogprobs(prompt_index, out.prompt_logprobs);
     for (auto& delta : out.sequences) {
       size_t index = prompt_index * n + static_cast<size_t>(delta.index);
       if (index >= choices_.size()) continue;
@@ -159,6 +154,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       completion_tokens_ += static_cast<int>(delta.token_ids.size());
       trace_.OnDelta(prompt_index, delta);
       json logprobs = plan_.logprobs ? Logprobs(choice, delta) : json(nullptr);
+      choice.text_length += delta.text.size();
       if (delta.finish_reason) {
         choice.finish = delta.finish_reason;
         choice.stop_reason = StopReasonJson(delta.stop_reason);
@@ -191,57 +187,45 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     return reasons;
   }
 
-  // Logprobs of the delta's tokens, in the endpoint's shape.
-  json Logprobs(Choice& choice, const engine::SequenceDelta& delta) {
-    if (delta.logprobs.empty()) return nullptr;
-    auto text_of = [this](int32_t id) {
-      return plan_.tokens_as_ids ? "token_id:" + std::to_string(id) : ctx_->codec.token_text(id);
-    };
-    if (plan_.chat) {
-      json content = json::array();
-      for (const auto& position : delta.logprobs) {
-        std::string token = text_of(position.chosen.token_id);
-        json top = json::array();
-        for (const auto& t : position.top) {
-          std::string top_token = text_of(t.token_id);
-          top.push_back({{"token", top_token},
-                         {"logprob", SafeLogprob(t.logprob)},
-                         {"bytes", Bytes(top_token)}});
-        }
-        content.push_back({{"token", token},
-                           {"logprob", SafeLogprob(position.chosen.logprob)},
-                           {"bytes", Bytes(token)},
-                           {"top_logprobs", std::move(top)}});
+  void OnPromptLogprobs(size_t prompt_index,
+                        const std::vector<engine::PositionLogprobs>& positions) {
+    TokenNamer name = [this](int32_t id) { return TokenText(id); };
+    if (prompt_logprobs_.size() <= prompt_index) prompt_logprobs_.resize(plan_.prompts.size());
+    prompt_logprobs_[prompt_index] = PromptLogprobs(positions, name);
+    if (!plan_.echo_logprobs) return;
+    // Echo: the prompt's tokens lead the choice's logprobs (the first one unscored).
+    json echoed = CompletionLogprobs(positions, name, 0, /*first_unscored=*/true);
+    size_t n = static_cast<size_t>(plan_.params.n);
+    for (size_t k = 0; k < n; ++k) {
+      size_t index = prompt_index * n + k;
+      if (index >= choices_.size()) break;
+      if (plan_.stream) {
+        // The echoed prompt waited for its logprobs (see StreamPreamble).
+        json c = {{"index", index},
+                  {"text", plan_.echo_texts[prompt_index]},
+                  {"logprobs", echoed},
+                  {"finish_reason", nullptr}};
+        json chunk = ChunkBase();
+        chunk["choices"] = json::array({std::move(c)});
+        WriteEvent(chunk);
+      } else {
+        json merged = echoed;
+        if (!choices_[index].logprobs.is_null()) AppendLogprobs(merged, choices_[index].logprobs);
+        choices_[index].logprobs = std::move(merged);
       }
-      return json{{"content", std::move(content)}};
     }
-    json tokens = json::array(), token_logprobs = json::array(), top_logprobs = json::array(),
-         offsets = json::array();
-    for (const auto& position : delta.logprobs) {
-      std::string token = text_of(position.chosen.token_id);
-      tokens.push_back(token);
-      token_logprobs.push_back(SafeLogprob(position.chosen.logprob));
-      json top = json::object();
-      for (const auto& t : position.top) top[text_of(t.token_id)] = SafeLogprob(t.logprob);
-      top_logprobs.push_back(std::move(top));
-      offsets.push_back(text_offset_base_ + choice.text.size() + pending_offset_);
-      pending_offset_ += token.size();
-    }
-    pending_offset_ = 0;
-    return json{{"tokens", std::move(tokens)},
-                {"token_logprobs", std::move(token_logprobs)},
-                {"top_logprobs", std::move(top_logprobs)},
-                {"text_offset", std::move(offsets)}};
   }
 
-  static void AppendLogprobs(json& into, const json& more) {
-    if (into.is_null()) {
-      into = more;
-      return;
-    }
-    for (auto& [key, value] : more.items()) {
-      for (const auto& item : value) into[key].push_back(item);
-    }
+  std::string TokenText(int32_t id) const {
+    return plan_.tokens_as_ids ? "token_id:" + std::to_string(id) : ctx_->codec.token_text(id);
+  }
+
+  // Logprobs of the delta's tokens, in the endpoint's shape.
+  json Logprobs(const Choice& choice, const engine::SequenceDelta& delta) const {
+    if (delta.logprobs.empty()) return nullptr;
+    TokenNamer name = [this](int32_t id) { return TokenText(id); };
+    if (plan_.chat) return ChatLogprobs(delta.logprobs, name);
+    return CompletionLogprobs(delta.logprobs, name, choice.text_length);
   }
 
   // --- streaming ---
@@ -280,7 +264,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
              {"delta", {{"role", "assistant"}, {"content", ""}}},
              {"logprobs", nullptr},
              {"finish_reason", nullptr}};
-      } else if (!plan_.echo_texts.empty()) {
+      } else if (!plan_.echo_texts.empty() && !plan_.echo_logprobs) {
         c = {{"index", index},
              {"text", choices_[index].text},
              {"logprobs", nullptr},
@@ -335,6 +319,10 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
                            {"logprobs", logprobs},
                            {"finish_reason", finish},
                            {"stop_reason", choice.stop_reason}});
+        size_t prompt_index = index / static_cast<size_t>(plan_.params.n);
+        if (prompt_index < prompt_logprobs_.size() && !prompt_logprobs_[prompt_index].is_null()) {
+          choices.back()["prompt_logprobs"] = prompt_logprobs_[prompt_index];
+        }
       }
     }
     json body = {{"id", plan_.id},
@@ -343,6 +331,10 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
                  {"model", plan_.model},
                  {"choices", std::move(choices)},
                  {"usage", Usage()}};
+    // Chat has one prompt; vLLM puts its prompt logprobs beside the choices.
+    if (plan_.chat && !prompt_logprobs_.empty() && !prompt_logprobs_[0].is_null()) {
+      body["prompt_logprobs"] = prompt_logprobs_[0];
+    }
     writer_->Send(HttpResponse{200, "application/json", {}, Dump(body)});
   }
 
@@ -354,11 +346,10 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
   std::mutex mu_;
   std::vector<std::shared_ptr<engine::RequestStream>> streams_;
   std::vector<Choice> choices_;
+  std::vector<json> prompt_logprobs_;  // per prompt, when asked
   size_t finished_requests_ = 0;
   int prompt_tokens_ = 0;
   int completion_tokens_ = 0;
-  size_t text_offset_base_ = 0;
-  size_t pending_offset_ = 0;
   bool done_ = false;
 };
 

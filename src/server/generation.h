@@ -38,6 +38,7 @@ struct GenerationPlan {
   StreamOptions stream_options;
   bool logprobs = false;       // chat: logprobs asked; completions: params.logprobs set
   bool tokens_as_ids = false;  // logprobs name tokens "token_id:<id>"
+  bool echo_logprobs = false;  // completions: echo + logprobs, the prompt's logprobs lead
   SteadyTime arrival;          // when the HTTP request was handed to the service
   // Per prompt, the text as given or rendered; filled only with --trace-content.
   std::vector<std::string> prompt_texts;

@@ -210,6 +210,11 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
   plan.stream = parsed.stream;
   plan.stream_options = parsed.stream_options;
   plan.logprobs = plan.params.logprobs.has_value();
+  // As in OpenAI's legacy API (and vLLM), echo with logprobs scores the prompt too.
+  plan.echo_logprobs = parsed.echo && plan.logprobs;
+  if (plan.echo_logprobs && !plan.params.prompt_logprobs) {
+    plan.params.prompt_logprobs = plan.params.logprobs;
+  }
   plan.tokens_as_ids = parsed.return_tokens_as_token_ids;
   Admit();
   StartGeneration(context_, std::move(plan), std::move(writer));

@@ -103,6 +103,47 @@ async function main() {
       assert.strictEqual(lists.choices.length, 2);
       assert.strictEqual(lists.choices[0].text, many.choices[0].text);
     }],
+    ['echo with logprobs scores the prompt; prompt_logprobs in vLLM\'s shape', async () => {
+      const ids = gpt2.encode('Scores for every prompt token');
+      const first = await client.completions.create({ ...greedy, max_tokens: 2, prompt: ids, logprobs: 2 });
+      const generated = first.choices[0].logprobs;
+      // The prompt followed by the first generated token: its prompt logprob must equal the
+      // logprob it had when it was generated (prefill's logits against decode's).
+      const nextId = gpt2.encode(generated.tokens[0]);
+      assert.strictEqual(nextId.length, 1, JSON.stringify(generated.tokens));
+      const longer = [...ids, nextId[0]];
+      const r = await client.completions.create({ ...greedy, max_tokens: 1, prompt: longer, echo: true, logprobs: 2 });
+      const lp = r.choices[0].logprobs;
+      assert.strictEqual(lp.tokens.length, longer.length + 1);
+      assert.strictEqual(lp.token_logprobs[0], null);
+      assert.strictEqual(lp.top_logprobs[0], null);
+      assert.strictEqual(lp.text_offset[0], 0);
+      for (let i = 1; i < lp.text_offset.length; ++i) {
+        assert.strictEqual(lp.text_offset[i], lp.text_offset[i - 1] + lp.tokens[i - 1].length);
+      }
+      assert.ok(Math.abs(lp.token_logprobs[longer.length - 1] - generated.token_logprobs[0]) < 1e-3,
+                `${lp.token_logprobs[longer.length - 1]} vs ${generated.token_logprobs[0]}`);
+      const prompt = r.choices[0].prompt_logprobs;
+      assert.strictEqual(prompt.length, longer.length);
+      assert.strictEqual(prompt[0], null);
+      for (let i = 1; i < longer.length; ++i) {
+        const entry = prompt[i][String(longer[i])];
+        assert.ok(entry, `position ${i}: ${JSON.stringify(prompt[i])}`);
+        assert.ok(Math.abs(entry.logprob - lp.token_logprobs[i]) < 1e-6);
+        assert.strictEqual(entry.decoded_token, lp.tokens[i]);
+      }
+      // Greedy picked the last token, so it is the most likely there.
+      assert.strictEqual(prompt[longer.length - 1][String(nextId[0])].rank, 1);
+      // Streamed: the echoed prompt arrives first, with its logprobs.
+      const chunks = await collect(await client.completions.create({ ...greedy, max_tokens: 2, prompt: ids, echo: true, logprobs: 1, stream: true }));
+      assert.strictEqual(chunks[0].choices[0].text, gpt2.decode(ids));
+      assert.strictEqual(chunks[0].choices[0].logprobs.tokens.length, ids.length);
+      // Chat: vLLM's prompt_logprobs beside the choices.
+      const chat = await request(server.base, 'POST', '/v1/chat/completions', { body: { model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1, prompt_logprobs: 0 } });
+      const body = JSON.parse(chat.body);
+      assert.strictEqual(body.prompt_logprobs[0], null);
+      assert.ok(body.prompt_logprobs.length > 2, chat.body);
+    }],
     ['n > 1: n choices, usage over all of them', async () => {
       const r = await client.completions.create({ model: 'tiny', prompt: 'Pick', n: 3, max_tokens: 5, temperature: 1.0, seed: 11, ignore_eos: true });
       assert.deepStrictEqual(r.choices.map((c) => c.index).sort(), [0, 1, 2]);
