@@ -15,9 +15,10 @@
 
 namespace lantern::tensor {
 
-// Products with at most this many rows take the skinny kernel in Gemm (measured with
-// bench_forward; above it oneDNN's register blocking wins).
-inline constexpr int64_t kSkinnyGemmMaxRows = 4;
+// Products with at most this many rows take the skinny kernel in Gemm. Measured with
+// bench/gemv_bench on OPT-125m shapes: 1.05-1.3x oneDNN at m = 1..3, 0.9-1.0x at m = 4,
+// about 0.65x from m = 6 on, where oneDNN's register blocking wins.
+inline constexpr int64_t kSkinnyGemmMaxRows = 3;
 
 // False when LANTERN_GEMV=0 is set in the environment (read once): Gemm then sends every
 // product to oneDNN, the way to compare the two paths in one build.
