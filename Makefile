@@ -5,8 +5,9 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 WERROR ?= ON
-# The sanitizer suites rebuild the unit tests in two more trees: `make test-sanitizers`.
-CTEST_ARGS ?= -LE sanitizer
+# Extra ctest arguments, e.g. CTEST_ARGS='-LE sanitizer' to leave out the sanitizer suites
+# (they build the unit tests again in two more trees under $(BUILD_DIR)).
+CTEST_ARGS ?=
 
 .PHONY: all deps build run test test-sanitizers bench clean format
 
@@ -27,6 +28,7 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# Only the sanitizer suites (part of `make test`).
 test-sanitizers: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L sanitizer
 
