@@ -61,7 +61,8 @@ std::vector<std::string> ChooseExporters(const EnvLookup& env, const TelemetryOp
 Result<TelemetryConfig> Init(TelemetryOptions options) {
   const EnvLookup& env = options.env ? options.env : ProcessEnv();
   TelemetryConfig config;
-  if (TracerProvider* previous = SetGlobalTracerProvider(nullptr)) {
+  if (TracerProvider* previous = GlobalTracerProvider()) {
+    SetGlobalTracerProvider(nullptr);
     previous->Shutdown(options.exit_timeout);
   }
   SetGlobalPropagator(PropagatorFromEnv(env));

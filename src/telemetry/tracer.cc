@@ -158,12 +158,28 @@ bool Tracer::Enabled() const {
   return provider != nullptr && !provider->is_shut_down();
 }
 
+namespace {
+
+// Exported spans point at their provider's resource, which must outlive the provider; it is
+// kept here for the life of the process, reachable (leak checkers see it as kept, not lost).
+const Resource* KeepForever(Resource resource) {
+  static std::mutex mu;
+  static auto* kept = new std::vector<std::unique_ptr<Resource>>();
+  auto owned = std::make_unique<Resource>(std::move(resource));
+  const Resource* raw = owned.get();
+  std::lock_guard lock(mu);
+  kept->push_back(std::move(owned));
+  return raw;
+}
+
+}  // namespace
+
 TracerProvider::TracerProvider(TracerProviderOptions options)
     : sampler_(options.sampler ? std::move(options.sampler)
                                : MakeParentBasedSampler(MakeAlwaysOnSampler())),
       sampler_shortcut_(ShortcutOf(*sampler_)),
       limits_(options.limits),
-      resource_(new Resource(std::move(options.resource))),
+      resource_(KeepForever(std::move(options.resource))),
       processors_(std::move(options.processors)) {}
 
 TracerProvider::~TracerProvider() { Shutdown(std::chrono::seconds(5)); }
@@ -210,7 +226,15 @@ Tracer tracer(std::string_view name, std::string_view version) {
 }
 
 TracerProvider* SetGlobalTracerProvider(std::unique_ptr<TracerProvider> provider) {
-  TracerProvider* raw = provider.release();
+  // Replaced providers are never freed (spans in flight may still use them) but stay
+  // reachable from here, so leak checkers see them as kept, not lost.
+  static std::mutex retired_mu;
+  static auto* retired = new std::vector<std::unique_ptr<TracerProvider>>();
+  TracerProvider* raw = provider.get();
+  {
+    std::lock_guard lock(retired_mu);
+    retired->push_back(std::move(provider));
+  }
   g_provider.store(raw, std::memory_order_release);
   return raw;
 }

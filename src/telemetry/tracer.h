@@ -95,7 +95,7 @@ class TracerProvider {
   std::unique_ptr<Sampler> sampler_;
   SamplerShortcut sampler_shortcut_;  // sampler_'s rule, when it is a built-in one
   SpanLimits limits_;
-  const Resource* resource_;  // leaked on purpose: exported spans point at it
+  const Resource* resource_;  // kept for the process's life: exported spans point at it
   std::vector<std::unique_ptr<SpanProcessor>> processors_;
   std::atomic<bool> shut_down_{false};
 };

@@ -296,13 +296,15 @@ TEST(EngineTest, AbortMidPrefillAndMidDecodeFreesEverything) {
   EngineConfig config = Roomy();
   config.max_num_batched_tokens = 8;
   Engine* engine_ptr = nullptr;
-  std::atomic<int> steps_seen{0};
+  // Count each request's own steps (not the engine's), so that however the two submissions
+  // interleave with the step loop (slow under TSan): "prefill" is at most 24 tokens into its
+  // 200-token prompt at its third step, and "decode" has 2+ tokens by its twelfth.
+  int prefill_steps = 0, decode_steps = 0;  // engine thread only
   config.on_step = [&](const StepStats& s) {
-    // Step 3: "prefill" is 24 tokens into a 200-token prompt; "decode" has 2+ tokens.
-    if (++steps_seen == 3) {
-      engine_ptr->Abort("prefill");
+    for (const auto& id : s.request_ids) {
+      if (id == "prefill" && ++prefill_steps == 3) engine_ptr->Abort("prefill");
+      if (id == "decode" && ++decode_steps == 12) engine_ptr->Abort("decode");
     }
-    if (steps_seen == 12) engine_ptr->Abort("decode");
   };
   auto engine = Start(model, config);
   engine_ptr = engine.get();

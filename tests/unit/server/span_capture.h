@@ -32,7 +32,7 @@ class SpanCapture {
   }
   ~SpanCapture() {
     provider_->Shutdown(std::chrono::seconds(1));
-    if (global_) telemetry::SetGlobalTracerProvider(nullptr);  // the old one leaks, by design
+    if (global_) telemetry::SetGlobalTracerProvider(nullptr);  // the old one is kept, never freed
   }
 
   telemetry::Tracer tracer() const { return provider_->GetTracer("test"); }
