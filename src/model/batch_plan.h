@@ -1,4 +1,4 @@
-// What the Llama and GPT-2 forward passes share about a batch: checking it against the
+// What the forward passes (OPT, Llama, GPT-2) share about a batch: checking it against the
 // model and the cache, laying its tokens out as rows, and picking the rows whose logits
 // were asked for.
 #pragma once

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "model/batch_plan.h"
 #include "model/dense.h"
 #include "tensor/attention.h"
 #include "tensor/gemm.h"
@@ -206,43 +207,7 @@ Status OptModel::InitRandom(uint64_t seed) {
 }
 
 Status OptModel::Validate(const Batch& batch, const KvCache& kv) const {
-  if (kv.num_layers() != config_.num_hidden_layers ||
-      kv.num_kv_heads() != config_.num_key_value_heads || kv.head_dim() != config_.head_dim) {
-    return FailedPrecondition("KV cache layout (layers " + std::to_string(kv.num_layers()) +
-                              ", kv heads " + std::to_string(kv.num_kv_heads()) + ", head dim " +
-                              std::to_string(kv.head_dim()) + ") does not match the model");
-  }
-  for (size_t s = 0; s < batch.sequences.size(); ++s) {
-    const SequenceChunk& seq = batch.sequences[s];
-    const std::string where = "batch sequence " + std::to_string(s) + ": ";
-    if (seq.tokens.empty()) return InvalidArgument(where + "no tokens");
-    if (seq.start_position < 0) return InvalidArgument(where + "negative start_position");
-    const int64_t end = int64_t{seq.start_position} + static_cast<int64_t>(seq.tokens.size());
-    if (end > config_.max_position_embeddings) {
-      return InvalidArgument(where + "positions up to " + std::to_string(end) +
-                             " exceed max_position_embeddings " +
-                             std::to_string(config_.max_position_embeddings));
-    }
-    const int64_t blocks_needed = (end + kv.block_size() - 1) / kv.block_size();
-    if (static_cast<int64_t>(seq.block_table.size()) < blocks_needed) {
-      return InvalidArgument(where + "block table has " + std::to_string(seq.block_table.size()) +
-                             " blocks, " + std::to_string(blocks_needed) + " needed");
-    }
-    for (int64_t b = 0; b < blocks_needed; ++b) {
-      if (seq.block_table[b] < 0 || seq.block_table[b] >= kv.num_blocks()) {
-        return InvalidArgument(where + "block id " + std::to_string(seq.block_table[b]) +
-                               " outside the cache's " + std::to_string(kv.num_blocks()) +
-                               " blocks");
-      }
-    }
-    for (int32_t t : seq.tokens) {
-      if (t < 0 || t >= config_.vocab_size) {
-        return InvalidArgument(where + "token id " + std::to_string(t) + " outside vocabulary of " +
-                               std::to_string(config_.vocab_size));
-      }
-    }
-  }
-  return Status::Ok();
+  return ValidateBatch(batch, kv, config_, config_.max_position_embeddings);
 }
 
 void OptModel::Embed(const Batch& batch) {
