@@ -91,11 +91,15 @@ struct BatchSpanProcessor::State {
       bool stopping;
       {
         std::unique_lock<std::mutex> lock(mu);
+        // Re-arm the producers' wake-up before waiting, not after: a flag still set from a
+        // batch this thread already exported would silence every later wake-up until the
+        // timer, and the queue would overflow meanwhile. (Producers notify under `mu`, so a
+        // wake-up after this store cannot be lost.)
+        wake_pending.store(false, std::memory_order_relaxed);
         wake.wait_until(lock, next_export, [&] {
           return stop || flush_requested > flush_done ||
                  queue.SizeApprox() >= options.max_export_batch_size;
         });
-        wake_pending.store(false, std::memory_order_relaxed);
         flush_target = flush_requested;
         stopping = stop;
       }
