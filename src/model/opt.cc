@@ -65,9 +65,8 @@ class OptModel final : public Model {
   std::vector<OptLayer> layers_;
 
   // Per-batch workspace, kept between calls so decode steps do not allocate.
-  int64_t rows_ = 0;
   std::vector<float> x_, normed_, qkv_, attn_, ffn_, proj_tmp_, head_in_;
-  std::vector<tensor::AttentionSequence> sequences_;
+  BatchPlan plan_;  // this batch's rows and attention sequences
 };
 
 Result<LayerNormParams> OptModel::ReadNorm(const WeightReader& reader,
@@ -214,35 +213,37 @@ void OptModel::Embed(const Batch& batch) {
   const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
   float* token_rows = has_project_ ? proj_tmp_.data() : x_.data();
   const float* lm = lm_head_.weight.data();
-  pool_.ParallelFor(static_cast<int64_t>(sequences_.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      const SequenceChunk& seq = batch.sequences[s];
-      for (size_t t = 0; t < seq.tokens.size(); ++t) {
-        float* dst = token_rows + (sequences_[s].first_row + t) * proj_dim_;
-        const int64_t id = seq.tokens[t];
-        if (embed_tokens_.empty()) {
-          for (int64_t p = 0; p < proj_dim_; ++p) dst[p] = lm[p * vocab + id];
-        } else {
-          std::copy_n(embed_tokens_.data() + id * proj_dim_, proj_dim_, dst);
+  pool_.ParallelFor(static_cast<int64_t>(plan_.sequences.size()), 1,
+                    [&](int64_t begin, int64_t end) {
+                      for (int64_t s = begin; s < end; ++s) {
+                        const SequenceChunk& seq = batch.sequences[s];
+                        for (size_t t = 0; t < seq.tokens.size(); ++t) {
+                          float* dst = token_rows + (plan_.sequences[s].first_row + t) * proj_dim_;
+                          const int64_t id = seq.tokens[t];
+                          if (embed_tokens_.empty()) {
+                            for (int64_t p = 0; p < proj_dim_; ++p) dst[p] = lm[p * vocab + id];
+                          } else {
+                            std::copy_n(embed_tokens_.data() + id * proj_dim_, proj_dim_, dst);
+                          }
+                        }
+                      }
+                    });
+  if (has_project_) project_in_.Apply(pool_, proj_tmp_.data(), plan_.rows, x_.data(), false);
+  pool_.ParallelFor(
+      static_cast<int64_t>(plan_.sequences.size()), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t s = begin; s < end; ++s) {
+          const tensor::AttentionSequence& seq = plan_.sequences[s];
+          for (int32_t t = 0; t < seq.num_new; ++t) {
+            const float* pos = positions_.data() + (seq.start_position + t + kPositionOffset) * h;
+            float* dst = x_.data() + (seq.first_row + t) * h;
+            for (int64_t c = 0; c < h; ++c) dst[c] += pos[c];
+          }
         }
-      }
-    }
-  });
-  if (has_project_) project_in_.Apply(pool_, proj_tmp_.data(), rows_, x_.data(), false);
-  pool_.ParallelFor(static_cast<int64_t>(sequences_.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      const tensor::AttentionSequence& seq = sequences_[s];
-      for (int32_t t = 0; t < seq.num_new; ++t) {
-        const float* pos = positions_.data() + (seq.start_position + t + kPositionOffset) * h;
-        float* dst = x_.data() + (seq.first_row + t) * h;
-        for (int64_t c = 0; c < h; ++c) dst[c] += pos[c];
-      }
-    }
-  });
+      });
 }
 
 void OptModel::LayerForward(int layer_index, const OptLayer& layer, KvCache& kv) {
-  const int64_t h = config_.hidden_size, rows = rows_;
+  const int64_t h = config_.hidden_size, rows = plan_.rows;
   const bool pre_norm = config_.do_layer_norm_before;
   // Attention block: x += out_proj(attention(qkv(norm(x)))) [then x = norm(x) if post].
   const float* attn_in = x_.data();
@@ -257,9 +258,9 @@ void OptModel::LayerForward(int layer_index, const OptLayer& layer, KvCache& kv)
                                 kv.block_size(),
                                 kv.num_kv_heads(),
                                 kv.head_dim()};
-  tensor::WritePagedKv(pool_, kv_layer, sequences_, qkv_.data() + h, 3 * h, qkv_.data() + 2 * h,
-                       3 * h);
-  tensor::PagedAttention(pool_, kv_layer, sequences_, qkv_.data(), 3 * h,
+  tensor::WritePagedKv(pool_, kv_layer, plan_.sequences, qkv_.data() + h, 3 * h,
+                       qkv_.data() + 2 * h, 3 * h);
+  tensor::PagedAttention(pool_, kv_layer, plan_.sequences, qkv_.data(), 3 * h,
                          config_.num_attention_heads, attn_.data(), h);
   layer.out_proj.Apply(pool_, attn_.data(), rows, x_.data(), /*accumulate=*/true);
   if (!pre_norm) Norm(layer.attn_norm, x_.data(), rows, x_.data());
@@ -280,43 +281,21 @@ void OptModel::LayerForward(int layer_index, const OptLayer& layer, KvCache& kv)
 Status OptModel::Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) {
   LANTERN_RETURN_IF_ERROR(Validate(batch, kv));
   const int64_t h = config_.hidden_size;
-  sequences_.clear();
-  rows_ = 0;
-  int64_t logit_rows = 0;
-  for (const SequenceChunk& seq : batch.sequences) {
-    const int32_t n = static_cast<int32_t>(seq.tokens.size());
-    sequences_.push_back({rows_, n, seq.start_position, seq.block_table.data()});
-    rows_ += n;
-    logit_rows += seq.logits == SequenceChunk::Logits::kAll    ? n
-                  : seq.logits == SequenceChunk::Logits::kLast ? 1
-                                                               : 0;
-  }
-  auto fit = [](std::vector<float>& v, int64_t n) {
-    if (static_cast<int64_t>(v.size()) < n) v.resize(n);
-  };
-  fit(x_, rows_ * h);
-  fit(normed_, rows_ * h);
-  fit(qkv_, rows_ * 3 * h);
-  fit(attn_, rows_ * h);
-  fit(ffn_, rows_ * config_.intermediate_size);
-  fit(proj_tmp_, std::max(rows_, logit_rows) * proj_dim_);
-  fit(head_in_, logit_rows * h);
+  plan_.Build(batch);
+  const int64_t logit_rows = plan_.logit_rows;
+  FitBuffer(x_, plan_.rows * h);
+  FitBuffer(normed_, plan_.rows * h);
+  FitBuffer(qkv_, plan_.rows * 3 * h);
+  FitBuffer(attn_, plan_.rows * h);
+  FitBuffer(ffn_, plan_.rows * config_.intermediate_size);
+  FitBuffer(proj_tmp_, std::max(plan_.rows, logit_rows) * proj_dim_);
+  FitBuffer(head_in_, logit_rows * h);
 
   Embed(batch);
   for (int i = 0; i < config_.num_hidden_layers; ++i) LayerForward(i, layers_[i], kv);
 
   // Only the rows whose logits were asked for go through the final norm and LM head.
-  int64_t out_row = 0;
-  for (size_t s = 0; s < batch.sequences.size(); ++s) {
-    const auto mode = batch.sequences[s].logits;
-    if (mode == SequenceChunk::Logits::kNone) continue;
-    const int64_t n = sequences_[s].num_new;
-    const int64_t first = mode == SequenceChunk::Logits::kAll ? 0 : n - 1;
-    const int64_t count = n - first;
-    std::copy_n(x_.data() + (sequences_[s].first_row + first) * h, count * h,
-                head_in_.data() + out_row * h);
-    out_row += count;
-  }
+  plan_.GatherLogitRows(batch, x_.data(), h, head_in_.data());
   logits->resize(logit_rows * config_.vocab_size);
   if (logit_rows == 0) return Status::Ok();
   if (has_final_norm_) Norm(final_norm_, head_in_.data(), logit_rows, head_in_.data());
