@@ -91,14 +91,19 @@ struct BatchSpanProcessor::State {
       bool stopping;
       {
         std::unique_lock<std::mutex> lock(mu);
-        // Re-arm the producers' wake-up before waiting, not after: a flag still set from a
-        // batch this thread already exported would silence every later wake-up until the
-        // timer, and the queue would overflow meanwhile. (Producers notify under `mu`, so a
-        // wake-up after this store cannot be lost.)
-        wake_pending.store(false, std::memory_order_relaxed);
         wake.wait_until(lock, next_export, [&] {
-          return stop || flush_requested > flush_done ||
-                 queue.SizeApprox() >= options.max_export_batch_size;
+          if (stop || flush_requested > flush_done ||
+              queue.SizeApprox() >= options.max_export_batch_size) {
+            return true;
+          }
+          // Re-arm the producers' wake-up every time this thread goes (back) to sleep. A
+          // producer wakes it at every batch's worth of pushes, but pops are not aligned to
+          // pushes (a flush or the timer exports partial batches), so a wake-up can find
+          // less than a batch queued; a flag left set then would silence every later
+          // wake-up until the timer while the queue overflows. Producers notify under `mu`,
+          // so a wake-up after this store cannot be lost.
+          wake_pending.store(false, std::memory_order_relaxed);
+          return false;
         });
         flush_target = flush_requested;
         stopping = stop;

@@ -125,6 +125,41 @@ TEST(BatchSpanProcessor, ExportsFullBatchesWithoutWaitingForTheTimer) {
   for (int i = 0; i < 30; ++i) EXPECT_EQ(store->spans[i].start_time_unix_nano, i);  // order kept
 }
 
+// A flush leaves the producers' push count out of step with the queue: the first wake-up
+// then finds less than a batch queued. The exporter must still answer the next ones (it
+// once went back to sleep with its wake-up disarmed, exported nothing until the timer, and
+// dropped spans under load).
+TEST(BatchSpanProcessor, KeepsExportingFullBatchesAfterAFlush) {
+  auto store = std::make_shared<InMemoryExporter::Store>();
+  TelemetryHealth before = ReadHealth();
+  BatchSpanProcessor bsp(
+      std::make_unique<InMemoryExporter>(store),
+      {.schedule_delay = seconds(3600), .max_queue_size = 100, .max_export_batch_size = 10});
+  for (int i = 0; i < 7; ++i) bsp.OnEnd(SampledSpan(i));
+  ASSERT_TRUE(bsp.ForceFlush(std::chrono::duration_cast<std::chrono::microseconds>(seconds(10))));
+  constexpr int kTotal = 7 + 60;
+  for (int i = 7; i < kTotal; ++i) {
+    bsp.OnEnd(SampledSpan(i));
+    // One span at a time, each after the exporter has had the chance to catch up, so a
+    // missed wake-up cannot be hidden by a later one finding two batches queued.
+    if ((i + 1) % 10 == 0) std::this_thread::sleep_for(milliseconds(20));
+  }
+  // At most two batches' worth may wait for the (hour-long) timer. A generous deadline
+  // only keeps a regression from hanging the suite.
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  size_t exported = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(store->mu);
+      exported = store->spans.size();
+    }
+    if (exported + 20 >= kTotal) break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_GE(exported + 20, static_cast<size_t>(kTotal));
+  EXPECT_EQ(ReadHealth().spans_dropped_queue_full, before.spans_dropped_queue_full);
+}
+
 TEST(BatchSpanProcessor, ScheduleDelayExportsPartialBatches) {
   auto store = std::make_shared<InMemoryExporter::Store>();
   BatchSpanProcessor bsp(std::make_unique<InMemoryExporter>(store),
