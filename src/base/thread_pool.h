@@ -15,7 +15,7 @@ namespace lantern {
 
 class ThreadPool {
  public:
-  // `num_threads` <= 0 means one per hardware thread. Workers are named
+  // `num_threads` <= 0 means one per CPU the process may run on. Workers are named
   // "<name>-<i>" (visible in top -H), truncated to the 15 characters Linux keeps.
   explicit ThreadPool(int num_threads, std::string name = "compute");
   ~ThreadPool();
