@@ -1,9 +1,12 @@
 #include "telemetry/batch_span_processor.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -81,8 +84,20 @@ struct BatchSpanProcessor::State {
     return true;
   }
 
+  void LowerThreadPriority() const {
+    if (options.thread_nice_increment <= 0) return;
+    const id_t thread_id = static_cast<id_t>(gettid());
+    errno = 0;
+    int nice_value = getpriority(PRIO_PROCESS, thread_id);
+    if (errno != 0) return;
+    // Best effort: a failure leaves the thread at the process's priority.
+    (void)setpriority(PRIO_PROCESS, thread_id,
+                      std::min(19, nice_value + options.thread_nice_increment));
+  }
+
   void Run() {
     pthread_setname_np(pthread_self(), "telemetry-bsp");
+    LowerThreadPriority();
     std::vector<std::unique_ptr<SpanData>> batch;
     batch.reserve(options.max_export_batch_size);
     Clock::time_point next_export = Clock::now() + options.schedule_delay;

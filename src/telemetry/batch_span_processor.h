@@ -18,6 +18,11 @@ struct BatchSpanProcessorOptions {
   std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
   size_t max_queue_size = 2048;                     // OTEL_BSP_MAX_QUEUE_SIZE
   size_t max_export_batch_size = 512;  // OTEL_BSP_MAX_EXPORT_BATCH_SIZE (<= queue size)
+  // Added to the exporter thread's nice value (Linux schedules threads one by one). Export
+  // is background work: on a busy machine the threads serving requests should get the CPU
+  // first, and at +10 the exporter still gets about a tenth of a contended core, far more
+  // than it needs. 0 keeps the process's priority.
+  int thread_nice_increment = 10;
 };
 
 // The spec's defaults overridden by the OTEL_BSP_* variables; zero sizes warn and are

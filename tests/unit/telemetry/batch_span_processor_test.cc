@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -158,6 +164,39 @@ TEST(BatchSpanProcessor, KeepsExportingFullBatchesAfterAFlush) {
   }
   EXPECT_GE(exported + 20, static_cast<size_t>(kTotal));
   EXPECT_EQ(ReadHealth().spans_dropped_queue_full, before.spans_dropped_queue_full);
+}
+
+// Export is background work: the exporter thread runs at a lower priority than the threads
+// that serve requests, unless told not to.
+class NiceRecordingExporter : public SpanExporter {
+ public:
+  explicit NiceRecordingExporter(std::atomic<int>* nice) : nice_(nice) {}
+  ExportResult Export(std::span<const std::unique_ptr<SpanData>>) override {
+    errno = 0;
+    int value = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    nice_->store(errno == 0 ? value : -100);
+    return ExportResult::kSuccess;
+  }
+
+ private:
+  std::atomic<int>* nice_;
+};
+
+TEST(BatchSpanProcessor, ExporterThreadRunsAtALowerPriority) {
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  ASSERT_EQ(errno, 0);
+  for (int increment : {10, 0}) {
+    std::atomic<int> nice{-1000};
+    BatchSpanProcessorOptions options;
+    options.thread_nice_increment = increment;
+    {
+      BatchSpanProcessor bsp(std::make_unique<NiceRecordingExporter>(&nice), options);
+      bsp.OnEnd(SampledSpan());
+      ASSERT_TRUE(bsp.ForceFlush(std::chrono::seconds(10)));
+    }
+    EXPECT_EQ(nice.load(), std::min(19, own + increment)) << "increment " << increment;
+  }
 }
 
 TEST(BatchSpanProcessor, ScheduleDelayExportsPartialBatches) {
