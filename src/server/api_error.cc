@@ -22,6 +22,8 @@ const char* ErrorTypeForStatus(int status) {
       return "RequestTimeoutError";
     case 413:
       return "RequestTooLargeError";
+    case 415:
+      return "UnsupportedMediaTypeError";
     case 422:
       return "UnprocessableEntityError";
     case 429:

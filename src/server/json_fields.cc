@@ -117,7 +117,8 @@ std::optional<int64_t> FieldReader::Integer(const std::string& name, int64_t min
 
 void FieldReader::RejectUnknown() const {
   for (const auto& [name, value] : object_.items()) {
-    if (!known_.count(name)) {
+    // null is how clients spell "not given" (the Python client's None): never an error.
+    if (!known_.count(name) && !value.is_null()) {
       throw BadRequest("Unrecognized request argument supplied: " + PathOf(name), PathOf(name));
     }
   }

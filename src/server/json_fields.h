@@ -30,7 +30,8 @@ class FieldReader {
   // A field that is accepted and deliberately ignored.
   void Ignore(const std::string& name) { known_.insert(name); }
 
-  // Throws for the first field that nothing read (OpenAI rejects unknown arguments).
+  // Throws for the first non-null field that nothing read (OpenAI rejects unknown
+  // arguments).
   void RejectUnknown() const;
 
   std::string PathOf(const std::string& name) const;

@@ -52,7 +52,10 @@ json CompletionLogprobs(const std::vector<engine::PositionLogprobs>& positions,
       continue;
     }
     token_logprobs.push_back(SafeLogprob(positions[i].chosen.logprob));
+    // OpenAI's legacy shape (and vLLM's): the sampled token is always among the top
+    // logprobs, so there are up to N + 1 of them (logprobs=0 still names the sampled one).
     json top = json::object();
+    top[tokens.back().get<std::string>()] = token_logprobs.back();
     for (const auto& t : positions[i].top) top[name(t.token_id)] = SafeLogprob(t.logprob);
     top_logprobs.push_back(std::move(top));
   }

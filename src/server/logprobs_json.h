@@ -24,7 +24,8 @@ double SafeLogprob(float logprob);
 nlohmann::json ChatLogprobs(const std::vector<engine::PositionLogprobs>& positions,
                             const TokenNamer& name);
 
-// Completions: {tokens, token_logprobs, top_logprobs, text_offset}; offsets start at
+// Completions: {tokens, token_logprobs, top_logprobs, text_offset}, top_logprobs holding the
+// top-N and the sampled token (as OpenAI and vLLM); offsets start at
 // `first_offset` and advance by each token's text. With `first_unscored` (an echoed prompt)
 // the first position has null logprob and null top_logprobs.
 nlohmann::json CompletionLogprobs(const std::vector<engine::PositionLogprobs>& positions,

@@ -37,6 +37,8 @@ struct GenerationFields {
   std::optional<bool> add_special_tokens;  // unset: the endpoint's default
   // vLLM's extension: logprobs name tokens "token_id:<id>" instead of their text.
   bool return_tokens_as_token_ids = false;
+  // vLLM's extension: keep only the prompt's last N tokens (-1: the context length).
+  std::optional<int> truncate_prompt_tokens;
 };
 
 struct CompletionRequest : GenerationFields {
@@ -48,7 +50,8 @@ struct ChatRequest : GenerationFields {
   // a list of text parts; other fields (name, tool_calls, tool_call_id) kept as given.
   // Ordered as the client sent them: templates' tojson keeps key order, as in Python.
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-  nlohmann::ordered_json tools;  // null when absent; passed to the template as is
+  nlohmann::ordered_json tools;            // null when absent; passed to the template as is
+  std::optional<std::string> tool_choice;  // "none" or "auto" when given
   bool logprobs = false;
   bool add_generation_prompt = true;
   bool continue_final_message = false;

@@ -1,159 +1,15 @@
 // Parsing of /v1/completions, /v1/chat/completions, /tokenize and /detokenize bodies.
 #include <algorithm>
-#include <limits>
 
 #include "server/api_error.h"
 #include "server/json_fields.h"
 #include "server/openai_protocol.h"
+#include "server/openai_sampling.h"
 
 namespace lantern::server {
 namespace {
 
 using nlohmann::json;
-constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
-constexpr int kMaxLogprobs = 20;
-constexpr int kMaxN = 128;
-
-// Fields that OpenAI clients send and that we accept without acting on them.
-void IgnoreHarmlessFields(FieldReader& fields) {
-  for (const char* name : {"user", "metadata", "store", "service_tier", "parallel_tool_calls",
-                           "priority", "request_id"}) {
-    fields.Ignore(name);
-  }
-}
-
-std::vector<int32_t> TokenIdList(const json& value, const std::string& param) {
-  std::vector<int32_t> ids;
-  ids.reserve(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    ids.push_back(static_cast<int32_t>(
-        JsonInteger(value[i], param + "[" + std::to_string(i) + "]", 0, kMaxInt32)));
-  }
-  return ids;
-}
-
-std::vector<std::string> StopStrings(const json& value) {
-  std::vector<std::string> stop;
-  if (value.is_string()) {
-    stop.push_back(value.get<std::string>());
-  } else if (value.is_array()) {
-    for (size_t i = 0; i < value.size(); ++i) {
-      if (!value[i].is_string()) {
-        throw BadRequest(
-            "'stop[" + std::to_string(i) + "]' must be a string, got " + DescribeJson(value[i]),
-            "stop");
-      }
-      stop.push_back(value[i].get<std::string>());
-    }
-  } else {
-    throw BadRequest("'stop' must be a string or a list of strings, got " + DescribeJson(value),
-                     "stop");
-  }
-  for (size_t i = 0; i < stop.size(); ++i) {
-    if (stop[i].empty()) {
-      throw BadRequest("'stop[" + std::to_string(i) + "]' must not be empty", "stop");
-    }
-  }
-  return stop;
-}
-
-// Sampling fields and the other fields that completions and chat share.
-void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
-  auto& p = out.params;
-  if (auto model = f.String("model")) out.model = *model;
-  if (auto v = f.Number("temperature")) p.temperature = *v;
-  if (auto v = f.Number("top_p")) p.top_p = *v;
-  if (auto v = f.Integer("top_k", -1, kMaxInt32)) p.top_k = static_cast<int>(*v);
-  if (auto v = f.Number("min_p")) p.min_p = *v;
-  if (auto v = f.Number("presence_penalty")) p.presence_penalty = *v;
-  if (auto v = f.Number("frequency_penalty")) p.frequency_penalty = *v;
-  if (auto v = f.Number("repetition_penalty")) p.repetition_penalty = *v;
-  if (auto v = f.Integer("seed", std::numeric_limits<int64_t>::min(),
-                         std::numeric_limits<int64_t>::max())) {
-    p.seed = static_cast<uint64_t>(*v);
-  }
-  if (const auto* v = f.Get("stop")) p.stop = StopStrings(*v);
-  if (const auto* v = f.Get("stop_token_ids")) {
-    if (!v->is_array()) {
-      throw BadRequest("'stop_token_ids' must be a list of token ids, got " + DescribeJson(*v),
-                       "stop_token_ids");
-    }
-    p.stop_token_ids = TokenIdList(*v, "stop_token_ids");
-  }
-  if (auto v = f.Bool("ignore_eos")) p.ignore_eos = *v;
-  if (auto v = f.Integer("min_tokens", 0, kMaxInt32)) p.min_tokens = static_cast<int>(*v);
-  if (auto v = f.Bool("skip_special_tokens")) p.skip_special_tokens = *v;
-  if (auto v = f.Bool("include_stop_str_in_output")) p.include_stop_str_in_output = *v;
-  if (auto v = f.Integer("n", 1, kMaxN)) p.n = static_cast<int>(*v);
-  if (auto v = f.Integer("best_of", 1, kMaxN)) {
-    if (*v < p.n) {
-      throw BadRequest("'best_of' (" + std::to_string(*v) + ") must be at least 'n' (" +
-                           std::to_string(p.n) + ")",
-                       "best_of");
-    }
-    if (*v > p.n) {
-      throw BadRequest("'best_of' greater than 'n' is not supported (best_of=" +
-                           std::to_string(*v) + ", n=" + std::to_string(p.n) + ")",
-                       "best_of");
-    }
-  }
-  if (auto v = f.Integer("prompt_logprobs", -1, kMaxLogprobs)) {
-    p.prompt_logprobs = static_cast<int>(*v);
-  }
-  if (const auto* v = f.Get("logit_bias")) {
-    if (!v->is_object()) {
-      throw BadRequest(
-          "'logit_bias' must be an object of token id -> bias, got " + DescribeJson(*v),
-          "logit_bias");
-    }
-    for (const auto& [key, bias] : v->items()) {
-      int64_t id = -1;
-      try {
-        size_t used = 0;
-        id = std::stoll(key, &used);
-        if (used != key.size()) id = -1;
-      } catch (const std::exception&) {
-        id = -1;
-      }
-      if (id < 0 || id > kMaxInt32) {
-        throw BadRequest("'logit_bias' keys must be token ids, got \"" + key + "\"", "logit_bias");
-      }
-      if (!bias.is_number()) {
-        throw BadRequest("'logit_bias[" + key + "]' must be a number, got " + DescribeJson(bias),
-                         "logit_bias");
-      }
-      p.logit_bias[static_cast<int32_t>(id)] = bias.get<double>();
-    }
-  }
-  if (auto v = f.Bool("stream")) out.stream = *v;
-  if (const auto* v = f.Get("stream_options")) {
-    if (!out.stream) {
-      throw BadRequest("'stream_options' can only be set when 'stream' is true", "stream_options");
-    }
-    if (!v->is_object()) {
-      throw BadRequest("'stream_options' must be an object, got " + DescribeJson(*v),
-                       "stream_options");
-    }
-    FieldReader so(*v, "stream_options");
-    if (auto b = so.Bool("include_usage")) out.stream_options.include_usage = *b;
-    if (auto b = so.Bool("continuous_usage_stats")) out.stream_options.continuous_usage_stats = *b;
-    so.RejectUnknown();
-  }
-  if (auto v = f.Bool("echo")) out.echo = *v;
-  if (auto v = f.Bool("add_special_tokens")) out.add_special_tokens = *v;
-  if (auto v = f.Bool("return_tokens_as_token_ids")) out.return_tokens_as_token_ids = *v;
-  if (const auto* v = f.Get("response_format")) {
-    if (!v->is_object() || v->value("type", "") != "text") {
-      throw BadRequest("'response_format' other than {\"type\": \"text\"} is not supported",
-                       "response_format");
-    }
-  }
-  IgnoreHarmlessFields(f);
-}
-
-void ReadMaxTokens(FieldReader& f, GenerationFields& out, const char* name) {
-  if (auto v = f.Integer(name, 1, kMaxInt32)) out.params.max_tokens = static_cast<int>(*v);
-}
 
 std::vector<PromptInput> ReadPrompts(const json* prompt) {
   if (!prompt) throw BadRequest("'prompt' is required", "prompt");
@@ -297,9 +153,16 @@ void ReadChatFields(FieldReader& f, const nlohmann::ordered_json& ordered, ChatR
     out.tools = ordered["tools"];
   }
   if (const auto* choice = f.Get("tool_choice")) {
-    if (!(choice->is_string() && (*choice == "none" || *choice == "auto"))) {
-      throw BadRequest("'tool_choice' supports only \"none\" and \"auto\"", "tool_choice");
+    if (!choice->is_string() || (*choice != "none" && *choice != "auto")) {
+      throw BadRequest(
+          "'tool_choice' " +
+              (choice->is_string() ? "\"" + choice->get<std::string>() + "\""
+                                   : std::string("naming a function")) +
+              " is not supported: forcing a tool call needs structured output, which this "
+              "server does not have; use \"none\"",
+          "tool_choice");
     }
+    out.tool_choice = choice->get<std::string>();
   }
   if (auto v = f.Bool("add_generation_prompt")) out.add_generation_prompt = *v;
   if (auto v = f.Bool("continue_final_message")) out.continue_final_message = *v;
@@ -314,6 +177,24 @@ void ReadChatFields(FieldReader& f, const nlohmann::ordered_json& ordered, ChatR
       throw BadRequest("'chat_template_kwargs' must be an object", "chat_template_kwargs");
     }
     out.chat_template_kwargs = ordered["chat_template_kwargs"];
+  }
+}
+
+// As vLLM without a tool-call parser: tools with tool_choice "auto" (the default when tools
+// are given) are refused, since the tool calls the model writes would come back as plain
+// text; "none" renders the tools into the prompt and answers with text.
+void CheckToolChoice(const ChatRequest& request) {
+  bool has_tools = request.tools.is_array() && !request.tools.empty();
+  std::string choice = request.tool_choice.value_or(has_tools ? "auto" : "none");
+  if (choice == "auto" && has_tools) {
+    throw BadRequest(
+        "'tool_choice' \"auto\" (the default when 'tools' are given) needs a tool-call parser, "
+        "which this server does not have; set 'tool_choice' to \"none\" to render the tools "
+        "into the prompt and get the model's reply as text",
+        "tool_choice");
+  }
+  if (choice != "none" && !has_tools) {
+    throw BadRequest("'tool_choice' is only allowed when 'tools' are given", "tool_choice");
   }
 }
 
@@ -407,6 +288,7 @@ ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingPara
   }
   if (out.logprobs && !out.params.logprobs) out.params.logprobs = 0;
   f.RejectUnknown();
+  CheckToolChoice(out);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "server/openai_service.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +49,40 @@ class AccessLog : public ExchangeObserver {
   int status_ = 0;
 };
 
+// As vLLM: a body sent as anything but JSON (curl -d's form encoding, text/plain) is
+// refused; a request with no Content-Type at all is read as JSON.
+void RequireJsonContentType(const HttpRequest& request) {
+  std::string type(request.Header("content-type"));
+  std::string media = type.substr(0, type.find(';'));
+  media.erase(0, media.find_first_not_of(" \t"));
+  media.erase(media.find_last_not_of(" \t") + 1);
+  std::transform(media.begin(), media.end(), media.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bool json = media.empty() || media == "application/json" ||
+              (media.rfind("application/", 0) == 0 && media.size() > 5 &&
+               media.compare(media.size() - 5, 5, "+json") == 0);
+  if (!json) {
+    throw ApiError(415, "Unsupported Media Type: only 'application/json' is accepted, got '" +
+                            type.substr(0, 100) + "'");
+  }
+}
+
+// Percent-encodes what a client may encode in a path segment ("org/name" -> "org%2Fname").
+std::string EncodePathSegment(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 OpenAiService::OpenAiService(ServiceOptions options, engine::Engine* engine, TextCodec codec,
@@ -69,6 +105,14 @@ void OpenAiService::Register(Router& router) {
   router.Add("POST", "/v1/chat/completions",
              [this](const HttpRequest& r, Writer w) { HandleChat(r, std::move(w)); });
   router.Add("GET", "/v1/models", [this](const HttpRequest&, Writer w) { HandleModels(w); });
+  // OpenAI's GET /v1/models/{model} (the clients' models.retrieve), raw or percent-encoded.
+  for (const auto& name : context_->options.served_model_names) {
+    auto retrieve = [this, name](const HttpRequest&, Writer w) {
+      w->Send(JsonResponse(ModelCard(name)));
+    };
+    router.Add("GET", "/v1/models/" + name, retrieve);
+    router.Add("GET", "/v1/models/" + EncodePathSegment(name), retrieve);
+  }
   router.Add("POST", "/tokenize",
              [this](const HttpRequest& r, Writer w) { HandleTokenize(r, std::move(w)); });
   router.Add("POST", "/detokenize",
@@ -107,8 +151,10 @@ const std::string& OpenAiService::ResolveModel(const std::string& requested) con
   for (const auto& name : names) {
     if (name == requested) return name;
   }
-  throw BadRequest("The model '" + requested + "' does not exist (served: '" + names.front() + "')",
-                   "model");
+  // vLLM's and OpenAI's answer: 404, which the clients raise as NotFoundError.
+  throw ApiError(404,
+                 "The model `" + requested + "` does not exist (served: `" + names.front() + "`)",
+                 "model");
 }
 
 std::vector<int32_t> OpenAiService::Tokenize(const std::string& text, bool add_special_tokens,
@@ -173,10 +219,27 @@ void CheckContextLength(int max_model_len, size_t prompt_tokens, engine::Samplin
   }
 }
 
+// vLLM's truncate_prompt_tokens: keep the prompt's last N tokens (-1: the context length).
+// True when it cut something.
+bool TruncatePrompt(std::vector<int32_t>& ids, std::optional<int> keep, int max_model_len) {
+  if (!keep) return false;
+  if (*keep > max_model_len) {
+    throw BadRequest("'truncate_prompt_tokens' (" + std::to_string(*keep) +
+                         ") is greater than the model's context length (" +
+                         std::to_string(max_model_len) + ")",
+                     "truncate_prompt_tokens");
+  }
+  size_t limit = static_cast<size_t>(*keep == -1 ? max_model_len : *keep);
+  if (ids.size() <= limit) return false;
+  ids.erase(ids.begin(), ids.end() - static_cast<std::ptrdiff_t>(limit));
+  return true;
+}
+
 }  // namespace
 
 void OpenAiService::HandleCompletions(const HttpRequest& request,
                                       std::shared_ptr<ResponseWriter> writer) {
+  RequireJsonContentType(request);
   const SteadyTime arrival = Now();
   if (!ready_.load() || !context_->engine->alive()) {
     throw ApiError(503, "The server is not ready to generate");
@@ -192,6 +255,9 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
         prompt.is_tokens ? prompt.token_ids : Tokenize(prompt.text, add_special, param);
     if (ids.empty()) throw BadRequest("'" + param + "' is empty", param);
     CheckTokenIds(ids, param);
+    if (TruncatePrompt(ids, parsed.truncate_prompt_tokens, context_->options.max_model_len)) {
+      prompt.is_tokens = true;  // what echo and traces show: the prompt that was kept
+    }
     CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, false);
     if (parsed.echo) {
       plan.echo_texts.push_back(prompt.is_tokens ? context_->codec.decode(ids, false)
@@ -221,6 +287,7 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
 }
 
 void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
+  RequireJsonContentType(request);
   const SteadyTime arrival = Now();
   if (!ready_.load() || !context_->engine->alive()) {
     throw ApiError(503, "The server is not ready to generate");
@@ -233,6 +300,7 @@ void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<Respo
   std::vector<int32_t> ids =
       Tokenize(prompt, parsed.add_special_tokens.value_or(false), "messages");
   if (ids.empty()) throw BadRequest("The rendered chat prompt is empty", "messages");
+  TruncatePrompt(ids, parsed.truncate_prompt_tokens, context_->options.max_model_len);
   CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, true);
   plan.prompts.push_back(std::move(ids));
   if (context_->options.tracing.content) plan.prompt_texts.push_back(std::move(prompt));
@@ -261,6 +329,7 @@ void OpenAiService::Admit() {
 
 void OpenAiService::HandleTokenize(const HttpRequest& request,
                                    std::shared_ptr<ResponseWriter> writer) {
+  RequireJsonContentType(request);
   TokenizeRequest parsed = ParseTokenizeRequest(request.body);
   ResolveModel(parsed.model);
   std::vector<int32_t> ids;
@@ -282,25 +351,28 @@ void OpenAiService::HandleTokenize(const HttpRequest& request,
 
 void OpenAiService::HandleDetokenize(const HttpRequest& request,
                                      std::shared_ptr<ResponseWriter> writer) {
+  RequireJsonContentType(request);
   DetokenizeRequest parsed = ParseDetokenizeRequest(request.body);
   ResolveModel(parsed.model);
   CheckTokenIds(parsed.tokens, "tokens");
   writer->Send(JsonResponse({{"prompt", context_->codec.decode(parsed.tokens, false)}}));
 }
 
-void OpenAiService::HandleModels(std::shared_ptr<ResponseWriter> writer) {
+nlohmann::json OpenAiService::ModelCard(const std::string& name) const {
   static const int64_t created = UnixSeconds();
+  return {{"id", name},
+          {"object", "model"},
+          {"created", created},
+          {"owned_by", "lantern"},
+          {"root", context_->options.model_root},
+          {"parent", nullptr},
+          {"max_model_len", context_->options.max_model_len},
+          {"permission", json::array()}};
+}
+
+void OpenAiService::HandleModels(std::shared_ptr<ResponseWriter> writer) {
   json data = json::array();
-  for (const auto& name : context_->options.served_model_names) {
-    data.push_back({{"id", name},
-                    {"object", "model"},
-                    {"created", created},
-                    {"owned_by", "lantern"},
-                    {"root", context_->options.model_root},
-                    {"parent", nullptr},
-                    {"max_model_len", context_->options.max_model_len},
-                    {"permission", json::array()}});
-  }
+  for (const auto& name : context_->options.served_model_names) data.push_back(ModelCard(name));
   writer->Send(JsonResponse({{"object", "list"}, {"data", std::move(data)}}));
 }
 

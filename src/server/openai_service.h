@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/status.h"
 #include "engine/engine.h"
 #include "server/metrics.h"
@@ -68,6 +70,7 @@ class OpenAiService {
   void HandleTokenize(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
   void HandleDetokenize(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
   void HandleModels(std::shared_ptr<ResponseWriter> writer);
+  nlohmann::json ModelCard(const std::string& name) const;
 
   const std::string& ResolveModel(const std::string& requested) const;
   std::vector<int32_t> Tokenize(const std::string& text, bool add_special_tokens,

@@ -72,7 +72,7 @@ const jsonCases = [
   ['seed a string', '/v1/completions', { prompt: 'x', seed: 'abc' }, 400, /seed/],
   ['logit_bias bad key', '/v1/completions', { prompt: 'x', logit_bias: { abc: 1 } }, 400, /logit_bias/],
   ['unknown field', '/v1/completions', { prompt: 'x', frobnicate: true }, 400, /Unrecognized request argument supplied: frobnicate/],
-  ['unknown model', '/v1/completions', { prompt: 'x', model: 'gpt-5' }, 400, /gpt-5/],
+  ['unknown model', '/v1/completions', { prompt: 'x', model: 'gpt-5' }, 404, /gpt-5/],
   ['chat: messages missing', '/v1/chat/completions', { model: 'tiny' }, 400, /'messages' is required/],
   ['chat: messages empty', '/v1/chat/completions', { messages: [] }, 400, /messages/],
   ['chat: bad role', '/v1/chat/completions', { messages: [{ role: 'wizard', content: 'x' }] }, 400, /messages\[0\]\.role/],

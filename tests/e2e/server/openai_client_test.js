@@ -203,7 +203,7 @@ async function main() {
       await assert.rejects(client.completions.create({ model: 'tiny', prompt: 'x', temperature: -1 }),
         (e) => e.status === 400 && /temperature/.test(e.message));
       await assert.rejects(client.completions.create({ model: 'nope', prompt: 'x' }),
-        (e) => e.status === 400 && e.param === 'model');
+        (e) => e instanceof OpenAI.NotFoundError && e.status === 404 && e.param === 'model');
       await assert.rejects(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 100000 }),
         (e) => e.status === 400 && /maximum context length/.test(e.message));
     }],

@@ -141,7 +141,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"prompt": "x", "frobnicate": 1})", "frobnicate", "Unrecognized"},
         BadCase{R"({"prompt": "x", "model": 7})", "model", "must be a string"},
         BadCase{R"({"prompt": "x", "response_format": {"type": "json_object"}})", "response_format",
-                "not supported"}));
+                "not supported"},
+        BadCase{R"({"prompt": "x", "response_format": "json"})", "response_format",
+                "string 'type'"},
+        BadCase{R"({"prompt": "x", "guided_json": {"type": "object"}})", "guided_json",
+                "structured output"},
+        BadCase{R"({"prompt": "x", "use_beam_search": true})", "use_beam_search", "beam search"},
+        BadCase{R"({"prompt": "x", "allowed_token_ids": [1, 2]})", "allowed_token_ids",
+                "not supported"},
+        BadCase{R"({"prompt": "x", "modalities": ["text", "audio"]})", "modalities", "text"},
+        BadCase{R"({"prompt": "x", "truncate_prompt_tokens": 0})", "truncate_prompt_tokens",
+                "at least 1"},
+        BadCase{R"({"prompt": "x", "truncate_prompt_tokens": -2})", "truncate_prompt_tokens",
+                "[-1, "}));
+
+TEST(CompletionRequestTest, NullsAndHarmlessExtrasAreAccepted) {
+  // The Python client sends None as null; unknown fields that are null ask for nothing.
+  auto r = ParseCompletionRequest(
+      R"({"prompt": "x", "frobnicate": null, "temperature": null, "stop": null,
+          "user": "u", "prompt_cache_key": "k", "spaces_between_special_tokens": true,
+          "use_beam_search": false, "bad_words": [], "modalities": ["text"],
+          "truncate_prompt_tokens": 5})");
+  EXPECT_EQ(r.truncate_prompt_tokens, 5);
+  EXPECT_TRUE(r.params.stop.empty());
+}
 
 class ChatRejects : public testing::TestWithParam<BadCase> {};
 
@@ -176,7 +199,25 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tools": {}})", "tools",
                 "must be a list"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "max_completion_tokens": -1})",
-                "max_completion_tokens", "[1, "}));
+                "max_completion_tokens", "[1, "},
+        // As vLLM without a tool-call parser: tools default to "auto", which is refused.
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}],
+                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
+                "tool_choice", "tool-call parser"},
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "auto",
+                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
+                "tool_choice", "tool-call parser"},
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required",
+                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
+                "tool_choice", "structured output"},
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}],
+                    "tool_choice": {"type": "function", "function": {"name": "f"}},
+                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
+                "tool_choice", "naming a function"},
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "auto"})",
+                "tool_choice", "only allowed when 'tools'"},
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "functions": [{"name": "f"}]})",
+                "functions", "use 'tools'"}));
 
 TEST(ChatRequestTest, ContentPartsAreJoinedAndMaxCompletionTokensWins) {
   auto r = ParseChatRequest(
@@ -186,7 +227,7 @@ TEST(ChatRequestTest, ContentPartsAreJoinedAndMaxCompletionTokensWins) {
                        {"role": "assistant", "content": null, "tool_calls": []},
                        {"role": "tool", "content": "r", "tool_call_id": "1"}],
           "max_tokens": 5, "max_completion_tokens": 7, "logprobs": true, "top_logprobs": 3,
-          "tools": [{"type": "function", "function": {"name": "f"}}]})");
+          "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "none"})");
   EXPECT_EQ(r.messages[1]["content"], "a\nb");
   EXPECT_EQ(r.params.max_tokens, 7);
   EXPECT_TRUE(r.logprobs);

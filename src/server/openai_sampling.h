@@ -1,0 +1,29 @@
+// The request fields that /v1/completions and /v1/chat/completions share: sampling
+// parameters, streaming options, and the extra fields OpenAI and vLLM clients send, each
+// accepted, ignored as harmless, or rejected with a 400 saying it is not supported.
+// Internal to the request parsing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/json_fields.h"
+#include "server/openai_protocol.h"
+
+namespace lantern::server {
+
+inline constexpr int kMaxLogprobs = 20;
+
+// Token ids in [0, int32 max], each error naming "param[i]".
+std::vector<int32_t> TokenIdList(const nlohmann::json& value, const std::string& param);
+
+// Reads every shared field of `f` into `out` (max_tokens excepted: its name differs).
+void ReadGenerationFields(FieldReader& f, GenerationFields& out);
+
+// `name` ("max_tokens" or "max_completion_tokens") into out.params.max_tokens when set.
+void ReadMaxTokens(FieldReader& f, GenerationFields& out, const char* name);
+
+}  // namespace lantern::server
