@@ -230,10 +230,15 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
 
   // --- streaming ---
   json ChunkBase() const {
-    return json{{"id", plan_.id},
-                {"object", plan_.chat ? "chat.completion.chunk" : "text_completion"},
-                {"created", plan_.created},
-                {"model", plan_.model}};
+    json chunk{{"id", plan_.id},
+               {"object", plan_.chat ? "chat.completion.chunk" : "text_completion"},
+               {"created", plan_.created},
+               {"model", plan_.model}};
+    // vLLM's continuous_usage_stats: every chunk, the role and echo ones too, has the usage.
+    if (plan_.stream_options.include_usage && plan_.stream_options.continuous_usage_stats) {
+      chunk["usage"] = Usage();
+    }
+    return chunk;
   }
 
   json Chunk(size_t index, const std::string& text, const json& logprobs, const Choice& choice) {
@@ -249,9 +254,6 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     c["stop_reason"] = choice.stop_reason;
     json chunk = ChunkBase();
     chunk["choices"] = json::array({std::move(c)});
-    if (plan_.stream_options.include_usage && plan_.stream_options.continuous_usage_stats) {
-      chunk["usage"] = Usage();
-    }
     return chunk;
   }
 

@@ -131,15 +131,19 @@ async function main() {
         for (const c of chunks.slice(0, -1)) assert.strictEqual(c.usage, undefined);
       }
     }],
-    ['continuous_usage_stats: every chunk carries the usage so far', async () => {
-      const chunks = await sseEvents(server.base, '/v1/completions', { ...greedy, prompt: 'Count', stream_options: { include_usage: true, continuous_usage_stats: true } });
-      let previous = 0;
-      for (const c of chunks) {
-        assert.ok(c.usage, JSON.stringify(c));
-        assert.ok(c.usage.completion_tokens >= previous);
-        previous = c.usage.completion_tokens;
+    ['continuous_usage_stats: every chunk (chat\'s role chunk too) carries the usage so far', async () => {
+      const options = { include_usage: true, continuous_usage_stats: true };
+      for (const [path, extra] of [['/v1/completions', { prompt: 'Count', echo: true }], ['/v1/chat/completions', { messages: user }]]) {
+        const chunks = await sseEvents(server.base, path, { ...greedy, ...extra, stream_options: options });
+        let previous = 0;
+        for (const c of chunks) {
+          assert.ok(c.usage, JSON.stringify(c));
+          assert.ok(c.usage.completion_tokens >= previous);
+          assert.strictEqual(c.usage.total_tokens, c.usage.prompt_tokens + c.usage.completion_tokens);
+          previous = c.usage.completion_tokens;
+        }
+        assert.strictEqual(previous, 6);
       }
-      assert.strictEqual(previous, 6);
     }],
     ['n > 1: chat choices indexed 0..n-1, each with a role first and a finish last', async () => {
       const whole = await client.chat.completions.create({ ...greedy, messages: user, n: 3, temperature: 1, seed: 5 });
