@@ -263,7 +263,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       json c;
       if (plan_.chat) {
         c = {{"index", index},
-             {"delta", {{"role", "assistant"}, {"content", ""}}},
+             {"delta", {{"role", "assistant"}, {"content", choices_[index].text}}},  // echo
              {"logprobs", nullptr},
              {"finish_reason", nullptr}};
       } else if (!plan_.echo_texts.empty() && !plan_.echo_logprobs) {

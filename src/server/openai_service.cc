@@ -304,6 +304,17 @@ void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<Respo
   CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, true);
   plan.prompts.push_back(std::move(ids));
   if (context_->options.tracing.content) plan.prompt_texts.push_back(std::move(prompt));
+  // vLLM's chat echo: the reply starts with the last message when that is the one the
+  // model continues (an assistant message, or any with add_generation_prompt off).
+  if (parsed.echo) {
+    const auto& last = parsed.messages.back();
+    std::string role = last.value("role", "");
+    auto content = last.find("content");
+    if ((role == "assistant" || !parsed.add_generation_prompt) && content != last.end() &&
+        content->is_string()) {
+      plan.echo_texts.push_back(content->get<std::string>());
+    }
+  }
   plan.arrival = arrival;
   plan.id = NewResponseId("chatcmpl-");
   plan.created = UnixSeconds();

@@ -168,6 +168,18 @@ async function main() {
       assert.strictEqual(r.usage.prompt_tokens, 3);
       assert.ok(r.choices[0].text.startsWith(gpt2.decode(ids.slice(-3))), r.choices[0].text);
     }],
+    ['chat echo (vLLM): the reply starts with the assistant message being continued', async () => {
+      const messages = [...user, { role: 'assistant', content: 'Once upon' }];
+      const args = { ...greedy, messages, echo: true, add_generation_prompt: false, continue_final_message: true };
+      const plain = await client.chat.completions.create({ ...args, echo: false });
+      const r = await client.chat.completions.create(args);
+      assert.strictEqual(r.choices[0].message.content, 'Once upon' + plain.choices[0].message.content);
+      const chunks = await collect(await client.chat.completions.create({ ...args, stream: true }));
+      assert.strictEqual(chunks.map((c) => c.choices[0].delta.content || '').join(''), r.choices[0].message.content);
+      // The last message is the user's: nothing to echo.
+      const asked = await client.chat.completions.create({ ...greedy, messages: user, echo: true });
+      assert.ok(!asked.choices[0].message.content.startsWith(user[0].content));
+    }],
     ['stop_token_ids end with finish_reason "stop" and the id as stop_reason', async () => {
       const first = await client.completions.create({ ...greedy, prompt: 'Stop', logprobs: 0, return_tokens_as_token_ids: true });
       const id = Number(first.choices[0].logprobs.tokens[2].slice('token_id:'.length));
