@@ -155,13 +155,18 @@ int Serve(const ServeFlags& flags) {
   StartupTrace startup(StartupTraceFromEnvironment(
       flags.served_model_names.empty() ? flags.model : flags.served_model_names.front(),
       LANTERN_VERSION));
+  // From here on a failure is also recorded on the start-up trace, with its message.
+  auto fail = [&startup](const Status& status) {
+    startup.Fail(status);
+    return Fail(status);
+  };
   startup.Phase("load_config");
   auto model_dir =
       server::ResolveModelPath(flags.model, flags.revision, server::HuggingFaceCacheDirs());
-  if (!model_dir.ok()) return Fail(model_dir.status());
+  if (!model_dir.ok()) return fail(model_dir.status());
   LANTERN_LOG(kInfo, "serve") << "model " << flags.model << " at " << model_dir->string();
   if (auto model_config = model::LoadModelConfig(*model_dir); !model_config.ok()) {
-    return Fail(model_config.status());
+    return fail(model_config.status());
   }
   engine::SamplingParams defaults;
   if (flags.generation_config != "vllm") {
@@ -169,23 +174,23 @@ int Serve(const ServeFlags& flags) {
                                     ? *model_dir
                                     : std::filesystem::path(flags.generation_config);
     auto generation = engine::LoadGenerationConfig(dir);
-    if (!generation.ok()) return Fail(generation.status());
+    if (!generation.ok()) return fail(generation.status());
     defaults = engine::SamplingParams::FromDefaults(*generation);
   }
 
   startup.Phase("load_tokenizer");
   auto loaded_tokenizer = tokenizer::Tokenizer::Load(*model_dir);
-  if (!loaded_tokenizer.ok()) return Fail(loaded_tokenizer.status());
+  if (!loaded_tokenizer.ok()) return fail(loaded_tokenizer.status());
   std::shared_ptr<const tokenizer::Tokenizer> tok = std::move(loaded_tokenizer).value();
 
   std::optional<std::string> chat_template;
   if (!flags.chat_template.empty()) chat_template = flags.chat_template;
   auto codec = server::MakeTextCodec(tok, chat_template);
-  if (!codec.ok()) return Fail(codec.status());
+  if (!codec.ok()) return fail(codec.status());
 
   telemetry::Span& weights_span = startup.Phase("load_weights");
   auto loaded_model = model::LoadModel(*model_dir);
-  if (!loaded_model.ok()) return Fail(loaded_model.status());
+  if (!loaded_model.ok()) return fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
   if (weights_span.IsRecording()) {  // counted on a second open of the (mapped) files
     if (auto store = model::WeightStore::Open(*model_dir); store.ok()) {
@@ -208,12 +213,12 @@ int Serve(const ServeFlags& flags) {
   if (detailed_traces) config.on_step = server::MakeEngineStepTracer();
   if (!flags.kv_cache_memory.empty()) {
     auto bytes = ParseBytes(flags.kv_cache_memory);
-    if (!bytes.ok()) return Fail(bytes.status());
+    if (!bytes.ok()) return fail(bytes.status());
     config.kv_cache_memory_bytes = *bytes;
   }
   telemetry::Span& kv_span = startup.Phase("init_kv_cache");
   auto created = engine::Engine::Create(model, std::move(config));
-  if (!created.ok()) return Fail(created.status());
+  if (!created.ok()) return fail(created.status());
   std::unique_ptr<engine::Engine> engine = std::move(created).value();
   const auto& info = engine->info();
   kv_span.SetAttribute("lantern.kv.blocks", static_cast<int64_t>(info.num_kv_blocks));
@@ -264,7 +269,7 @@ int Serve(const ServeFlags& flags) {
   server::HttpServer server(http, router.AsHandler());
   http_server = &server;
   telemetry::Span& listen_span = startup.Phase("listen");
-  if (Status status = server.Start(); !status.ok()) return Fail(status);
+  if (Status status = server.Start(); !status.ok()) return fail(status);
   listen_span.SetAttribute("server.address", flags.host);
   listen_span.SetAttribute("server.port", static_cast<int64_t>(server.port()));
   startup.Finish(std::chrono::seconds(2));  // exported before we report ready
