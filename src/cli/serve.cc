@@ -120,7 +120,8 @@ Result<telemetry::TelemetryConfig> InitTracing(const ServeFlags& flags) {
   auto config = telemetry::Init(std::move(options));
   if (!config.ok()) return config.status();
   if (!config->enabled) {
-    LANTERN_LOG(kInfo, "serve") << "tracing off (no OTLP endpoint or exporter configured)";
+    LANTERN_LOG(kInfo, "serve")
+        << "tracing off (no OTLP endpoint or exporter configured, or OTEL_SDK_DISABLED=true)";
     return config;
   }
   std::string exporters;
