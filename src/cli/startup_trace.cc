@@ -80,8 +80,9 @@ bool StartupTrace::Finish(std::chrono::milliseconds timeout) {
   if (!recording) return true;  // nothing to flush (tracing off, or not sampled)
   bool flushed = Flush(timeout);
   if (!flushed) {
-    LANTERN_LOG(kWarning, "serve") << "the start-up trace was not exported within "
-                                   << timeout.count() << " ms; it stays queued";
+    LANTERN_LOG(kWarning, "serve")
+        << "the start-up trace was not exported within " << timeout.count()
+        << " ms; the exporter goes on trying in the background";
   }
   return flushed;
 }

@@ -49,7 +49,7 @@ class StartupTrace {
   // Records a failure on the open phase and on the root (status ERROR, the message).
   void Fail(const Status& status);
   // Ends the open phase and the root, then flushes within `timeout`. Returns false when
-  // the flush did not complete in time (the spans stay queued for the exporter). Later
+  // the flush did not complete in time (the export goes on in the background). Later
   // calls do nothing and return true.
   bool Finish(std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
