@@ -197,6 +197,11 @@ void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
   }
   if (const auto* v = f.Get("logit_bias")) ReadLogitBias(*v, p);
   ReadStreamOptions(f, out);
+  if (out.stream && p.prompt_logprobs && *p.prompt_logprobs != 0) {
+    // As vLLM: a stream has no place for them (echo + logprobs scores the prompt instead).
+    throw BadRequest("'prompt_logprobs' are not available when 'stream' is true",
+                     "prompt_logprobs");
+  }
   if (auto v = f.Bool("echo")) out.echo = *v;
   if (auto v = f.Bool("add_special_tokens")) out.add_special_tokens = *v;
   if (auto v = f.Bool("return_tokens_as_token_ids")) out.return_tokens_as_token_ids = *v;

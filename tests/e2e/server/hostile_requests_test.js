@@ -67,6 +67,7 @@ const jsonCases = [
   ['suffix', '/v1/completions', { prompt: 'x', suffix: 'y' }, 400, /suffix/],
   ['logprobs too many', '/v1/completions', { prompt: 'x', logprobs: 50 }, 400, /logprobs/],
   ['stream not a boolean', '/v1/completions', { prompt: 'x', stream: 'yes' }, 400, /'stream' must be a boolean/],
+  ['prompt_logprobs streamed', '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], stream: true, prompt_logprobs: 1 }, 400, /prompt_logprobs/],
   ['stream_options without stream', '/v1/completions', { prompt: 'x', stream_options: { include_usage: true } }, 400, /stream_options/],
   ['empty stop string', '/v1/completions', { prompt: 'x', stop: [''] }, 400, /stop/],
   ['seed a string', '/v1/completions', { prompt: 'x', seed: 'abc' }, 400, /seed/],

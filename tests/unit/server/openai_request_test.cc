@@ -150,6 +150,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"prompt": "x", "allowed_token_ids": [1, 2]})", "allowed_token_ids",
                 "not supported"},
         BadCase{R"({"prompt": "x", "modalities": ["text", "audio"]})", "modalities", "text"},
+        BadCase{R"({"prompt": "x", "stream": true, "prompt_logprobs": 1})", "prompt_logprobs",
+                "not available when 'stream'"},
         BadCase{R"({"prompt": "x", "truncate_prompt_tokens": 0})", "truncate_prompt_tokens",
                 "at least 1"},
         BadCase{R"({"prompt": "x", "truncate_prompt_tokens": -2})", "truncate_prompt_tokens",
