@@ -124,7 +124,9 @@ int main(int argc, char** argv) {
         span.SetStatus(StatusCode::kError, "HTTP " + std::to_string(status));
         exit_code = 1;
       }
-      std::printf("traceparent: %s\n", std::string(*carrier.Get("traceparent")).c_str());
+      // No traceparent when the client has no exporter (--no-console and no endpoint).
+      std::string traceparent(carrier.Get("traceparent").value_or("(none: tracing is off)"));
+      std::printf("traceparent: %s\n", traceparent.c_str());
       if (auto it = response.find("traceresponse"); it != response.end()) {
         std::printf("traceresponse: %s\n", std::string(it->value()).c_str());
       }
