@@ -49,8 +49,8 @@ void RejectUnsupportedFields(FieldReader& f) {
       {"audio", "audio output"},
       {"prediction", "predicted outputs"},
       {"web_search_options", "web search"},
-      {"functions", "the deprecated 'functions' (use 'tools')"},
-      {"function_call", "the deprecated 'function_call' (use 'tool_choice')"},
+      {"functions", "deprecated function calling (see 'tools')"},
+      {"function_call", "deprecated function calling (see 'tool_choice')"},
   };
   for (const auto& [name, what] : kUnsupported) {
     const json* v = f.Get(name);

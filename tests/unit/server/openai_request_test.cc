@@ -219,7 +219,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "auto"})",
                 "tool_choice", "only allowed when 'tools'"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "functions": [{"name": "f"}]})",
-                "functions", "use 'tools'"}));
+                "functions", "see 'tools'"}));
 
 TEST(ChatRequestTest, ContentPartsAreJoinedAndMaxCompletionTokensWins) {
   auto r = ParseChatRequest(
