@@ -317,20 +317,24 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   using lantern::cli::ServeFlags;
   ServeFlags flags;
   CLI::App app{"Serve a model over the OpenAI-compatible HTTP API", "lantern serve"};
+  app.option_defaults()->always_capture_default();  // --help shows each default
   app.add_option("model", flags.model, "Model directory or Hugging Face repo id (local cache)")
       ->required();
   app.add_option("--revision", flags.revision, "Revision of a repo id: branch, tag or commit");
   app.add_option("--host", flags.host, "Address to listen on");
   app.add_option("--port", flags.port, "Port to listen on")->check(CLI::Range(0, 65535));
   app.add_option("--served-model-name", flags.served_model_names,
-                 "Model name(s) in the API (default: MODEL)");
+                 "Model name(s) in the API (default: MODEL)")
+      ->default_str("");
   app.add_option("--max-model-len", flags.max_model_len, "Context length (default: the model's)")
-      ->check(CLI::Range(1, 1 << 24));
+      ->check(CLI::Range(1, 1 << 24))
+      ->default_str("");
   app.add_option("--max-num-seqs", flags.max_num_seqs, "Sequences per step")
       ->check(CLI::Range(1, 1 << 16));
   app.add_option("--max-num-batched-tokens", flags.max_num_batched_tokens, "Tokens per step")
       ->check(CLI::Range(1, 1 << 24));
-  app.add_option("--kv-cache-memory", flags.kv_cache_memory, "KV cache size (e.g. 2GiB)");
+  app.add_option("--kv-cache-memory", flags.kv_cache_memory,
+                 "KV cache size, e.g. 2GiB (default: 30% of the available memory, 64MiB to 4GiB)");
   app.add_flag("--enable-prefix-caching,!--no-enable-prefix-caching", flags.enable_prefix_caching,
                "Reuse KV blocks of shared prompt prefixes");
   app.add_option("--chat-template", flags.chat_template, "Chat template: a file or the template");
@@ -357,7 +361,9 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
       ->check(CLI::Range(0.01, 3600.0));
   app.add_option("--max-request-body-bytes", flags.max_body_bytes, "Larger bodies get 413")
       ->check(CLI::Range(int64_t{1024}, int64_t{1} << 32));
-  app.add_option("--otlp-traces-endpoint", flags.otlp_traces_endpoint, "OTLP traces endpoint");
+  app.add_option("--otlp-traces-endpoint", flags.otlp_traces_endpoint,
+                 "Export traces to this OTLP endpoint, e.g. grpc://localhost:4317 or "
+                 "http://localhost:4318/v1/traces (protocol: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL)");
   app.add_option("--collect-detailed-traces", flags.collect_detailed_traces,
                  "Detailed trace modules: model, worker, all");
   app.add_flag("--trace-token-events", flags.trace_token_events, "A span event per token");
