@@ -1,8 +1,11 @@
 #include "server/metrics.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+#include <string>
+#include <system_error>
 
 namespace lantern::server {
 namespace {
@@ -16,9 +19,15 @@ void AtomicAdd(std::atomic<double>& target, double amount) {
 std::string FormatNumber(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // The shortest text that reads back as the same double, written as Python's
+  // prometheus_client (and so vLLM) writes it: "0.005", "1.0", "1e-05". Bucket bounds are
+  // label values (`le`) that dashboards match as strings.
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  return buffer;
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (error != std::errc()) return std::to_string(value);
+  std::string text(buffer, end);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
 }
 
 // Label values escape backslash, double quote and newline.

@@ -27,25 +27,39 @@ TEST(MetricsTest, RendersPrometheusTextFormat) {
   h->Observe(5.0);
   std::string text = registry.RenderPrometheus();
   EXPECT_NE(
-      text.find("# TYPE lantern:things_total counter\nlantern:things_total{model_name=\"m\"} 2\n"),
+      text.find(
+          "# TYPE lantern:things_total counter\nlantern:things_total{model_name=\"m\"} 2.0\n"),
       std::string::npos)
       << text;
   EXPECT_NE(text.find("lantern:level{model_name=\"a\\\"b\"} 0.5\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE lantern:latency_seconds histogram\n"), std::string::npos);
   // Buckets are cumulative and end with +Inf == count.
-  EXPECT_NE(
-      text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"0.10000000000000001\"} 1\n"),
-      std::string::npos)
+  EXPECT_NE(text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"0.1\"} 1\n"),
+            std::string::npos)
       << text;
-  EXPECT_NE(text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"1\"} 2\n"),
+  EXPECT_NE(text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"1.0\"} 2\n"),
             std::string::npos);
   EXPECT_NE(text.find("lantern:latency_seconds_bucket{model_name=\"m\",le=\"+Inf\"} 3\n"),
             std::string::npos);
   EXPECT_NE(text.find("lantern:latency_seconds_count{model_name=\"m\"} 3\n"), std::string::npos);
-  EXPECT_NE(text.find("lantern:latency_seconds_sum{model_name=\"m\"} 5.5499999999999998\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("lantern:latency_seconds_sum{model_name=\"m\"} 5.55\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("lantern:read 7\n"), std::string::npos);
+  EXPECT_NE(text.find("lantern:read 7.0\n"), std::string::npos);
+}
+
+// Numbers are written as Python's prometheus_client writes them (vLLM's /metrics), since
+// bucket bounds are `le` label values that dashboards match as text.
+TEST(MetricsTest, NumbersAreShortestRoundTripWithAPoint) {
+  MetricsRegistry registry;
+  registry.AddHistogram("h_seconds", "H.", {}, {1e-05, 0.005, 2.5, 10, 1e20});
+  std::string text = registry.RenderPrometheus();
+  for (const char* bound : {"1e-05", "0.005", "2.5", "10.0", "1e+20", "+Inf"}) {
+    EXPECT_NE(text.find(std::string("h_seconds_bucket{le=\"") + bound + "\"} 0\n"),
+              std::string::npos)
+        << bound << "\n"
+        << text;
+  }
+  EXPECT_NE(text.find("h_seconds_count 0\n"), std::string::npos) << text;
 }
 
 TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
