@@ -144,6 +144,10 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       size_t index = prompt_index * n + static_cast<size_t>(delta.index);
       if (index >= choices_.size()) continue;
       Choice& choice = choices_[index];
+      if (plan_.score_prompt_only) {
+        DropScoringToken(index, delta);
+        continue;
+      }
       for (const auto& t : delta.token_times) {
         if (choice.last_token_time) {
           ctx_->metrics->RecordInterTokenLatency(SecondsBetween(*choice.last_token_time, t));
@@ -173,6 +177,18 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       if (out.metrics) ctx_->metrics->RecordFinished(*out.metrics);
       trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
       if (++finished_requests_ == streams_.size()) Finish();
+    }
+  }
+
+  // echo with max_tokens 0: the one token the engine had to generate is not part of the
+  // answer; the choice is the prompt alone, finished by the length limit of 0.
+  void DropScoringToken(size_t index, const engine::SequenceDelta& delta) {
+    Choice& choice = choices_[index];
+    if (!delta.finish_reason || choice.finish) return;
+    choice.finish = engine::FinishReason::kLength;
+    if (plan_.stream) {
+      WriteEvent(Chunk(index, "", nullptr, choice));
+      trace_.OnChunkWritten(index / static_cast<size_t>(plan_.params.n));
     }
   }
 

@@ -39,7 +39,9 @@ struct GenerationPlan {
   bool logprobs = false;       // chat: logprobs asked; completions: params.logprobs set
   bool tokens_as_ids = false;  // logprobs name tokens "token_id:<id>"
   bool echo_logprobs = false;  // completions: echo + logprobs, the prompt's logprobs lead
-  SteadyTime arrival;          // when the HTTP request was handed to the service
+  // completions: echo with max_tokens 0; the engine's one token is dropped from the answer.
+  bool score_prompt_only = false;
+  SteadyTime arrival;  // when the HTTP request was handed to the service
   // Per prompt, the text as given or rendered; filled only with --trace-content.
   std::vector<std::string> prompt_texts;
 };

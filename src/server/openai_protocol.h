@@ -43,6 +43,9 @@ struct GenerationFields {
 
 struct CompletionRequest : GenerationFields {
   std::vector<PromptInput> prompts;  // at least one
+  // echo with max_tokens 0: only the prompt is wanted (scored when logprobs are asked);
+  // params.max_tokens is then 1, a token the response drops.
+  bool score_prompt_only = false;
 };
 
 struct ChatRequest : GenerationFields {

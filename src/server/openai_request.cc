@@ -1,5 +1,6 @@
 // Parsing of /v1/completions, /v1/chat/completions, /tokenize and /detokenize bodies.
 #include <algorithm>
+#include <limits>
 
 #include "server/api_error.h"
 #include "server/json_fields.h"
@@ -198,6 +199,34 @@ void CheckToolChoice(const ChatRequest& request) {
   }
 }
 
+// max_tokens, where 0 with echo asks only to score the prompt (lm-evaluation-harness's
+// loglikelihood requests); vLLM refuses 0 without echo, and so do we.
+void ReadCompletionMaxTokens(FieldReader& f, CompletionRequest& out) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  auto v = f.Integer("max_tokens", 0, kMax);
+  if (!v) return;
+  if (*v > 0) {
+    out.params.max_tokens = static_cast<int>(*v);
+    return;
+  }
+  if (!out.echo) {
+    throw BadRequest("'max_tokens' must be an integer in [1, " + std::to_string(kMax) +
+                         "], got 0 (0 is allowed only with 'echo', to score the prompt)",
+                     "max_tokens");
+  }
+  if (out.params.min_tokens > 0) {
+    throw BadRequest("'min_tokens' (" + std::to_string(out.params.min_tokens) +
+                         ") must be at most 'max_tokens' (0)",
+                     "min_tokens");
+  }
+  out.score_prompt_only = true;
+  // The engine generates at least one token (SamplingParams::Validate wants max_tokens >=
+  // 1) and computes prompt logprobs in the same prefill, so the request runs as one token
+  // that the response drops (as vLLM does for echo with max_tokens 0): no engine path of
+  // its own for a prefill without a sampled token.
+  out.params.max_tokens = 1;
+}
+
 }  // namespace
 
 // Deepest nesting of arrays and objects in `text` (strings skipped): bounds the parser's
@@ -257,7 +286,7 @@ CompletionRequest ParseCompletionRequest(const std::string& body,
   out.params = defaults;
   out.params.max_tokens = 16;  // OpenAI's and vLLM's default for completions
   ReadGenerationFields(f, out);
-  ReadMaxTokens(f, out, "max_tokens");
+  ReadCompletionMaxTokens(f, out);
   if (const auto* v = f.Get("max_tokens"); !v && object.contains("max_tokens")) {
     out.params.max_tokens.reset();  // explicit null: up to the context length
   }

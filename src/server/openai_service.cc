@@ -282,6 +282,7 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
     plan.params.prompt_logprobs = plan.params.logprobs;
   }
   plan.tokens_as_ids = parsed.return_tokens_as_token_ids;
+  plan.score_prompt_only = parsed.score_prompt_only;
   Admit();
   StartGeneration(context_, std::move(plan), std::move(writer));
 }

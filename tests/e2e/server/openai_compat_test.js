@@ -180,6 +180,50 @@ async function main() {
       const asked = await client.chat.completions.create({ ...greedy, messages: user, echo: true });
       assert.ok(!asked.choices[0].message.content.startsWith(user[0].content));
     }],
+    ['prompt scoring (lm-evaluation-harness local-completions): echo + max_tokens 0', async () => {
+      const ids = gpt2.encode('The quick brown fox');
+      for (const [prompt, texts] of [['The quick brown fox', ['The quick brown fox']], [ids, ['The quick brown fox']],
+        [[ids, ids.slice(0, 2)], ['The quick brown fox', gpt2.decode(ids.slice(0, 2))]]]) {
+        for (const logprobs of [0, 1, 5]) {
+          const r = await client.completions.create({ model: 'tiny', prompt, echo: true, max_tokens: 0, logprobs, temperature: 0 });
+          assert.deepStrictEqual(r.choices.map((c) => c.text), texts);
+          assert.strictEqual(r.usage.completion_tokens, 0);
+          assert.strictEqual(r.usage.total_tokens, r.usage.prompt_tokens);
+          for (const c of r.choices) {
+            assert.strictEqual(c.finish_reason, 'length');
+            const lp = c.logprobs;
+            // The prompt's tokens only: as many as the prompt, joined back into it.
+            assert.strictEqual(lp.tokens.join(''), c.text);
+            assert.strictEqual(lp.token_logprobs[0], null);
+            assert.strictEqual(lp.top_logprobs[0], null);
+            for (let i = 1; i < lp.tokens.length; i++) {
+              assert.ok(lp.token_logprobs[i] < 0, JSON.stringify(lp));
+              assert.ok(Object.keys(lp.top_logprobs[i]).length <= logprobs + 1);
+            }
+          }
+          assert.strictEqual(r.usage.prompt_tokens, r.choices.reduce((sum, c) => sum + c.logprobs.tokens.length, 0));
+        }
+      }
+      // The same scores as a generation that echoes the prompt.
+      const scored = await client.completions.create({ model: 'tiny', prompt: ids, echo: true, max_tokens: 0, logprobs: 1 });
+      const generated = await client.completions.create({ ...greedy, prompt: ids, echo: true, max_tokens: 2, logprobs: 1 });
+      assert.deepStrictEqual(scored.choices[0].logprobs.token_logprobs,
+        generated.choices[0].logprobs.token_logprobs.slice(0, ids.length));
+      // Without logprobs: the prompt alone.
+      const plain = await client.completions.create({ model: 'tiny', prompt: 'Echo only', echo: true, max_tokens: 0 });
+      assert.strictEqual(plain.choices[0].text, 'Echo only');
+      assert.strictEqual(plain.choices[0].logprobs, null);
+      // Streamed: the prompt (with its logprobs), then the finish; no generated text.
+      const chunks = await sseEvents(server.base, '/v1/completions', { model: 'tiny', prompt: 'Echo only', echo: true,
+        max_tokens: 0, logprobs: 1, stream_options: { include_usage: true } });
+      const choiceChunks = chunks.filter((c) => c.choices.length);
+      assert.strictEqual(choiceChunks.map((c) => c.choices[0].text).join(''), 'Echo only');
+      assert.strictEqual(choiceChunks[0].choices[0].logprobs.tokens.join(''), 'Echo only');
+      assert.strictEqual(choiceChunks[choiceChunks.length - 1].choices[0].finish_reason, 'length');
+      assert.strictEqual(chunks[chunks.length - 1].usage.completion_tokens, 0);
+      // As vLLM: max_tokens 0 without echo is refused.
+      await rejects(client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 0 }), OpenAI.BadRequestError, 400, 'max_tokens', /echo/);
+    }],
     ['stop_token_ids end with finish_reason "stop" and the id as stop_reason', async () => {
       const first = await client.completions.create({ ...greedy, prompt: 'Stop', logprobs: 0, return_tokens_as_token_ids: true });
       const id = Number(first.choices[0].logprobs.tokens[2].slice('token_id:'.length));

@@ -84,6 +84,18 @@ TEST(CompletionRequestTest, NullMaxTokensMeansUpToTheContext) {
   EXPECT_FALSE(ParseCompletionRequest(R"({"prompt": "x", "max_tokens": null})").params.max_tokens);
 }
 
+TEST(CompletionRequestTest, EchoWithZeroMaxTokensScoresThePrompt) {
+  auto r =
+      ParseCompletionRequest(R"({"prompt": "x", "echo": true, "max_tokens": 0, "logprobs": 1})");
+  EXPECT_TRUE(r.score_prompt_only);
+  EXPECT_EQ(r.params.max_tokens, 1);  // the engine's one token, dropped from the answer
+  EXPECT_FALSE(ParseCompletionRequest(R"({"prompt": "x", "echo": true, "max_tokens": 1})")
+                   .score_prompt_only);
+  ApiError e =
+      CompletionError(R"({"prompt": "x", "echo": true, "max_tokens": 0, "min_tokens": 1})");
+  EXPECT_EQ(e.param(), "min_tokens") << e.what();
+}
+
 TEST(CompletionRequestTest, DefaultsComeFromGenerationConfig) {
   engine::SamplingParams defaults;
   defaults.temperature = 0.3;
@@ -123,6 +135,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"prompt": [1.5]})", "prompt[0]", "integer"},
         BadCase{R"({"prompt": "x", "temperature": "hot"})", "temperature", "must be a number"},
         BadCase{R"({"prompt": "x", "max_tokens": 0})", "max_tokens", "[1, "},
+        BadCase{R"({"prompt": "x", "echo": false, "max_tokens": 0})", "max_tokens",
+                "only with 'echo'"},
         BadCase{R"({"prompt": "x", "max_tokens": 2.5})", "max_tokens", "integer"},
         BadCase{R"({"prompt": "x", "n": 0})", "n", "[1, 128]"},
         BadCase{R"({"prompt": "x", "n": 2, "best_of": 3})", "best_of", "not supported"},
