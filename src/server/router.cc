@@ -132,8 +132,10 @@ void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
     writer.Send(std::move(response));
     return;
   }
-  // Mid-stream the status line is gone: report the error as OpenAI streams do, then end.
+  // Mid-stream the status line is gone: report the error as OpenAI streams do, then the
+  // terminator (as vLLM sends it), which clients read to the end of the stream for.
   writer.WriteChunk("data: " + ErrorBody(status, message, param) + "\n\n");
+  writer.WriteChunk("data: [DONE]\n\n");
   writer.EndStream();
 }
 

@@ -55,7 +55,8 @@ class Router {
 
 // Answers `writer` with the error that `error` holds: ApiError -> its status and message;
 // anything else -> 500 "Internal server error" (logged with `context`). If a stream had
-// already begun, an SSE error event is written and the stream ended instead. Use it in
+// already begun, an SSE error event and `data: [DONE]` are written and the stream ended
+// instead. Use it in
 // every asynchronous callback that can fail, so that errors keep one shape.
 void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
                           const std::string& context);

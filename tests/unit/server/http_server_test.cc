@@ -125,6 +125,12 @@ class HttpServerTest : public testing::Test {
         w->EndStream();
       }).detach();
     });
+    // Fails after its stream began: the router reports the error as an SSE event.
+    router_.Add("GET", "/stream-fails", [](const HttpRequest&, std::shared_ptr<ResponseWriter> w) {
+      w->BeginStream(200, "text/event-stream");
+      w->WriteChunk("data: 0\n\n");
+      throw ApiError(503, "The engine failed this request; please retry");
+    });
     // Never answers: only a client that leaves ends it (through the cancel callback).
     router_.Add("GET", "/hang", [this](const HttpRequest&, std::shared_ptr<ResponseWriter> w) {
       w->SetCancelCallback([this] { cancelled_.set_value(); });
@@ -181,6 +187,19 @@ TEST_F(HttpServerTest, ChunkedStreamFromAnotherThread) {
   // The connection is still usable afterwards.
   c.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(StatusOf(c.ReadResponse()), 200);
+}
+
+TEST_F(HttpServerTest, ErrorMidStreamIsAnEventThenDone) {
+  Client c(server_->port());
+  c.Send("GET /stream-fails HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = c.ReadUntil("0\r\n\r\n");
+  EXPECT_EQ(StatusOf(r), 200);
+  size_t error = r.find("data: {\"error\":");
+  ASSERT_NE(error, std::string::npos) << r;
+  EXPECT_NE(r.find("\"code\":503", error), std::string::npos) << r;
+  // As vLLM: the terminator follows the error event, so clients see the stream's end.
+  size_t done = r.find("data: [DONE]\n\n", error);
+  EXPECT_NE(done, std::string::npos) << r;
 }
 
 TEST_F(HttpServerTest, RouterAnswers404And405WithJsonErrors) {
