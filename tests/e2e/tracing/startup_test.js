@@ -1,9 +1,10 @@
 // The start-up trace: `lantern.startup` with its phases in order, a child of TRACEPARENT
 // from the environment, exported before the server logs that it is ready.
 'use strict';
+const { spawn } = require('child_process');
 const {
-  KIND, startServer, startCollector, spans, waitForSpans, children, assertAttr, assertWithin, hex, traceparent,
-  request, main, assert,
+  KIND, STATUS, startServer, startCollector, spans, waitForSpans, children, assertAttr, assertWithin, hex,
+  traceparent, request, main, assert, cleanEnv,
 } = require('./tracing_harness.js');
 
 const PHASES = ['load_config', 'load_tokenizer', 'load_weights', 'init_kv_cache', 'warmup', 'listen'];
@@ -60,6 +61,33 @@ function checkStartup(all, server) {
 }
 
 main([
+  ['a failed start-up exports the failed phase and the root with status ERROR and the error', async () => {
+    const collector = await startCollector('grpc');
+    try {
+      const missing = '/nonexistent/lantern-test-model';
+      const proc = spawn(process.env.LANTERN, ['serve', missing, ...collector.args],
+          { env: cleanEnv(collector.env), stdio: ['ignore', 'pipe', 'pipe'] });
+      let log = '';
+      proc.stdout.on('data', (d) => { log += d; });
+      proc.stderr.on('data', (d) => { log += d; });
+      const code = await new Promise((resolve) => proc.once('exit', resolve));
+      assert.strictEqual(code, 1, log);
+      const error = /lantern serve: error: (.*)/.exec(log);
+      assert.ok(error, log);
+      const all = await waitForSpans(collector.receiver,
+          (found) => found.some((x) => x.name === 'lantern.startup') && found, 'the failed start-up trace');
+      const root = all.find((x) => x.name === 'lantern.startup');
+      const phases = children(all, root);
+      assert.deepStrictEqual(phases.map((x) => x.name), ['load_config']);
+      assert.strictEqual(phases[0].status.code, STATUS.ERROR);
+      assert.strictEqual(root.status.code, STATUS.ERROR);
+      // The error the server printed, not a generic "did not complete".
+      assert.ok(phases[0].status.message.startsWith(error[1]), phases[0].status.message);
+      assert.ok(root.status.message.startsWith(`load_config: ${error[1]}`), root.status.message);
+    } finally {
+      collector.close();
+    }
+  }],
   ['TRACEPARENT/TRACESTATE from the environment parent lantern.startup', async () => {
     const traceId = hex(16);
     const spanId = hex(8);
