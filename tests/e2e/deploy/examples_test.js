@@ -99,6 +99,15 @@ main([
       collector.close();
     }
   }],
+  ['dummy client: --no-console and no endpoint (tracing off) still sends its request', async () => {
+    await withServer(async (server) => {
+      const result = await exec(CLIENT, ['--url', `${server.base}/v1/completions`, '--model', 'tiny',
+        '--max-tokens', '2', '--no-console'], {});
+      assert.strictEqual(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /^traceparent: \(none: tracing is off\)$/m);
+      assert.match(result.stdout, /^HTTP 200$/m);
+    });
+  }],
   ['curl_traceparent.sh: the made-up trace id comes back and the server spans carry it', async () => {
     await withServer(async (server, collector) => {
       const result = await exec('bash', [path.join(ROOT, 'examples/curl_traceparent.sh'), 'Hello "world"'], {
