@@ -318,7 +318,8 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   ServeFlags flags;
   CLI::App app{"Serve a model over the OpenAI-compatible HTTP API", "lantern serve"};
   app.option_defaults()->always_capture_default();  // --help shows each default
-  app.add_option("model", flags.model, "Model directory or Hugging Face repo id (local cache)")
+  app.add_option("model,--model", flags.model,
+                 "Model directory or Hugging Face repo id (local cache); --model as in vLLM")
       ->required();
   app.add_option("--revision", flags.revision, "Revision of a repo id: branch, tag or commit");
   app.add_option("--host", flags.host, "Address to listen on");
