@@ -1,7 +1,8 @@
 'use strict';
 // docs/tracing.md covers what the code does: every OTEL_* variable src/telemetry reads,
 // every tracing flag of `lantern serve`, and every span attribute key the tracing code
-// sets. A name added to the code without a line in the guide fails here.
+// sets, and README.md, docs/api.md and docs/tracing.md name every flag of `lantern serve`.
+// A name added to the code without a line in the docs fails here.
 //   node docs_test.js            (LANTERN_SOURCE_DIR: the repository, default ../../..)
 const assert = require('assert');
 const fs = require('fs');
@@ -59,6 +60,21 @@ const tests = [
       'warmup', 'listen', 'llm_request', 'queue', 'prefill', 'decode', 'engine_step', 'client-span']) {
       assert.ok(guide.includes('`' + span + '`'), span);
     }
+  }],
+  ['every flag of lantern serve is named in README.md, docs/api.md or docs/tracing.md', () => {
+    const serve = read('src/cli/serve.cc');
+    const docs = ['README.md', 'docs/api.md', 'docs/tracing.md'].map(read).join('\n');
+    const flags = new Set();
+    for (const m of serve.matchAll(/add_(?:option|flag)\("([^"]+)"/g)) {
+      for (const name of m[1].split(',')) {
+        if (name.startsWith('--')) flags.add(name);
+        else if (name.startsWith('!--')) flags.add(name.slice(1));
+      }
+    }
+    assert.ok(flags.size > 25, `flags found: ${[...flags]}`);
+    // `--[no-]x` in the docs stands for --x and --no-x.
+    const named = (f) => docs.includes('`' + f) || docs.includes('`--[no-]' + f.replace(/^--(no-)?/, ''));
+    assert.deepStrictEqual(missing(flags, named), []);
   }],
   ['README links the tracing guide', () => {
     assert.match(read('README.md'), /\]\(docs\/tracing\.md\)/);
