@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "engine/detokenizer.h"
@@ -27,7 +28,12 @@ struct EngineConfig {
   size_t step_history = 256;  // steps kept for RecentSteps()
 };
 
-// A share of MemAvailable (30%), capped at 4 GiB, at least 64 MiB.
+// A share (30%) of the memory available to the process, capped at 4 GiB, at least 64 MiB:
+// the smaller of the machine's MemAvailable and what its memory cgroup (a container's
+// limit) still allows, so that a pod is not pushed past its limit.
 int64_t DefaultKvCacheMemory();
+// The rule above for given figures (bytes; a non-positive MemAvailable is unknown, and with
+// no cgroup figure either the answer is 1 GiB).
+int64_t KvCacheMemoryFor(int64_t mem_available, std::optional<int64_t> cgroup_headroom);
 
 }  // namespace lantern::engine
