@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -67,17 +68,26 @@ void RequireJsonContentType(const HttpRequest& request) {
   }
 }
 
-// Percent-encodes what a client may encode in a path segment ("org/name" -> "org%2Fname").
-std::string EncodePathSegment(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
+constexpr const char* kModelsPrefix = "/v1/models/";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes ("org%2Fname" -> "org/name"); a malformed escape stays as it is.
+std::string DecodePercent(const std::string& text) {
   std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
+  for (size_t i = 0; i < text.size(); ++i) {
+    int high = i + 2 < text.size() && text[i] == '%' ? HexValue(text[i + 1]) : -1;
+    int low = high >= 0 ? HexValue(text[i + 2]) : -1;
+    if (low >= 0) {
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
     } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      out += text[i];
     }
   }
   return out;
@@ -105,14 +115,11 @@ void OpenAiService::Register(Router& router) {
   router.Add("POST", "/v1/chat/completions",
              [this](const HttpRequest& r, Writer w) { HandleChat(r, std::move(w)); });
   router.Add("GET", "/v1/models", [this](const HttpRequest&, Writer w) { HandleModels(w); });
-  // OpenAI's GET /v1/models/{model} (the clients' models.retrieve), raw or percent-encoded.
-  for (const auto& name : context_->options.served_model_names) {
-    auto retrieve = [this, name](const HttpRequest&, Writer w) {
-      w->Send(JsonResponse(ModelCard(name)));
-    };
-    router.Add("GET", "/v1/models/" + name, retrieve);
-    router.Add("GET", "/v1/models/" + EncodePathSegment(name), retrieve);
-  }
+  // OpenAI's GET /v1/models/{model} (the clients' models.retrieve), the name raw or
+  // percent-encoded. One template route: the HTTP span's http.route stays low-cardinality,
+  // and an unknown name gets the same 404 as on the other endpoints.
+  router.Add("GET", std::string(kModelsPrefix) + "{model}",
+             [this](const HttpRequest& r, Writer w) { HandleRetrieveModel(r, std::move(w)); });
   router.Add("POST", "/tokenize",
              [this](const HttpRequest& r, Writer w) { HandleTokenize(r, std::move(w)); });
   router.Add("POST", "/detokenize",
@@ -380,6 +387,15 @@ nlohmann::json OpenAiService::ModelCard(const std::string& name) const {
           {"parent", nullptr},
           {"max_model_len", context_->options.max_model_len},
           {"permission", json::array()}};
+}
+
+void OpenAiService::HandleRetrieveModel(const HttpRequest& request,
+                                        std::shared_ptr<ResponseWriter> writer) {
+  std::string name = request.path.substr(std::string_view(kModelsPrefix).size());
+  const auto& names = context_->options.served_model_names;
+  // The name as sent first: a served name may itself hold a '%'.
+  if (std::find(names.begin(), names.end(), name) == names.end()) name = DecodePercent(name);
+  writer->Send(JsonResponse(ModelCard(ResolveModel(name))));
 }
 
 void OpenAiService::HandleModels(std::shared_ptr<ResponseWriter> writer) {

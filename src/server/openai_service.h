@@ -70,6 +70,7 @@ class OpenAiService {
   void HandleTokenize(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
   void HandleDetokenize(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
   void HandleModels(std::shared_ptr<ResponseWriter> writer);
+  void HandleRetrieveModel(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
   nlohmann::json ModelCard(const std::string& name) const;
 
   const std::string& ResolveModel(const std::string& requested) const;

@@ -140,7 +140,21 @@ void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
 }
 
 void Router::Add(const std::string& method, const std::string& path, Handler handler) {
-  routes_[path][method] = std::move(handler);
+  auto [route, added] = routes_.try_emplace(path);
+  route->second[method] = std::move(handler);
+  size_t open = path.rfind("/{");
+  if (added && open != std::string::npos && path.back() == '}') {
+    templates_.emplace_back(path.substr(0, open + 1), route);
+  }
+}
+
+Router::Routes::const_iterator Router::Match(const std::string& path) const {
+  auto exact = routes_.find(path);
+  if (exact != routes_.end()) return exact;
+  for (const auto& [prefix, route] : templates_) {
+    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0) return route;
+  }
+  return routes_.end();
 }
 
 void Router::SetObserverFactory(ObserverFactory factory) {
@@ -153,7 +167,7 @@ void Router::AddObserverFactory(ObserverFactory factory) {
 }
 
 void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const {
-  auto route = routes_.find(request.path);
+  auto route = Match(request.path);
   if (!observer_factories_.empty()) {
     static const std::string kNoRoute;
     const std::string& route_name = route == routes_.end() ? kNoRoute : route->first;

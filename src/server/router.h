@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server/http_types.h"
@@ -34,6 +35,10 @@ class Router {
   using ObserverFactory = std::function<std::unique_ptr<ExchangeObserver>(
       const HttpRequest&, const std::string& route)>;
 
+  // `path` is exact ("/v1/models"), or a template whose last segment is a parameter
+  // ("/v1/models/{model}"), which matches any non-empty rest of the path ('/' included:
+  // model names such as "org/name"); the handler reads the value from the request's path.
+  // Exact paths win over templates. Observers get the template, never the concrete path.
   void Add(const std::string& method, const std::string& path, Handler handler);
   // When set, every path under /v1/ needs "Authorization: Bearer <key>" (as in vLLM).
   void SetApiKey(std::string api_key) { api_key_ = std::move(api_key); }
@@ -48,7 +53,11 @@ class Router {
   Handler AsHandler() const;
 
  private:
-  std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
+  using Routes = std::map<std::string, std::map<std::string, Handler>>;  // path -> method -> ...
+  Routes::const_iterator Match(const std::string& path) const;
+
+  Routes routes_;
+  std::vector<std::pair<std::string, Routes::const_iterator>> templates_;  // prefix, route
   std::string api_key_;
   std::vector<ObserverFactory> observer_factories_;
 };

@@ -249,6 +249,15 @@ const tests = [
     checkHttpSpan(badSpan, { route: '/v1/completions', status: 400, port: server.port });
     assert.strictEqual(badSpan.attrs['error.type'], undefined, 'error.type on a 4xx');
   }],
+  ['GET /v1/models/{model}: http.route is the template, for a served name and an unknown one', async () => {
+    const parents = [newParent(), newParent()];
+    assert.strictEqual((await request(server.base, 'GET', '/v1/models/tiny', { headers: { traceparent: parents[0].header } })).status, 200);
+    assert.strictEqual((await request(server.base, 'GET', '/v1/models/no-such-model', { headers: { traceparent: parents[1].header } })).status, 404);
+    const get = async (p) => one(await waitForTrace(collector.receiver, p.traceId, (t) => t.length > 0), 'span');
+    const route = '/v1/models/{model}';
+    checkHttpSpan(await get(parents[0]), { method: 'GET', route, path: '/v1/models/tiny', port: server.port });
+    checkHttpSpan(await get(parents[1]), { method: 'GET', route, path: '/v1/models/no-such-model', status: 404, port: server.port });
+  }],
 ];
 
 (async () => {

@@ -77,9 +77,8 @@ class HttpTracingTest : public ::testing::Test {
                                               : telemetry::SpanContext{};
       writer->Send(HttpResponse{status_, "application/json", {}, "{}"});
     });
-    router_.Add("GET", "/boom", [](const HttpRequest&, auto) -> void {
-      throw std::runtime_error("boom");
-    });
+    router_.Add("GET", "/boom",
+                [](const HttpRequest&, auto) -> void { throw std::runtime_error("boom"); });
     router_.Add("GET", "/stream", [](const HttpRequest&, auto writer) {
       writer->BeginStream(200, "text/event-stream", {});
       // The client leaves mid-stream; the writer is dropped without EndStream.
@@ -176,6 +175,28 @@ TEST_F(HttpTracingTest, ServerErrorsAreErrorsClientErrorsAreNot) {
   EXPECT_EQ(std::get<int64_t>(*Attr(spans[2].attributes, "http.response.status_code")), 404);
   EXPECT_EQ(spans[2].status_code, telemetry::StatusCode::kUnset);
   EXPECT_EQ(Attr(spans[2].attributes, "error.type"), nullptr);
+}
+
+TEST_F(HttpTracingTest, TemplateRoutesReportTheTemplateNotThePath) {
+  router_.Add("GET", "/v1/models", [](const HttpRequest&, auto w) { w->Send(HttpResponse{}); });
+  std::string seen;
+  router_.Add("GET", "/v1/models/{model}", [&seen](const HttpRequest& r, auto w) {
+    seen = r.path;
+    w->Send(HttpResponse{});
+  });
+  router_.Handle(MakeRequest("GET", "/v1/models/org/tiny"), std::make_shared<FakeWriter>());
+  EXPECT_EQ(seen, "/v1/models/org/tiny");  // the rest of the path, '/' included
+  router_.Handle(MakeRequest("GET", "/v1/models"), std::make_shared<FakeWriter>());
+  router_.Handle(MakeRequest("GET", "/v1/models/"), std::make_shared<FakeWriter>());
+  auto spans = capture_.spans();
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[0].name, "GET /v1/models/{model}");
+  EXPECT_EQ(std::get<std::string>(*Attr(spans[0].attributes, "http.route")), "/v1/models/{model}");
+  EXPECT_EQ(std::get<std::string>(*Attr(spans[0].attributes, "url.path")), "/v1/models/org/tiny");
+  // The exact route wins; an empty parameter matches nothing.
+  EXPECT_EQ(std::get<std::string>(*Attr(spans[1].attributes, "http.route")), "/v1/models");
+  EXPECT_EQ(Attr(spans[2].attributes, "http.route"), nullptr);
+  EXPECT_EQ(std::get<int64_t>(*Attr(spans[2].attributes, "http.response.status_code")), 404);
 }
 
 TEST_F(HttpTracingTest, ClientGoneIsAnError) {
