@@ -60,7 +60,17 @@ async function main() {
       assert.strictEqual((await client.models.retrieve('org/tiny-alias')).id, 'org/tiny-alias');
       const encoded = await request(server.base, 'GET', '/v1/models/org%2Ftiny-alias');
       assert.strictEqual(JSON.parse(encoded.body).id, 'org/tiny-alias');
-      await rejects(client.models.retrieve('gpt-4o'), OpenAI.NotFoundError, 404);
+      await rejects(client.models.retrieve('gpt-4o'), OpenAI.NotFoundError, 404, 'model', /The model `gpt-4o` does not exist/);
+      for (const [path, name] of [['/v1/models/org%2Fnope', 'org/nope'], ['/v1/models/org/nope', 'org/nope']]) {
+        const missing = await request(server.base, 'GET', path);
+        assert.strictEqual(missing.status, 404, missing.body);
+        const { error } = JSON.parse(missing.body);
+        assert.strictEqual(error.type, 'NotFoundError');
+        assert.strictEqual(error.param, 'model');
+        assert.ok(error.message.startsWith('The model `' + name + '` does not exist'), error.message);
+      }
+      const raw = await request(server.base, 'GET', '/v1/models/org/tiny-alias');
+      assert.strictEqual(JSON.parse(raw.body).id, 'org/tiny-alias');
       // The alias is a served name: requests may use it, and responses report it.
       const r = await client.completions.create({ ...greedy, model: 'org/tiny-alias', prompt: 'x' });
       assert.strictEqual(r.model, 'org/tiny-alias');
