@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "cli/cpu_report.h"
 #include "model/llama.h"
 #include "model/model.h"
 #include "model/opt.h"
@@ -124,6 +125,12 @@ int RunBenchForward(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows even through a pipe
+  const auto cpu = ResolveCpuChoice();
+  if (!cpu.ok()) {
+    std::fprintf(stderr, "lantern bench forward: error: %s\n", cpu.status().message().c_str());
+    return 2;
+  }
+  std::printf("%s\n", cpu->Describe().c_str());
 
   // Limits on both clocks: [0] wall, [1] CPU time per thread.
   double peak[2] = {0, 0}, bandwidth[2] = {0, 0};

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "cli/cpu_report.h"
 #include "engine/engine.h"
 #include "model/model.h"
 #include "model/opt.h"
@@ -164,6 +165,12 @@ int RunBenchThroughput(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  const auto cpu = ResolveCpuChoice();
+  if (!cpu.ok()) {
+    std::fprintf(stderr, "lantern bench throughput: error: %s\n", cpu.status().message().c_str());
+    return 2;
+  }
+  std::printf("%s\n", cpu->Describe().c_str());
 
   const SteadyTime load_start = Now();
   Result<std::unique_ptr<model::Model>> loaded =

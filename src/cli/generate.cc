@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/cpu_report.h"
 #include "model/model.h"
 
 namespace lantern::cli {
@@ -47,6 +48,12 @@ int RunGenerate(int argc, char** argv) {
       ->check(CLI::Range(0, 1024));
   app.add_flag("--ignore-eos", ignore_eos, "keep generating after the end-of-sequence token");
   CLI11_PARSE(app, argc, argv);
+  const auto cpu = ResolveCpuChoice();
+  if (!cpu.ok()) {
+    std::fprintf(stderr, "lantern generate: error: %s\n", cpu.status().message().c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "%s\n", cpu->Describe().c_str());
 
   std::vector<int32_t> tokens;
   std::string error;

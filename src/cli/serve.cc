@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/command.h"
+#include "cli/cpu_report.h"
 #include "cli/startup_trace.h"
 #include "cli/warmup.h"
 #include "engine/engine.h"
@@ -162,6 +163,12 @@ int Serve(const ServeFlags& flags) {
     return Fail(status);
   };
   startup.Phase("load_config");
+  const auto cpu = ResolveCpuChoice();
+  if (!cpu.ok()) return fail(cpu.status());
+  LANTERN_LOG(kInfo, "serve") << cpu->Describe();
+  startup.root().SetAttribute("lantern.cpu.isa", cpu->isa);
+  startup.root().SetAttribute("lantern.cpu.model", cpu->model);
+  startup.root().SetAttribute("lantern.cpu.extensions", cpu->extensions);
   auto model_dir =
       server::ResolveModelPath(flags.model, flags.revision, server::HuggingFaceCacheDirs());
   if (!model_dir.ok()) return fail(model_dir.status());
@@ -236,6 +243,11 @@ int Serve(const ServeFlags& flags) {
 
   server::MetricsRegistry registry;
   server::ServingMetrics metrics(&registry, names.front(), info.max_model_len);
+  registry
+      .AddGauge("lantern:cpu_info",
+                "The CPU and the kernel level (LANTERN_CPU_ISA or the best it has) of this server",
+                {{"isa", cpu->isa}, {"cpu_model", cpu->model}, {"extensions", cpu->extensions}})
+      ->Set(1);
   metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
 
   server::HttpServerOptions http;

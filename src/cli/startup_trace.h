@@ -54,6 +54,8 @@ class StartupTrace {
   bool Finish(std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
   const telemetry::SpanContext& context() const { return root_.context(); }
+  // The lantern.startup span itself, for attributes of the whole start-up.
+  telemetry::Span& root() { return root_; }
   const std::string& current_phase() const { return phase_name_; }
 
  private:

@@ -1,15 +1,19 @@
 #include "tensor/gemm.h"
 
+#if defined(LANTERN_HAVE_ONEDNN)
 #include <dnnl.h>
 #include <omp.h>
+#endif
 
 #include <algorithm>
 
+#include "tensor/dispatch.h"
 #include "tensor/gemv.h"
 
 namespace lantern::tensor {
 namespace {
 
+#if defined(LANTERN_HAVE_ONEDNN)
 // oneDNN sizes its OpenMP team with omp_get_max_threads() of the calling thread; one
 // thread per caller keeps all parallelism in our pool.
 void PinOneDnnToCallingThread() {
@@ -19,20 +23,33 @@ void PinOneDnnToCallingThread() {
   }();
   (void)pinned;
 }
+#endif
 
 }  // namespace
 
+// Without oneDNN (cross builds: Debian has no libdnnl for the target architecture,
+// src/tensor/CMakeLists.txt), every product takes the skinny kernel, four rows of A at a
+// time: correct for any shape, slower than oneDNN from a few rows on.
 void GemmSingleThread(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                       int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
+#if defined(LANTERN_HAVE_ONEDNN)
   PinOneDnnToCallingThread();
   dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
+#else
+  Kernels().gemv.columns(m, 0, n, k, a, lda, b, ldb, c, ldc, accumulate);
+#endif
 }
 
 void Gemm(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
-  if (m <= kSkinnyGemmMaxRows && SkinnyGemmEnabled()) {
+#if defined(LANTERN_HAVE_ONEDNN)
+  const bool skinny = m <= kSkinnyGemmMaxRows && SkinnyGemmEnabled();
+#else
+  const bool skinny = true;
+#endif
+  if (skinny) {
     SkinnyGemm(pool, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     return;
   }

@@ -1,4 +1,4 @@
-// Matrix multiplication through oneDNN's SGEMM (AVX-512 kernels picked at run time).
+// Matrix multiplication through oneDNN's SGEMM (oneDNN picks its kernels for the CPU at run time).
 //
 // Why oneDNN and not OpenBLAS: measured on this CPU (bench/machine_limits), both reach
 // ~300 GFLOP/s on large square products, but on the skinny shapes of decoding (M = 1..32

@@ -1,5 +1,5 @@
-// Element-wise and row-wise kernels of the transformer layers (F32, AVX-512 where it
-// pays), parallel over rows on the compute pool.
+// Element-wise and row-wise kernels of the transformer layers (F32), parallel over rows on
+// the compute pool; each row runs the variant of the CPU's level (dispatch.h).
 #pragma once
 
 #include <cstdint>

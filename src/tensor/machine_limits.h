@@ -21,8 +21,8 @@ double BenchSeconds(TimeBase base, int threads);
 double MeasureGemmGflops(ThreadPool& pool, int64_t m, int64_t n, int64_t k, double seconds = 1.0,
                          TimeBase base = TimeBase::kWall);
 
-// GB/s of reading a buffer much larger than the caches with all pool threads (AVX-512
-// loads summed so nothing is optimized away), best of several passes.
+// GB/s of reading a buffer much larger than the caches with all pool threads (the loads
+// summed so nothing is optimized away), best of several passes.
 double MeasureReadBandwidthGBps(ThreadPool& pool, int64_t bytes = int64_t{512} << 20,
                                 int passes = 6, TimeBase base = TimeBase::kWall);
 

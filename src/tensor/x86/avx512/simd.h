@@ -1,9 +1,9 @@
-// AVX-512 helpers shared by the kernels of this module (internal header).
+// AVX-512 helpers shared by the AVX-512 variant's kernels (internal header).
 #pragma once
 
 #include <immintrin.h>
 
-namespace lantern::tensor::simd {
+namespace lantern::tensor::avx512 {
 
 // e^x for 16 lanes: range reduction to r in [-ln2/2, ln2/2], degree-6 polynomial,
 // scaling by 2^n. Relative error below 4e-7 for x in [-87, 88]; smaller inputs
@@ -32,4 +32,4 @@ inline __mmask16 FirstLanes(int count) {
   return count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
 }
 
-}  // namespace lantern::tensor::simd
+}  // namespace lantern::tensor::avx512

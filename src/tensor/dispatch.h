@@ -1,0 +1,104 @@
+// The kernel tables (internal to tensor/): one small table of function pointers per kernel
+// family, filled once per process for the chosen CpuIsa. The public entry points
+// (kernels.h, gemv.h, attention.h, rope.h) split the work over the compute pool in
+// baseline code and call the table's per-row or per-tile kernel, so the hot loops pay one
+// indirect call per row or tile and never test CPU features.
+//
+// Variants live in their own folders, each compiled with its own target flags:
+//   portable/     every entry, plain C++ for the baseline (the reference for the others)
+//   x86/avx2/     AVX2 + FMA + F16C
+//   x86/avx512/   AVX-512 F/BW/VL/DQ
+//   arm/neon/     Advanced SIMD
+// A level installs the tables of every level below it first, then its own entries, so a
+// variant may override only the kernels where it pays. Reduced-precision variants (AVX-512
+// BF16/VNNI, AVX-VNNI, NEON dot product and BF16) add their entries the same way, keyed on
+// CpuInfo::extensions.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/attention.h"
+#include "tensor/cpu_isa.h"
+
+namespace lantern::tensor {
+
+struct ElementwiseKernels {
+  // One row each; `out` may equal `x`, and gamma/beta/weight/bias may be null.
+  void (*layer_norm_row)(const float* x, int64_t dim, const float* gamma, const float* beta,
+                         float eps, float* out);
+  void (*rms_norm_row)(const float* x, int64_t dim, const float* weight, float eps, float* out);
+  void (*add_bias_row)(float* row, int64_t dim, const float* bias);
+  void (*bias_relu_row)(float* row, int64_t dim, const float* bias);
+  void (*bias_gelu_tanh_row)(float* row, int64_t dim, const float* bias);
+  void (*silu_mul_row)(const float* gate, const float* up, int64_t dim, float* out);
+  void (*softmax_row)(float* row, int64_t dim);
+  // x[i] += y[i].
+  void (*add)(float* x, const float* y, int64_t n);
+  // Rotates `heads` vectors of `head_dim` at the start of `row` (see rope.h).
+  void (*rope_row)(float* row, int heads, int head_dim, const float* cos, const float* sin,
+                   float mul);
+  void (*half_to_float)(const uint16_t* in, float* out, int64_t n);
+  void (*bfloat16_to_float)(const uint16_t* in, float* out, int64_t n);
+};
+
+struct GemvKernels {
+  // Columns [n0, n1) of C[M,N] = A[M,K] * B[K,N] (+ C when accumulate), all rows of A.
+  void (*columns)(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
+                  const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate);
+};
+
+// Queries of one (sequence, head) computed together, so each K/V block is loaded once for
+// the whole tile.
+inline constexpr int kAttentionQueryTile = 16;
+
+struct AttentionTile {
+  int32_t head;
+  int32_t first;  // index of the tile's first new token in the sequence
+  int32_t count;  // at most kAttentionQueryTile
+};
+
+struct AttentionKernels {
+  // The tile's rows of `out`; `scratch` holds count * head_dim floats (any contents).
+  void (*attend_tile)(const PagedKvLayer& kv, const AttentionSequence& seq,
+                      const AttentionTile& tile, const float* q, int64_t ldq, int num_heads,
+                      float* out, int64_t ldo, int window, float* scratch);
+};
+
+struct KernelTables {
+  CpuIsa isa = CpuIsa::kPortable;
+  ElementwiseKernels elementwise{};
+  GemvKernels gemv{};
+  AttentionKernels attention{};
+};
+
+// The tables of this process's ActiveCpuIsa(), filled on first use. A bad LANTERN_CPU_ISA
+// ends the process here with its message (serve and generate report it earlier).
+const KernelTables& Kernels();
+
+// The tables of one level, for tests and benchmarks that compare levels in one process.
+// The level must be one DetectCpu() supports.
+KernelTables KernelsFor(CpuIsa isa);
+
+// Installers, one per variant folder and family.
+namespace portable {
+void InstallElementwise(ElementwiseKernels& table);
+void InstallGemv(GemvKernels& table);
+void InstallAttention(AttentionKernels& table);
+}  // namespace portable
+namespace avx2 {
+void InstallElementwise(ElementwiseKernels& table);
+void InstallGemv(GemvKernels& table);
+void InstallAttention(AttentionKernels& table);
+}  // namespace avx2
+namespace avx512 {
+void InstallElementwise(ElementwiseKernels& table);
+void InstallGemv(GemvKernels& table);
+void InstallAttention(AttentionKernels& table);
+}  // namespace avx512
+namespace neon {
+void InstallElementwise(ElementwiseKernels& table);
+void InstallGemv(GemvKernels& table);
+void InstallAttention(AttentionKernels& table);
+}  // namespace neon
+
+}  // namespace lantern::tensor

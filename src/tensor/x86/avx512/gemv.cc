@@ -1,0 +1,70 @@
+// The AVX-512 variant of the skinny GEMM's block (see gemv.h): 64 columns per tile in
+// registers (4M accumulators), then a masked 16-column tail.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "tensor/dispatch.h"
+#include "tensor/simd_kernels.h"
+#include "tensor/x86/avx512/simd.h"
+
+namespace lantern::tensor::avx512 {
+namespace {
+
+// Software prefetch distance along a weight row, in floats.
+constexpr int64_t kAhead = 256;
+
+struct Tiles {
+  template <int M>
+  static void Block(int64_t n0, int64_t n1, int64_t k0, int64_t k1, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float* c, int64_t ldc, bool load_c) {
+    int64_t j = n0;
+    for (; j + 64 <= n1; j += 64) {
+      __m512 acc[M][4];
+      for (int r = 0; r < M; ++r) {
+        for (int v = 0; v < 4; ++v) {
+          acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + j + 16 * v) : _mm512_setzero_ps();
+        }
+      }
+      for (int64_t p = k0; p < k1; ++p) {
+        const float* w = b + p * ldb + j;
+        for (int v = 0; v < 4; ++v)
+          _mm_prefetch(reinterpret_cast<const char*>(w + kAhead + 16 * v), _MM_HINT_T0);
+        __m512 wv[4];
+        for (int v = 0; v < 4; ++v) {
+          wv[v] = _mm512_loadu_ps(w + 16 * v);
+          // Keeps the weights in registers: GCC otherwise folds the load into each row's
+          // FMA, and M loads per vector exhaust the load ports (one 512-bit load a cycle
+          // on Zen 4).
+          if constexpr (M > 1) asm("" : "+v"(wv[v]));
+        }
+        for (int r = 0; r < M; ++r) {
+          const __m512 x = _mm512_set1_ps(a[r * lda + p]);
+          for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
+        }
+      }
+      for (int r = 0; r < M; ++r) {
+        for (int v = 0; v < 4; ++v) _mm512_storeu_ps(c + r * ldc + j + 16 * v, acc[r][v]);
+      }
+    }
+    for (; j < n1; j += 16) {
+      const __mmask16 mask = FirstLanes(static_cast<int>(std::min<int64_t>(16, n1 - j)));
+      __m512 acc[M];
+      for (int r = 0; r < M; ++r) {
+        acc[r] = load_c ? _mm512_maskz_loadu_ps(mask, c + r * ldc + j) : _mm512_setzero_ps();
+      }
+      for (int64_t p = k0; p < k1; ++p) {
+        const __m512 w = _mm512_maskz_loadu_ps(mask, b + p * ldb + j);
+        for (int r = 0; r < M; ++r)
+          acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + p]), w, acc[r]);
+      }
+      for (int r = 0; r < M; ++r) _mm512_mask_storeu_ps(c + r * ldc + j, mask, acc[r]);
+    }
+  }
+};
+
+}  // namespace
+
+void InstallGemv(GemvKernels& table) { table.columns = simd_kernels::GemvColumns<Tiles>; }
+
+}  // namespace lantern::tensor::avx512
