@@ -50,6 +50,7 @@ struct ServeFlags {
   std::string kv_cache_memory;
   bool enable_prefix_caching = true;
   std::string chat_template;
+  bool trust_request_chat_template = false;
   std::string dtype = "auto";
   uint64_t seed = 0;
   std::string api_key;
@@ -271,6 +272,7 @@ int Serve(const ServeFlags& flags) {
   service_options.default_params = defaults;
   service_options.max_in_flight = static_cast<size_t>(flags.max_queued_requests);
   service_options.log_requests = !flags.disable_log_requests;
+  service_options.trust_request_chat_template = flags.trust_request_chat_template;
   service_options.tracing.detailed = detailed_traces;
   service_options.tracing.token_events = flags.trace_token_events;
   service_options.tracing.content = flags.trace_content;
@@ -352,6 +354,8 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   app.add_flag("--enable-prefix-caching,!--no-enable-prefix-caching", flags.enable_prefix_caching,
                "Reuse KV blocks of shared prompt prefixes");
   app.add_option("--chat-template", flags.chat_template, "Chat template: a file or the template");
+  app.add_flag("--trust-request-chat-template", flags.trust_request_chat_template,
+               "Accept a request's own chat_template (a program the server runs; off: 400)");
   app.add_option("--dtype", flags.dtype, "Compute type (auto, float32)")
       ->check(CLI::IsMember({"auto", "float32", "float"}));
   app.add_option("--seed", flags.seed, "Seed of requests without their own");

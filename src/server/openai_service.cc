@@ -187,8 +187,15 @@ void OpenAiService::CheckTokenIds(const std::vector<int32_t>& ids, const std::st
 std::string OpenAiService::RenderChat(const ChatRequest& request) const {
   const auto& render = context_->codec.render_chat;
   constexpr const char* kNoTemplate =
-      "This model has no chat template: start the server with --chat-template, or pass "
-      "'chat_template' in the request";
+      "This model has no chat template: start the server with --chat-template (or with "
+      "--trust-request-chat-template, and pass 'chat_template' in the request)";
+  if (request.chat_template && !context_->options.trust_request_chat_template) {
+    throw BadRequest(
+        "This server does not accept a chat template in the request: a template is a program "
+        "that the server would run. Leave out 'chat_template' to use the model's template, or "
+        "start the server with --trust-request-chat-template if its clients are trusted.",
+        "chat_template");
+  }
   if (!render) throw BadRequest(kNoTemplate, "messages");
   auto prompt = render(request);
   if (!prompt.ok()) {
@@ -197,7 +204,7 @@ std::string OpenAiService::RenderChat(const ChatRequest& request) const {
     }
     throw BadRequest(
         "The chat template could not render the messages: " + prompt.status().message(),
-        "messages");
+        request.chat_template ? "chat_template" : "messages");
   }
   return std::move(prompt).value();
 }

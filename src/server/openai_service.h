@@ -46,6 +46,9 @@ struct ServiceOptions {
   // Generation requests in flight (queued or running) past which new ones get 503.
   size_t max_in_flight = 4096;
   bool log_requests = true;
+  // Whether a request may carry its own `chat_template` (--trust-request-chat-template). A
+  // template is a program the server runs: by default such requests get 400, as in vLLM.
+  bool trust_request_chat_template = false;
   RequestTracingOptions tracing;  // request spans (HTTP spans follow the global provider)
 };
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tokenizer/chat_template.h"
+#include "tokenizer/jinja.h"
 
 namespace lantern::server {
 namespace {
@@ -98,6 +99,27 @@ Result<std::string> Render(const tokenizer::CompiledChatTemplate& tmpl,
   return prompt;
 }
 
+// Renders a one-message conversation at start-up, so that a template that exceeds its budget
+// on any input (a template bomb in a model's files) stops the server from starting, with the
+// file named, rather than failing every chat request. Other errors (a template that rejects
+// this conversation) are left for requests to report.
+Status ProbeBudget(const tokenizer::CompiledChatTemplate& tmpl, const tokenizer::Tokenizer& tok,
+                   const std::string& what) {
+  ChatRequest probe;
+  probe.messages = nlohmann::ordered_json::parse(R"([{"role": "user", "content": "Hello!"}])");
+  probe.add_generation_prompt = true;
+  auto rendered = Render(tmpl, tok, probe);
+  if (!rendered.ok() && rendered.status().code() == StatusCode::kResourceExhausted) {
+    // The message without the template's name, which `what` says better here.
+    const std::string& message = rendered.status().message();
+    size_t at = message.find("template exceeded its budget");
+    return ResourceExhausted(what + ": " +
+                             (at == std::string::npos ? message : message.substr(at)) +
+                             ", rendering a one-message conversation");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<TextCodec> MakeTextCodec(std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
@@ -120,24 +142,41 @@ Result<TextCodec> MakeTextCodec(std::shared_ptr<const tokenizer::Tokenizer> toke
   std::shared_ptr<const Compiled> override_template;
   if (chat_template) {
     LANTERN_ASSIGN_OR_RETURN(std::string source, TemplateText(*chat_template));
-    auto compiled = Compiled::Compile(source);
-    if (!compiled.ok()) return InvalidArgument("--chat-template: " + compiled.status().message());
+    const bool from_file = source != *chat_template;
+    auto compiled = Compiled::Compile(
+        source, from_file ? "the --chat-template file " +
+                                std::filesystem::path(*chat_template).filename().string()
+                          : std::string("the --chat-template template"));
+    if (!compiled.ok()) {
+      return InvalidArgument(
+          "--chat-template " + (from_file ? *chat_template + " " : "") +
+          "does not parse: " + jinja::Template::Parse(source).status().message());
+    }
     override_template = std::make_shared<const Compiled>(std::move(compiled).value());
+    LANTERN_RETURN_IF_ERROR(ProbeBudget(
+        *override_template, *tokenizer,
+        from_file ? "--chat-template " + *chat_template : std::string("--chat-template")));
   }
   std::vector<std::pair<std::string, std::shared_ptr<const Compiled>>> own;
   for (const auto& t : tokenizer->chat_templates()) {
-    auto compiled = Compiled::Compile(t.source);
+    // Errors in requests name the file, not where the server keeps it; start-up errors the path.
+    const std::string file = t.file.empty() ? "tokenizer" : t.file;
+    const std::string file_name = std::filesystem::path(file).filename().string();
+    auto compiled = Compiled::Compile(
+        t.source, "the model's chat template '" + t.name + "' (" + file_name + ")");
     if (!compiled.ok()) {
-      return InvalidArgument("the model's chat template '" + t.name +
-                             "': " + compiled.status().message());
+      return InvalidArgument(file + ": the chat template '" + t.name + "' does not parse: " +
+                             jinja::Template::Parse(t.source).status().message());
     }
     own.emplace_back(t.name, std::make_shared<const Compiled>(std::move(compiled).value()));
+    LANTERN_RETURN_IF_ERROR(
+        ProbeBudget(*own.back().second, *tokenizer, file + ": the chat template '" + t.name + "'"));
   }
   codec.render_chat = [tokenizer, override_template,
                        own](const ChatRequest& request) -> Result<std::string> {
     if (request.chat_template) {
-      auto compiled = Compiled::Compile(*request.chat_template);
-      if (!compiled.ok()) return InvalidArgument("'chat_template': " + compiled.status().message());
+      auto compiled = Compiled::Compile(*request.chat_template, "the request's chat_template");
+      if (!compiled.ok()) return compiled.status();
       return Render(*compiled, *tokenizer, request);
     }
     if (override_template) return Render(*override_template, *tokenizer, request);

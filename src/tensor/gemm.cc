@@ -23,6 +23,23 @@ void PinOneDnnToCallingThread() {
   }();
   (void)pinned;
 }
+
+// oneDNN picks its own kernels from the CPU; under a lower LANTERN_CPU_ISA it is held to the
+// same level, so that a forced level measures and tests what a CPU of that level runs. Must
+// precede oneDNN's first kernel, hence once before the first product.
+void LimitOneDnnToKernelLevel() {
+  static const bool limited = [] {
+    switch (Kernels().isa) {
+      case CpuIsa::kPortable:
+        return dnnl_set_max_cpu_isa(dnnl_cpu_isa_sse41) == dnnl_success;
+      case CpuIsa::kAvx2:
+        return dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2) == dnnl_success;
+      default:
+        return true;
+    }
+  }();
+  (void)limited;
+}
 #endif
 
 }  // namespace
@@ -34,6 +51,7 @@ void GemmSingleThread(int64_t m, int64_t n, int64_t k, const float* a, int64_t l
                       int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
 #if defined(LANTERN_HAVE_ONEDNN)
+  LimitOneDnnToKernelLevel();
   PinOneDnnToCallingThread();
   dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
 #else

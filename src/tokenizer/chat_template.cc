@@ -9,12 +9,13 @@
 
 namespace lantern::tokenizer {
 
-Result<CompiledChatTemplate> CompiledChatTemplate::Compile(std::string_view source) {
+Result<CompiledChatTemplate> CompiledChatTemplate::Compile(std::string_view source,
+                                                           std::string origin) {
   auto parsed = jinja::Template::Parse(source);
   if (!parsed.ok()) {
-    return Status(parsed.status().code(), "chat template: " + parsed.status().message());
+    return Status(parsed.status().code(), origin + ": " + parsed.status().message());
   }
-  return CompiledChatTemplate(std::move(parsed).value());
+  return CompiledChatTemplate(std::move(parsed).value(), std::move(origin));
 }
 
 Result<std::string> CompiledChatTemplate::Render(const nlohmann::ordered_json& messages,
@@ -39,7 +40,11 @@ Result<std::string> CompiledChatTemplate::Render(const nlohmann::ordered_json& m
       vars.Set(it.key(), jinja::FromJson(*it));
     }
   }
-  return template_.Render(vars);
+  auto rendered = template_.Render(vars, options.budget);
+  if (!rendered.ok() && rendered.status().code() == StatusCode::kResourceExhausted) {
+    return ResourceExhausted(origin_ + ": " + rendered.status().message());
+  }
+  return rendered;
 }
 
 Result<std::string> RenderChatTemplate(const std::string& template_source,

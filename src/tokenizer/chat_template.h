@@ -33,26 +33,36 @@ struct ChatTemplateOptions {
   // More template variables (an object), e.g. {"enable_thinking": false}. They override the
   // variables above, as keyword arguments to apply_chat_template do.
   nlohmann::ordered_json extra_context = nlohmann::ordered_json::object();
+  // Limits on the render: a template from a model or a request is a program that must not
+  // hang the server or exhaust its memory (jinja.h).
+  jinja::RenderBudget budget;
 };
 
 // A template parsed once; Render is const and safe to call from many threads at once.
 class CompiledChatTemplate {
  public:
-  // Errors: kInvalidArgument naming the line and column of a syntax error.
-  static Result<CompiledChatTemplate> Compile(std::string_view source);
+  // `origin` names the template in its errors (e.g. "the request's chat_template"): syntax
+  // errors here, budget errors from Render. Errors: kInvalidArgument "<origin>: template
+  // syntax error at line L, column C: ...".
+  static Result<CompiledChatTemplate> Compile(std::string_view source,
+                                              std::string origin = "chat template");
 
   // `messages` is the request's array of {role, content, ...} objects; content may be a string,
   // null, or a list of parts such as {"type": "text", "text": ...}. Errors:
   //   kInvalidArgument     the template called raise_exception(msg) (e.g. roles that do not
   //                        alternate); the message is the template's own: answer HTTP 400;
   //   kFailedPrecondition  the template failed on this input ("template error at line L,
-  //                        column C: ...").
+  //                        column C: ...");
+  //   kResourceExhausted   the template exceeded options.budget ("<origin>: template exceeded
+  //                        its budget of N steps at line L, column C").
   Result<std::string> Render(const nlohmann::ordered_json& messages,
                              const ChatTemplateOptions& options) const;
 
  private:
-  explicit CompiledChatTemplate(jinja::Template t) : template_(std::move(t)) {}
+  CompiledChatTemplate(jinja::Template t, std::string origin)
+      : template_(std::move(t)), origin_(std::move(origin)) {}
   jinja::Template template_;
+  std::string origin_;
 };
 
 // Compiles (once per distinct source, cached for the process) and renders.

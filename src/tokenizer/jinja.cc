@@ -1,7 +1,9 @@
 #include "tokenizer/jinja.h"
 
 #include <new>
+#include <stdexcept>
 
+#include "tokenizer/jinja_budget.h"
 #include "tokenizer/jinja_eval.h"
 #include "tokenizer/jinja_parser.h"
 
@@ -33,17 +35,24 @@ Result<Template> Template::Parse(std::string_view source, const LexOptions& opti
   }
 }
 
-Result<std::string> Template::Render(const Dict& variables) const {
+Result<std::string> Template::Render(const Dict& variables, const RenderBudget& budget) const {
   Scope globals(&GlobalFunctions());
   for (const auto& [name, value] : variables.entries()) globals.Set(name, value);
   std::string out;
   try {
-    Evaluator::Render(program_->body, globals, &out);
+    Evaluator::Render(program_->body, globals, budget, &out);
   } catch (const Error& e) {
     if (e.kind() == Error::Kind::kRaised) return InvalidArgument(e.what());
+    if (e.kind() == Error::Kind::kBudget) {
+      if (e.pos().line == 0) return ResourceExhausted(e.what());
+      return ResourceExhausted(std::string(e.what()) + " at line " + std::to_string(e.pos().line) +
+                               ", column " + std::to_string(e.pos().column));
+    }
     return FailedPrecondition(Located("template error", e));
   } catch (const std::bad_alloc&) {
     return ResourceExhausted("out of memory while rendering the template");
+  } catch (const std::length_error&) {
+    return ResourceExhausted("a value too large for memory while rendering the template");
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <memory>
 
+#include "tokenizer/jinja_budget.h"
 #include "tokenizer/jinja_error.h"
 #include "tokenizer/jinja_text.h"
 
@@ -38,7 +39,9 @@ Value Range(const CallArgs& args) {
   double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) /
                            static_cast<double>(step));
   if (count > static_cast<double>(kMaxRangeLength)) ThrowRuntime("range too large");
+  if (count > 0) CheckAllocation(static_cast<size_t>(count) * sizeof(Value));
   List out;
+  if (count > 0) out.reserve(static_cast<size_t>(count));
   for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.emplace_back(i);
   return Value::MakeList(std::move(out));
 }
@@ -62,6 +65,7 @@ Value StrftimeNow(const CallArgs& args) {
   std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
+  CheckAllocation(format->as_string().size() * 4 + 64);
   std::string buf(format->as_string().size() * 4 + 64, '\0');
   size_t n = std::strftime(buf.data(), buf.size(), format->as_string().c_str(), &local);
   buf.resize(n);

@@ -18,6 +18,7 @@ class Error : public std::runtime_error {
     kSyntax,   // the template does not parse
     kRuntime,  // evaluation failed (type error, unknown filter, ...)
     kRaised,   // the template called raise_exception(message)
+    kBudget,   // the render exceeded its RenderBudget (jinja_budget.h)
   };
 
   Error(Kind kind, const std::string& message, SourcePos pos = {})

@@ -3,30 +3,28 @@
 #include <cstdint>
 
 namespace lantern::jinja {
-namespace {
 
-constexpr int kMaxCallDepth = 100;              // macro recursion
-constexpr size_t kMaxOutputBytes = 256u << 20;  // a runaway template stops with an error
-
-}  // namespace
-
-void Evaluator::Render(const Body& body, const Scope& globals, std::string* out) {
-  Evaluator evaluator;
+void Evaluator::Render(const Body& body, const Scope& globals, const RenderBudget& budget,
+                       std::string* out) {
+  Evaluator evaluator(budget);
+  ScopedBudget installed(&evaluator.counters_);  // for the builtins' charges
   Scope template_scope(&globals);  // top-level `set` lands here, not in the caller's variables
   evaluator.Execute(body, template_scope, out);
 }
 
 Evaluator::Flow Evaluator::Execute(const Body& body, Scope& scope, std::string* out) {
+  Nesting nesting(counters_);
   for (const NodePtr& node : body) {
     Flow flow;
     try {
+      counters_.Step();
       flow = ExecuteNode(*node, scope, out);
+      counters_.CheckOutput(out->size());
     } catch (Error& e) {
       if (e.pos().line == 0) e.set_pos(node->pos);
       throw;
     }
     if (flow != Flow::kNormal) return flow;
-    if (out->size() > kMaxOutputBytes) ThrowRuntime("rendered output exceeds 256 MiB");
   }
   return Flow::kNormal;
 }
@@ -124,33 +122,60 @@ Evaluator::Flow Evaluator::ExecuteFor(const ForNode& node, Scope& scope, std::st
     Scope filter_scope(&scope);
     List kept;
     for (const Value& item : items) {
+      counters_.Iteration();
       BindTargets(node.targets, item, filter_scope);
       if (Eval(*node.filter, filter_scope).Truthy()) kept.push_back(item);
     }
     items = std::move(kept);
   }
   const int64_t n = static_cast<int64_t>(items.size());
+  // One `loop` object per loop, updated in place each iteration (a dict, which templates
+  // cannot change) rather than built afresh. Should the template keep a reference to it (in a
+  // namespace), later iterations get a fresh one: the kept one must not change after
+  // Assign checked it.
+  auto index = std::make_shared<int64_t>(0);
+  Value loop_value;
+  struct Fields {
+    Value *index1, *index0, *revindex, *revindex0, *first, *last, *previtem, *nextitem;
+  } f{};
+  auto fresh_loop = [&] {
+    Dict fields;
+    for (const char* key : {"index", "index0", "revindex", "revindex0", "first", "last", "length",
+                            "depth", "depth0", "previtem", "nextitem", "cycle"}) {
+      fields.Set(key, Value());
+    }
+    loop_value = Value::MakeDict(std::move(fields));
+    Dict& loop = loop_value.as_dict();
+    *loop.Find("length") = Value(n);
+    *loop.Find("depth") = Value(1);
+    *loop.Find("depth0") = Value(0);
+    *loop.Find("cycle") = Value::MakeFunction([index](const CallArgs& args) {
+      if (args.positional.empty()) ThrowRuntime("no items for cycling given");
+      return args.positional[static_cast<size_t>(*index) % args.positional.size()];
+    });
+    f = {loop.Find("index"), loop.Find("index0"), loop.Find("revindex"), loop.Find("revindex0"),
+         loop.Find("first"), loop.Find("last"),   loop.Find("previtem"), loop.Find("nextitem")};
+  };
+  if (n > 0) fresh_loop();
   for (int64_t i = 0; i < n; ++i) {
+    counters_.Iteration();
+    if (loop_value.shared()) {
+      index = std::make_shared<int64_t>(0);
+      fresh_loop();
+    }
     const Value& item = items[static_cast<size_t>(i)];
     // As in Python Jinja, assignments in the body last for one iteration only.
     Scope loop_scope(&scope);
-    Dict loop;
-    loop.Set("index", Value(i + 1));
-    loop.Set("index0", Value(i));
-    loop.Set("revindex", Value(n - i));
-    loop.Set("revindex0", Value(n - i - 1));
-    loop.Set("first", Value(i == 0));
-    loop.Set("last", Value(i == n - 1));
-    loop.Set("length", Value(n));
-    loop.Set("depth", Value(1));
-    loop.Set("depth0", Value(0));
-    loop.Set("previtem", i > 0 ? items[static_cast<size_t>(i - 1)] : Value());
-    loop.Set("nextitem", i + 1 < n ? items[static_cast<size_t>(i + 1)] : Value());
-    loop.Set("cycle", Value::MakeFunction([i](const CallArgs& args) {
-               if (args.positional.empty()) ThrowRuntime("no items for cycling given");
-               return args.positional[static_cast<size_t>(i) % args.positional.size()];
-             }));
-    loop_scope.Set("loop", Value::MakeDict(std::move(loop)));
+    *index = i;
+    *f.index1 = Value(i + 1);
+    *f.index0 = Value(i);
+    *f.revindex = Value(n - i);
+    *f.revindex0 = Value(n - i - 1);
+    *f.first = Value(i == 0);
+    *f.last = Value(i == n - 1);
+    *f.previtem = i > 0 ? items[static_cast<size_t>(i - 1)] : Value();
+    *f.nextitem = i + 1 < n ? items[static_cast<size_t>(i + 1)] : Value();
+    loop_scope.Set("loop", loop_value);
     BindTargets(node.targets, item, loop_scope);
     if (Execute(node.body, loop_scope, out) == Flow::kBreak) break;
   }
@@ -161,10 +186,45 @@ Evaluator::Flow Evaluator::ExecuteFor(const ForNode& node, Scope& scope, std::st
   return Flow::kNormal;
 }
 
+namespace {
+
+// Whether `value` is or holds the container `target`, at most kMaxValueDepth levels down
+// (deeper is an error): a namespace stored inside itself would be a cycle that no reference
+// count frees and no printer finishes.
+bool Holds(const Value& value, const void* target, int depth) {
+  CheckValueDepth(depth);
+  if (value.identity() == target) return true;
+  if (value.is_list()) {
+    ChargeSteps(1 + static_cast<int64_t>(value.as_list().size() >> 3));
+    for (const Value& item : value.as_list()) {
+      if ((item.is_list() || item.is_dict() || item.is_namespace()) &&
+          Holds(item, target, depth + 1)) {
+        return true;
+      }
+    }
+  } else if (value.is_dict() || value.is_namespace()) {
+    ChargeSteps(1 + static_cast<int64_t>(value.as_dict().size() >> 3));
+    for (const auto& entry : value.as_dict().entries()) {
+      const Value& item = entry.second;
+      if ((item.is_list() || item.is_dict() || item.is_namespace()) &&
+          Holds(item, target, depth + 1)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void Evaluator::Assign(const AssignTarget& target, Value value, Scope& scope) {
   if (target.object) {
     Value object = Eval(*target.object, scope);
     if (!object.is_namespace()) ThrowRuntime("cannot assign attribute on non-namespace object");
+    if ((value.is_list() || value.is_dict() || value.is_namespace()) &&
+        Holds(value, object.identity(), 0)) {
+      ThrowRuntime("cannot store a namespace inside itself");
+    }
     object.as_dict().Set(target.attr, std::move(value));
     return;
   }
@@ -174,7 +234,6 @@ void Evaluator::Assign(const AssignTarget& target, Value value, Scope& scope) {
 Value Evaluator::DefineMacro(const MacroNode& node, const Scope& scope) {
   const Scope* defining_scope = &scope;
   return Value::MakeFunction([this, &node, defining_scope](const CallArgs& args) {
-    if (call_depth_ >= kMaxCallDepth) ThrowRuntime("macro '" + node.name + "' recursed too deeply");
     if (args.positional.size() > node.params.size()) {
       ThrowRuntime("macro '" + node.name + "' takes not more than " +
                    std::to_string(node.params.size()) + " argument(s)");
@@ -196,15 +255,8 @@ Value Evaluator::DefineMacro(const MacroNode& node, const Scope& scope) {
         macro_scope.Set(node.params[i], Value());
       }
     }
-    ++call_depth_;
     std::string out;
-    try {
-      Execute(node.body, macro_scope, &out);
-    } catch (...) {
-      --call_depth_;
-      throw;
-    }
-    --call_depth_;
+    Execute(node.body, macro_scope, &out);  // counts a level of nesting
     return Value(std::move(out));
   });
 }

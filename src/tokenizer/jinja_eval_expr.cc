@@ -2,8 +2,34 @@
 #include "tokenizer/jinja_eval.h"
 
 namespace lantern::jinja {
+namespace {
+
+// The steps that scanning `v` costs a builtin: one per 64 bytes of a string, one per 8
+// elements of a list or dict. Filters, methods and tests charge only their string operand here:
+// a walk over a list goes through IterateValue or the comparisons, which charge for it.
+int64_t WorkOf(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kString:
+      return static_cast<int64_t>(v.as_string().size() >> 6);
+    case Value::Kind::kList:
+      return static_cast<int64_t>(v.as_list().size() >> 3);
+    case Value::Kind::kDict:
+    case Value::Kind::kNamespace:
+      return static_cast<int64_t>(v.as_dict().size() >> 3);
+    default:
+      return 0;
+  }
+}
+
+int64_t StringWorkOf(const Value& v) {
+  return v.is_string() ? static_cast<int64_t>(v.as_string().size() >> 6) : 0;
+}
+
+}  // namespace
 
 Value Evaluator::Eval(const Expr& expr, Scope& scope) {
+  Nesting nesting(counters_);
+  counters_.Step();
   try {
     switch (expr.kind) {
       case Expr::Kind::kLiteral:
@@ -38,11 +64,13 @@ Value Evaluator::Eval(const Expr& expr, Scope& scope) {
       case Expr::Kind::kGetItem: {
         const auto& get = static_cast<const GetItemExpr&>(expr);
         Value object = Eval(*get.object, scope);
+        if (object.is_string()) counters_.Step(WorkOf(object));  // code point indexing
         return GetItem(object, Eval(*get.index, scope));
       }
       case Expr::Kind::kSlice: {
         const auto& slice = static_cast<const SliceExpr&>(expr);
         Value object = Eval(*slice.object, scope);
+        counters_.Step(WorkOf(object));  // a slice copies
         auto part = [&](const ExprPtr& e) { return e ? Eval(*e, scope) : Value(); };
         return SliceValue(object, part(slice.start), part(slice.stop), part(slice.step));
       }
@@ -55,6 +83,7 @@ Value Evaluator::Eval(const Expr& expr, Scope& scope) {
       case Expr::Kind::kTest: {
         const auto& test = static_cast<const TestExpr&>(expr);
         Value operand = Eval(*test.operand, scope);
+        counters_.Step(StringWorkOf(operand));
         return Value(ApplyTest(test.name, operand, EvalArguments(test.args, scope)) !=
                      test.negated);
       }
@@ -81,7 +110,9 @@ Value Evaluator::Eval(const Expr& expr, Scope& scope) {
         Value left = Eval(*binary.left, scope);
         if (binary.op == BinaryOp::kAnd) return left.Truthy() ? Eval(*binary.right, scope) : left;
         if (binary.op == BinaryOp::kOr) return left.Truthy() ? left : Eval(*binary.right, scope);
-        return BinaryOperation(binary.op, left, Eval(*binary.right, scope));
+        Value right = Eval(*binary.right, scope);
+        counters_.Step(WorkOf(left) + WorkOf(right));
+        return BinaryOperation(binary.op, left, right);
       }
       case Expr::Kind::kConditional: {
         const auto& cond = static_cast<const ConditionalExpr&>(expr);
@@ -118,6 +149,7 @@ Value Evaluator::EvalCall(const CallExpr& call, Scope& scope) {
     const auto& get = static_cast<const GetAttrExpr&>(*call.callee);
     Value object = Eval(*get.object, scope);
     if (HasMethod(object, get.attr)) {
+      counters_.Step(StringWorkOf(object));
       Value result;
       CallMethod(object, get.attr, EvalArguments(call.args, scope), &result);
       return result;
@@ -138,6 +170,7 @@ Value Evaluator::EvalCall(const CallExpr& call, Scope& scope) {
 }
 
 Value Evaluator::EvalFilter(const FilterExpr& filter, Value operand, Scope& scope) {
+  counters_.Step(StringWorkOf(operand));
   return ApplyFilter(filter.name, operand, EvalArguments(filter.args, scope));
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "tokenizer/jinja_budget.h"
 #include "tokenizer/jinja_builtins.h"
 #include "tokenizer/jinja_error.h"
 #include "tokenizer/jinja_json.h"
@@ -23,11 +24,12 @@ bool BoolArg(const CallArgs& args, size_t index, std::string_view name, bool dfl
 
 Value Indent(const Value& v, const CallArgs& args) {
   const Value* width = args.Get(0, "width");
-  std::string pad =
-      width == nullptr ? "    "
-      : width->is_string()
-          ? width->as_string()
-          : std::string(static_cast<size_t>(std::max<int64_t>(0, ToInteger(*width, "width"))), ' ');
+  int64_t pad_width =
+      width == nullptr || width->is_string() ? 0 : std::max<int64_t>(0, ToInteger(*width, "width"));
+  CheckAllocation(static_cast<size_t>(pad_width));
+  std::string pad = width == nullptr     ? "    "
+                    : width->is_string() ? width->as_string()
+                                         : std::string(static_cast<size_t>(pad_width), ' ');
   bool first = BoolArg(args, 1, "first", false);
   bool blank = BoolArg(args, 2, "blank", false);
   std::string s = v.Str() + "\n";
@@ -43,6 +45,7 @@ Value Indent(const Value& v, const CallArgs& args) {
     if (i > 0) out += "\n";
     if (i > 0 && (blank || !lines[i].empty())) out += pad;
     out += lines[i];
+    CheckAllocation(out.size());
   }
   return Value(first ? pad + out : out);
 }
@@ -118,12 +121,19 @@ Value Round(const Value& v, const CallArgs& args) {
 Value Join(const Value& v, const CallArgs& args) {
   const Value* sep = args.Get(0, "d");
   std::string separator = sep ? sep->Str() : "";
-  std::string out;
-  bool first = true;
+  std::vector<std::string> parts;
+  size_t total = 0;
   for (const Value& item : IterateValue(v)) {
-    if (!first) out += separator;
-    first = false;
-    out += FilterKey(item, args, 1).Str();
+    if (!parts.empty()) total += separator.size();
+    parts.push_back(FilterKey(item, args, 1).Str());
+    total += parts.back().size();
+    CheckAllocation(total);
+  }
+  std::string out;
+  out.reserve(total);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += separator;
+    out += parts[i];
   }
   return Value(std::move(out));
 }
@@ -176,6 +186,7 @@ Value PrintfFormat(const Value& v, const CallArgs& args) {
                                            : ToInteger(arg, "%d"));
     else
       ThrowRuntime(std::string("format: unsupported conversion %") + spec);
+    CheckAllocation(out.size());
   }
   return Value(std::move(out));
 }
@@ -207,6 +218,7 @@ const std::unordered_map<std::string_view, FilterFn>& Filters() {
       {"escape", [](const Value& v, const CallArgs&) { return Value(HtmlEscape(v.Str())); }},
       {"first",
        [](const Value& v, const CallArgs&) {
+         if (v.is_list()) return v.as_list().empty() ? Value() : v.as_list().front();
          List l = IterateValue(v);
          return l.empty() ? Value() : l.front();
        }},
@@ -227,6 +239,7 @@ const std::unordered_map<std::string_view, FilterFn>& Filters() {
       {"join", Join},
       {"last",
        [](const Value& v, const CallArgs&) {
+         if (v.is_list()) return v.as_list().empty() ? Value() : v.as_list().back();
          List l = IterateValue(v);
          return l.empty() ? Value() : l.back();
        }},

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "tokenizer/jinja_budget.h"
 #include "tokenizer/jinja_error.h"
 #include "tokenizer/jinja_text.h"
 
@@ -105,7 +106,7 @@ class JsonWriter {
   }
 
   void Write(const Value& value, int depth, std::string* out) {
-    if (depth > 512) ThrowRuntime("tojson: value nested too deeply");
+    if (depth > kMaxValueDepth) ThrowRuntime("tojson: value nested too deeply");
     switch (value.kind()) {
       case Value::Kind::kUndefined:
       case Value::Kind::kNone:
@@ -129,6 +130,8 @@ class JsonWriter {
         return;
       }
       case Value::Kind::kString:
+        ChargeScan(value.as_string().size());
+        CheckAllocation(out->size() + value.as_string().size());
         AppendJsonString(value.as_string(), format_.ensure_ascii, out);
         return;
       case Value::Kind::kList:
@@ -146,8 +149,10 @@ class JsonWriter {
  private:
   void NewLine(int depth, std::string* out) const {
     if (!format_.indent.has_value()) return;
+    size_t spaces = static_cast<size_t>(std::max(0, *format_.indent)) * static_cast<size_t>(depth);
+    CheckAllocation(out->size() + spaces + 1);
     out->push_back('\n');
-    out->append(static_cast<size_t>(std::max(0, *format_.indent) * depth), ' ');
+    out->append(spaces, ' ');
   }
 
   void WriteList(const List& list, int depth, std::string* out) {
@@ -155,6 +160,7 @@ class JsonWriter {
       out->append("[]");
       return;
     }
+    ChargeSteps(1 + static_cast<int64_t>(list.size()));
     out->push_back('[');
     for (size_t i = 0; i < list.size(); ++i) {
       if (i) out->append(item_separator_);
@@ -170,6 +176,7 @@ class JsonWriter {
       out->append("{}");
       return;
     }
+    ChargeSteps(1 + static_cast<int64_t>(dict.size()));
     std::vector<const Dict::Entry*> entries;
     for (const Dict::Entry& e : dict.entries()) entries.push_back(&e);
     if (format_.sort_keys) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "tokenizer/jinja_budget.h"
 #include "tokenizer/jinja_builtins.h"
 #include "tokenizer/jinja_error.h"
 #include "tokenizer/jinja_text.h"
@@ -97,6 +98,7 @@ std::string Format(const std::string& pattern, const CallArgs& args) {
     }
     if (v == nullptr) ThrowRuntime("format(): no argument for field '{" + field + "}'");
     out += v->Str();
+    CheckAllocation(out.size());
     i = close;
   }
   return out;
@@ -168,6 +170,7 @@ Value CallStringMethod(const std::string& s, std::string_view name, const CallAr
       if (!first) out += s;
       first = false;
       out += item.as_string();
+      CheckAllocation(out.size());
     }
     return Value(std::move(out));
   }
@@ -214,6 +217,7 @@ Value CallDictMethod(const Dict& dict, std::string_view name, const CallArgs& ar
 Value CallListMethod(const List& list, std::string_view name, const CallArgs& args) {
   const Value* needle = args.Get(0, "value");
   if (needle == nullptr) ThrowRuntime(std::string(name) + "() takes exactly one argument");
+  ChargeSteps(static_cast<int64_t>(list.size() >> 3));
   int64_t count = 0;
   for (size_t i = 0; i < list.size(); ++i) {
     if (!Equals(list[i], *needle)) continue;

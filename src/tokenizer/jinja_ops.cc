@@ -3,6 +3,7 @@
 #include <limits>
 #include <optional>
 
+#include "tokenizer/jinja_budget.h"
 #include "tokenizer/jinja_builtins.h"
 #include "tokenizer/jinja_error.h"
 #include "tokenizer/jinja_text.h"
@@ -29,8 +30,6 @@ void Scope::Set(std::string_view name, Value value) {
 }
 
 namespace {
-
-constexpr size_t kMaxRepeatBytes = 64u << 20;
 
 [[noreturn]] void Unsupported(const char* op, const Value& a, const Value& b) {
   ThrowRuntime(std::string("unsupported operand type(s) for ") + op + ": '" + a.TypeName() +
@@ -102,16 +101,22 @@ Value Arithmetic(BinaryOp op, const Value& a, const Value& b, const char* symbol
 Value Repeat(const Value& seq, const Value& count) {
   int64_t n = std::max<int64_t>(0, count.as_int());
   if (seq.is_string()) {
-    if (seq.as_string().size() * static_cast<size_t>(n) > kMaxRepeatBytes) {
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(seq.as_string().size(), static_cast<size_t>(n), &bytes)) {
       ThrowRuntime("string repetition too large");
     }
+    CheckAllocation(bytes);
     std::string out;
+    out.reserve(bytes);
     for (int64_t i = 0; i < n; ++i) out += seq.as_string();
     return Value(std::move(out));
   }
-  if (seq.as_list().size() * static_cast<size_t>(n) > kMaxRepeatBytes / 16) {
+  size_t items = 0;
+  if (__builtin_mul_overflow(seq.as_list().size(), static_cast<size_t>(n), &items) ||
+      items > (size_t{1} << 40)) {
     ThrowRuntime("list repetition too large");
   }
+  CheckAllocation(items * sizeof(Value));
   List out;
   for (int64_t i = 0; i < n; ++i) out.insert(out.end(), seq.as_list().begin(), seq.as_list().end());
   return Value::MakeList(std::move(out));
@@ -135,8 +140,12 @@ const char* OpSymbol(BinaryOp op) {
 Value BinaryOperation(BinaryOp op, const Value& a, const Value& b) {
   switch (op) {
     case BinaryOp::kAdd:
-      if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+      if (a.is_string() && b.is_string()) {
+        CheckAllocation(a.as_string().size() + b.as_string().size());
+        return Value(a.as_string() + b.as_string());
+      }
       if (a.is_list() && b.is_list()) {
+        CheckAllocation((a.as_list().size() + b.as_list().size()) * sizeof(Value));
         List out = a.as_list();
         out.insert(out.end(), b.as_list().begin(), b.as_list().end());
         return Value::MakeList(std::move(out));
@@ -165,8 +174,12 @@ Value BinaryOperation(BinaryOp op, const Value& a, const Value& b) {
       return Arithmetic(op, a, b, "%");
     case BinaryOp::kPow:
       return Arithmetic(op, a, b, "**");
-    case BinaryOp::kConcat:
-      return Value(a.Str() + b.Str());
+    case BinaryOp::kConcat: {
+      std::string left = a.Str();
+      std::string right = b.Str();
+      CheckAllocation(left.size() + right.size());
+      return Value(left + right);
+    }
     case BinaryOp::kEq:
       return Value(Equals(a, b));
     case BinaryOp::kNe:
@@ -206,6 +219,7 @@ bool Contains(const Value& container, const Value& item) {
       }
       return container.as_string().find(item.as_string()) != std::string::npos;
     case Value::Kind::kList:
+      ChargeSteps(static_cast<int64_t>(container.as_list().size() >> 3));
       for (const Value& v : container.as_list()) {
         if (Equals(v, item)) return true;
       }
@@ -323,6 +337,7 @@ Value SliceValue(const Value& object, const Value& start, const Value& stop, con
 List IterateValue(const Value& value) {
   switch (value.kind()) {
     case Value::Kind::kList:
+      ChargeSteps(static_cast<int64_t>(value.as_list().size() >> 3));
       return value.as_list();
     case Value::Kind::kDict:
     case Value::Kind::kNamespace: {
@@ -331,6 +346,9 @@ List IterateValue(const Value& value) {
       return keys;
     }
     case Value::Kind::kString: {
+      // One small string per character: about 40 bytes each.
+      CheckAllocation(value.as_string().size() * (sizeof(Value) + 16));
+      ChargeScan(value.as_string().size());
       List chars;
       std::string ch;
       for (char32_t c : DecodeUtf8(value.as_string())) {

@@ -1,4 +1,5 @@
 #include "tokenizer/jinja_text.h"
+#include "tokenizer/jinja_budget.h"
 
 #include <locale.h>
 #include <wctype.h>
@@ -191,6 +192,7 @@ std::string PythonReplace(std::string_view s, std::string_view from, std::string
       if (count < 0 || done < count) {
         out += to;
         ++done;
+        CheckAllocation(out.size());
       }
       if (i < cps.size()) AppendUtf8(cps[i], &out);
     }
@@ -205,6 +207,7 @@ std::string PythonReplace(std::string_view s, std::string_view from, std::string
     out.append(to);
     start = found + from.size();
     ++done;
+    CheckAllocation(out.size());
   }
   out.append(s.substr(start));
   return out;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tokenizer/jinja_budget.h"
+
 namespace lantern::jinja {
 
 const Value* Dict::Find(std::string_view key) const {
@@ -36,8 +38,58 @@ const Value* CallArgs::Get(size_t index, std::string_view name) const {
   return index < positional.size() ? &positional[index] : nullptr;
 }
 
-Value::Value(std::string s)
-    : kind_(Kind::kString), data_(std::make_shared<const std::string>(std::move(s))) {}
+Value::Value(std::string s) : kind_(Kind::kString) {
+  ChargeAllocation(s.size());
+  data_ = std::make_shared<const std::string>(std::move(s));
+}
+
+namespace {
+
+// Containers are freed without recursion: a list nested a million levels deep (which a
+// template can build in a loop) would otherwise overflow the C++ stack in its destructor.
+// The outermost deleter on a thread drains the contents of everything it frees in a loop.
+thread_local std::vector<Value>* pending_frees = nullptr;
+
+template <typename Container, typename Drain>
+void FreeIteratively(Container* container, Drain drain) {
+  if (pending_frees != nullptr) {
+    drain(*container, *pending_frees);
+    delete container;
+    return;
+  }
+  std::vector<Value> pending;
+  pending_frees = &pending;
+  drain(*container, pending);
+  delete container;
+  while (!pending.empty()) {
+    Value last = std::move(pending.back());
+    pending.pop_back();
+    // `last` is destroyed here; a container it frees appends its contents to `pending`.
+  }
+  pending_frees = nullptr;
+}
+
+void DrainList(List& list, std::vector<Value>& out) {
+  for (Value& v : list) {
+    if (v.is_list() || v.is_dict() || v.is_namespace()) out.push_back(std::move(v));
+  }
+}
+
+}  // namespace
+
+void Value::ListDeleter::operator()(List* list) const { FreeIteratively(list, DrainList); }
+
+void Value::DictDeleter::operator()(Dict* dict) const {
+  FreeIteratively(dict, [](Dict& d, std::vector<Value>& out) { d.DrainContainers(out); });
+}
+
+void Dict::DrainContainers(std::vector<Value>& out) {
+  for (Entry& e : entries_) {
+    if (e.second.is_list() || e.second.is_dict() || e.second.is_namespace()) {
+      out.push_back(std::move(e.second));
+    }
+  }
+}
 
 Value Value::None() {
   Value v;
@@ -46,9 +98,10 @@ Value Value::None() {
 }
 
 Value Value::MakeList(List items) {
+  ChargeAllocation(items.size() * sizeof(Value));
   Value v;
   v.kind_ = Kind::kList;
-  v.data_ = std::make_shared<List>(std::move(items));
+  v.data_ = ListPtr(new List(std::move(items)), ListDeleter());
   return v;
 }
 
@@ -61,7 +114,7 @@ Value Value::MakeTuple(List items) {
 Value Value::MakeDict(Dict dict) {
   Value v;
   v.kind_ = Kind::kDict;
-  v.data_ = std::make_shared<Dict>(std::move(dict));
+  v.data_ = DictPtr(new Dict(std::move(dict)), DictDeleter());
   return v;
 }
 
@@ -181,43 +234,66 @@ std::string Value::Str() const {
 }
 
 std::string Value::Repr() const {
+  std::string out;
+  AppendRepr(0, &out);
+  return out;
+}
+
+void Value::AppendRepr(int depth, std::string* out) const {
   switch (kind_) {
     case Kind::kUndefined:
-      return "";
+      return;
     case Kind::kNone:
-      return "None";
+      out->append("None");
+      return;
     case Kind::kBool:
-      return as_bool() ? "True" : "False";
+      out->append(as_bool() ? "True" : "False");
+      return;
     case Kind::kInt:
-      return std::to_string(as_int());
+      out->append(std::to_string(as_int()));
+      return;
     case Kind::kFloat:
-      return FormatPythonFloat(as_double());
+      out->append(FormatPythonFloat(as_double()));
+      return;
     case Kind::kString:
-      return ReprString(as_string());
-    case Kind::kList: {
-      std::string out = tuple_ ? "(" : "[";
-      for (size_t i = 0; i < as_list().size(); ++i) {
-        if (i) out += ", ";
-        out += as_list()[i].Repr();
-      }
-      if (tuple_) return out + (as_list().size() == 1 ? ",)" : ")");
-      return out + "]";
-    }
-    case Kind::kDict:
-    case Kind::kNamespace: {
-      std::string out = is_namespace() ? "<Namespace {" : "{";
-      bool first = true;
-      for (const auto& [key, value] : as_dict().entries()) {
-        if (!first) out += ", ";
-        first = false;
-        out += ReprString(key) + ": " + value.Repr();
-      }
-      return out + (is_namespace() ? "}>" : "}");
-    }
+      ChargeScan(as_string().size());
+      CheckAllocation(out->size() + as_string().size());
+      out->append(ReprString(as_string()));
+      return;
     case Kind::kFunction:
-      return "<function>";
+      out->append("<function>");
+      return;
+    case Kind::kList:
+    case Kind::kDict:
+    case Kind::kNamespace:
+      break;
   }
-  return "";
+  // A container: one step per element, and the text so far within the allocation budget.
+  CheckValueDepth(depth);
+  if (is_list()) {
+    const List& items = as_list();
+    ChargeSteps(1 + static_cast<int64_t>(items.size()));
+    out->append(tuple_ ? "(" : "[");
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out->append(", ");
+      CheckAllocation(out->size());
+      items[i].AppendRepr(depth + 1, out);
+    }
+    out->append(tuple_ ? (items.size() == 1 ? ",)" : ")") : "]");
+    return;
+  }
+  const Dict& dict = as_dict();
+  ChargeSteps(1 + static_cast<int64_t>(dict.size()));
+  out->append(is_namespace() ? "<Namespace {" : "{");
+  bool first = true;
+  for (const auto& [key, value] : dict.entries()) {
+    if (!first) out->append(", ");
+    first = false;
+    CheckAllocation(out->size() + key.size());
+    out->append(ReprString(key)).append(": ");
+    value.AppendRepr(depth + 1, out);
+  }
+  out->append(is_namespace() ? "}>" : "}");
 }
 
 const char* Value::TypeName() const {
@@ -246,6 +322,12 @@ const char* Value::TypeName() const {
   return "object";
 }
 
+bool Value::shared() const {
+  if (is_list()) return std::get<ListPtr>(data_).use_count() > 1;
+  if (is_dict() || is_namespace()) return std::get<DictPtr>(data_).use_count() > 1;
+  return false;
+}
+
 const void* Value::identity() const {
   if (is_list()) return &as_list();
   if (is_dict() || is_namespace()) return &as_dict();
@@ -253,7 +335,9 @@ const void* Value::identity() const {
   return nullptr;
 }
 
-bool Equals(const Value& a, const Value& b) {
+namespace {
+
+bool EqualsAt(const Value& a, const Value& b, int depth) {
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
     return a.as_int() == b.as_int();
@@ -264,23 +348,30 @@ bool Equals(const Value& a, const Value& b) {
     case Value::Kind::kNone:
       return true;
     case Value::Kind::kString:
+      ChargeScan(std::min(a.as_string().size(), b.as_string().size()));
       return a.as_string() == b.as_string();
     case Value::Kind::kList: {
+      CheckValueDepth(depth);
       const List& x = a.as_list();
       const List& y = b.as_list();
       if (x.size() != y.size()) return false;
+      if (&x == &y) return true;
+      ChargeSteps(1 + static_cast<int64_t>(x.size()));
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!Equals(x[i], y[i])) return false;
+        if (!EqualsAt(x[i], y[i], depth + 1)) return false;
       }
       return true;
     }
     case Value::Kind::kDict: {
+      CheckValueDepth(depth);
       const Dict& x = a.as_dict();
       const Dict& y = b.as_dict();
       if (x.size() != y.size()) return false;
+      if (&x == &y) return true;
+      ChargeSteps(1 + static_cast<int64_t>(x.size() * x.size()));  // Find is linear
       for (const auto& [key, value] : x.entries()) {
         const Value* other = y.Find(key);
-        if (other == nullptr || !Equals(value, *other)) return false;
+        if (other == nullptr || !EqualsAt(value, *other, depth + 1)) return false;
       }
       return true;
     }
@@ -289,7 +380,7 @@ bool Equals(const Value& a, const Value& b) {
   }
 }
 
-int Compare(const Value& a, const Value& b, bool* ok) {
+int CompareAt(const Value& a, const Value& b, bool* ok, int depth) {
   *ok = true;
   if (a.is_number() && b.is_number()) {
     if (!a.is_float() && !b.is_float()) {
@@ -300,20 +391,29 @@ int Compare(const Value& a, const Value& b, bool* ok) {
   }
   if (a.is_string() && b.is_string()) {
     // UTF-8 byte order equals code point order, which is what Python compares.
+    ChargeScan(std::min(a.as_string().size(), b.as_string().size()));
     int c = a.as_string().compare(b.as_string());
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
   }
   if (a.is_list() && b.is_list()) {
+    CheckValueDepth(depth);
     const List& x = a.as_list();
     const List& y = b.as_list();
+    ChargeSteps(1 + static_cast<int64_t>(std::min(x.size(), y.size())));
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (Equals(x[i], y[i])) continue;
-      return Compare(x[i], y[i], ok);
+      if (EqualsAt(x[i], y[i], depth + 1)) continue;
+      return CompareAt(x[i], y[i], ok, depth + 1);
     }
     return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
   }
   *ok = false;
   return 0;
 }
+
+}  // namespace
+
+bool Equals(const Value& a, const Value& b) { return EqualsAt(a, b, 0); }
+
+int Compare(const Value& a, const Value& b, bool* ok) { return CompareAt(a, b, ok, 0); }
 
 }  // namespace lantern::jinja

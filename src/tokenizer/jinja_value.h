@@ -26,8 +26,10 @@ class Dict {
   Value* Find(std::string_view key);
   void Set(std::string key, Value value);
   const std::vector<Entry>& entries() const { return entries_; }
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  size_t size() const;  // defined below Value: clang needs Value complete here
+  bool empty() const;
+  // Moves the list, dict and namespace values out (for freeing them without recursion).
+  void DrainContainers(std::vector<Value>& out);
 
  private:
   std::vector<Entry> entries_;
@@ -111,18 +113,31 @@ class Value {
   const char* TypeName() const;
   // Identity of the shared container (lists, dicts), for `is sameas`.
   const void* identity() const;
+  // Whether another Value refers to this one's dict or list.
+  bool shared() const;
 
  private:
+  struct ListDeleter {
+    void operator()(List* list) const;
+  };
+  struct DictDeleter {
+    void operator()(Dict* dict) const;
+  };
   using StringPtr = std::shared_ptr<const std::string>;
   using ListPtr = std::shared_ptr<List>;
   using DictPtr = std::shared_ptr<Dict>;
   using FunctionPtr = std::shared_ptr<const Function>;
+
+  void AppendRepr(int depth, std::string* out) const;
 
   Kind kind_ = Kind::kUndefined;
   bool tuple_ = false;
   std::variant<std::monostate, bool, int64_t, double, StringPtr, ListPtr, DictPtr, FunctionPtr>
       data_;
 };
+
+inline size_t Dict::size() const { return entries_.size(); }
+inline bool Dict::empty() const { return entries_.empty(); }
 
 // Python ==, deep for containers; 1 == 1.0 == True.
 bool Equals(const Value& a, const Value& b);

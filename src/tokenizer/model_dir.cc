@@ -152,9 +152,10 @@ std::optional<int32_t> IdOf(const Tokenizer& tokenizer, const json& value) {
 }
 
 Status ReadChatTemplates(const fs::path& dir, const json& config, Tokenizer::Impl& impl) {
+  const std::string config_file = (dir / "tokenizer_config.json").string();
   if (auto it = config.find("chat_template"); it != config.end()) {
     if (it->is_string()) {
-      impl.chat_templates.push_back({"default", it->get<std::string>()});
+      impl.chat_templates.push_back({"default", it->get<std::string>(), config_file});
     } else if (it->is_array()) {
       for (const json& entry : *it) {
         if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
@@ -163,7 +164,7 @@ Status ReadChatTemplates(const fs::path& dir, const json& config, Tokenizer::Imp
               "tokenizer_config.json: chat_template entries must be {\"name\", \"template\"}");
         }
         impl.chat_templates.push_back(
-            {entry["name"].get<std::string>(), entry["template"].get<std::string>()});
+            {entry["name"].get<std::string>(), entry["template"].get<std::string>(), config_file});
       }
     } else if (!it->is_null()) {
       return InvalidArgument("tokenizer_config.json: chat_template must be a string or a list");
@@ -175,7 +176,8 @@ Status ReadChatTemplates(const fs::path& dir, const json& config, Tokenizer::Imp
   if (fs::exists(jinja, ec)) {
     LANTERN_ASSIGN_OR_RETURN(std::string source, ReadFile(jinja));
     std::erase_if(impl.chat_templates, [](const ChatTemplate& t) { return t.name == "default"; });
-    impl.chat_templates.insert(impl.chat_templates.begin(), {"default", std::move(source)});
+    impl.chat_templates.insert(impl.chat_templates.begin(),
+                               {"default", std::move(source), jinja.string()});
   }
   return Status::Ok();
 }

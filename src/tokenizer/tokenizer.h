@@ -24,6 +24,9 @@ namespace lantern::tokenizer {
 struct ChatTemplate {
   std::string name;  // "default" for a template given as a plain string
   std::string source;
+  // The file it came from (tokenizer_config.json or chat_template.jinja, with its directory),
+  // for errors; empty for a tokenizer built from text.
+  std::string file;
 };
 
 class Tokenizer {

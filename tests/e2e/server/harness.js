@@ -9,11 +9,16 @@ const MODEL = process.env.LANTERN_TEST_MODEL;
 if (!LANTERN || !MODEL) throw new Error('LANTERN and LANTERN_TEST_MODEL must be set');
 
 // Resolves with {proc, port, base, logs(), stop()} once the server logs that it serves.
-function startServer(extraArgs = [], { model = MODEL, env = {} } = {}) {
+// `memoryLimitKiB` runs it under `ulimit -v`, so that a regression that makes it grow
+// without bound fails the test instead of taking the machine down.
+function startServer(extraArgs = [], { model = MODEL, env = {}, memoryLimitKiB = 0 } = {}) {
   return new Promise((resolve, reject) => {
     const args = ['serve', model, '--host', '127.0.0.1', '--port', '0',
       '--served-model-name', 'tiny', '--kv-cache-memory', '64MiB', ...extraArgs];
-    const proc = spawn(LANTERN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] };
+    const proc = memoryLimitKiB
+      ? spawn('/bin/sh', ['-c', `ulimit -v ${memoryLimitKiB} && exec "$0" "$@"`, LANTERN, ...args], options)
+      : spawn(LANTERN, args, options);
     let log = '';
     let started = false;
     const onData = (data) => {

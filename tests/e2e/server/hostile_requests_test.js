@@ -81,8 +81,10 @@ const jsonCases = [
   ['chat: image part', '/v1/chat/completions', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, 400, /not supported/],
   ['chat: top_logprobs without logprobs', '/v1/chat/completions', { messages: user, top_logprobs: 2 }, 400, /top_logprobs/],
   ['chat: negative max_completion_tokens', '/v1/chat/completions', { messages: user, max_completion_tokens: -1 }, 400, /max_completion_tokens/],
-  ['chat: template syntax error', '/v1/chat/completions', { messages: user, chat_template: '{% for %}' }, 400, /chat_template/],
-  ['chat: template raises', '/v1/chat/completions', { messages: user, chat_template: "{{ raise_exception('roles must alternate') }}" }, 400, /roles must alternate/],
+  // A request's own template is refused without --trust-request-chat-template (the
+  // template_budget suite covers templates with the flag).
+  ['chat: own template refused', '/v1/chat/completions', { messages: user, chat_template: '{% for %}' }, 400, /--trust-request-chat-template/],
+  ['tokenize: own template refused', '/tokenize', { messages: user, chat_template: '{{ messages }}' }, 400, /--trust-request-chat-template/],
   ['tokenize: nothing to tokenize', '/tokenize', {}, 400, /prompt/],
   ['detokenize: tokens not a list', '/detokenize', { tokens: 'abc' }, 400, /tokens/],
   ['detokenize: token out of range', '/detokenize', { tokens: [99999999] }, 400, /outside the vocabulary/],
