@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "tensor/cpu_isa.h"
 #include "tensor/gemm.h"
 #include "tensor/gemv.h"
 #include "tensor/machine_limits.h"
@@ -37,8 +38,15 @@ int main(int argc, char** argv) {
     bytes += 4.0 * s.k * s.n;
   }
   std::vector<float> x(8 * 3072, 0.5f), y(8 * 50272);
-  std::printf("threads %d, %.0f MB of weights per pass, load average %s\n", threads, bytes / 1e6,
-              "see /proc/loadavg");
+  const auto isa = lt::ActiveCpuIsa();
+  if (!isa.ok()) {
+    std::fprintf(stderr, "gemv_bench: %s\n", isa.status().message().c_str());
+    return 2;
+  }
+  std::printf(
+      "threads %d, %.0f MB of weights per pass, kernels %s (oneDNN held to the same "
+      "level below avx512), load average %s\n",
+      threads, bytes / 1e6, std::string(lt::CpuIsaName(*isa)).c_str(), "see /proc/loadavg");
   for (int m : {1, 2, 3, 4, 6, 8}) {
     double best[2] = {0, 0};
     for (int round = 0; round < rounds; ++round) {

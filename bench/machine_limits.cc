@@ -13,9 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "tensor/cpu_isa.h"
 #include "tensor/machine_limits.h"
 
 #ifdef LANTERN_HAVE_OPENBLAS
@@ -43,7 +45,13 @@ double BestGflops(int64_t m, int64_t n, int64_t k, const std::function<void()>& 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
   lantern::ThreadPool pool(threads, "limits");
-  std::printf("threads: %d\n", pool.num_threads());
+  const auto isa = lantern::tensor::ActiveCpuIsa();
+  if (!isa.ok()) {
+    std::fprintf(stderr, "machine_limits: %s\n", isa.status().message().c_str());
+    return 2;
+  }
+  std::printf("threads: %d, kernel level %s (oneDNN held to it below avx512)\n", pool.num_threads(),
+              std::string(lantern::tensor::CpuIsaName(*isa)).c_str());
 #ifdef LANTERN_HAVE_OPENBLAS
   openblas_set_num_threads(pool.num_threads());
   std::printf("OpenBLAS core: %s (OPENBLAS_CORETYPE=%s)\n", openblas_get_corename(),

@@ -21,8 +21,10 @@ void SkinnyGemm(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* 
   if (m <= 0 || n <= 0) return;
   const auto columns = Kernels().gemv.columns;
   const int threads = pool.num_threads();
-  // Slices of whole 64-column tiles, so only the last thread runs a masked tail.
-  constexpr int64_t kAlign = 64;
+  // Slices of 32 columns (whole cache lines), so that the threads' shares of the narrow
+  // decode shapes stay even (576 columns: 288 + 288, not 320 + 256): the thread that
+  // finishes first would wait, and one thread alone does not saturate memory.
+  constexpr int64_t kAlign = 32;
   const int64_t slice = std::max<int64_t>(kAlign, (n / threads + kAlign - 1) / kAlign * kAlign);
   if (threads == 1 || n <= slice) {
     columns(m, 0, n, k, a, lda, b, ldb, c, ldc, accumulate);

@@ -12,7 +12,7 @@ struct Vec {
   using V = __m256;
   static constexpr int kLanes = 8;
   // 16 ymm registers: M x NV accumulators plus NV weight vectors.
-  static constexpr int GemvVectors(int m) { return m <= 2 ? 4 : 3; }
+  static constexpr int GemvVectors(int m) { return m == 1 ? 8 : m == 2 ? 6 : 3; }
 
   static V Zero() { return _mm256_setzero_ps(); }
   static V Set1(float x) { return _mm256_set1_ps(x); }
