@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "base/log.h"
 #include "server/api_error.h"
@@ -79,7 +81,7 @@ void Connection::DoSend(uint64_t id, HttpResponse& response) {
   if (closing_ || state_->stopping) keep_alive_ = false;
   std::string out = SerializeHead(response.status, response.content_type, response.headers,
                                   keep_alive_, response.body.size());
-  out += response.body;
+  if (!head_request_) out += response.body;  // HEAD: the same headers, no body
   QueueOutput(std::move(out));
 }
 
@@ -87,6 +89,7 @@ void Connection::DoBeginStream(uint64_t id, int status, const std::string& conte
                                const HeaderList& headers) {
   if (!Current(id) || response_started_) return;
   response_started_ = streaming_ = true;
+  if (head_request_) response_done_ = true;  // HEAD: the head only, chunks are dropped
   QueueOutput(SerializeHead(status, content_type, headers, keep_alive_, std::nullopt));
 }
 
@@ -142,8 +145,57 @@ void Connection::ReadHeader() {
       [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
 }
 
+namespace {
+
+// RFC 9112's framing and Host rules for a request's header (Beast already refuses a
+// Transfer-Encoding together with a Content-Length, and conflicting lengths). Returns the
+// status and message to reject it with (the connection then closes, so that what follows
+// is never read as a next request), or status 0 when the header is acceptable.
+std::pair<int, std::string> CheckRequestHeader(
+    const http::request_parser<http::string_body>& parser) {
+  const auto& header = parser.get();
+  auto [te_begin, te_end] = header.equal_range(http::field::transfer_encoding);
+  if (te_begin != te_end) {
+    std::vector<std::string> codings;
+    for (auto it = te_begin; it != te_end; ++it) {
+      std::string_view value = it->value();
+      while (!value.empty()) {
+        size_t comma = value.find(',');
+        std::string_view item = value.substr(0, comma);
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+        item = item.substr(0, item.find(';'));  // transfer parameters
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+          item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (!item.empty()) codings.push_back(Lowercase(item));
+      }
+    }
+    if (header.version() < 11) {
+      return {400, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+    }
+    if (codings.empty() || codings.back() != "chunked" || !parser.chunked()) {
+      return {400, "the request's final transfer coding must be 'chunked' (RFC 9112 section 6.3)"};
+    }
+    if (codings.size() > 1) {
+      return {501, "unsupported transfer coding '" + codings.front() + "' (only 'chunked' is)"};
+    }
+  }
+  size_t hosts = header.count(http::field::host);
+  if (hosts > 1) return {400, "the request has more than one Host header"};
+  if (hosts == 0 && header.version() >= 11) {
+    return {400, "an HTTP/1.1 request needs a Host header"};
+  }
+  return {0, {}};
+}
+
+}  // namespace
+
 void Connection::OnHeader(error_code ec) {
   if (ec) return OnReadError(ec);
+  if (auto [status, message] = CheckRequestHeader(*parser_); status != 0) {
+    DisarmTimer();
+    return RejectAndClose(status, message);
+  }
   const auto& header = parser_->get();
   auto expect = header[http::field::expect];
   if (!parser_->is_done() && Lowercase(expect) == "100-continue") {
@@ -203,7 +255,7 @@ void Connection::RejectAndClose(int status, const std::string& message) {
 void Connection::StartExchange() {
   ++exchange_id_;
   exchange_open_ = true;
-  response_started_ = response_done_ = streaming_ = false;
+  response_started_ = response_done_ = streaming_ = head_request_ = false;
   state_->active_exchanges.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -234,6 +286,7 @@ void Connection::Dispatch() {
 
   StartExchange();
   keep_alive_ = request.keep_alive;
+  head_request_ = request.method == "HEAD";
   writer_ = std::make_shared<ExchangeWriter>(shared_from_this(), exchange_id_);
   auto writer = writer_;
   try {

@@ -195,6 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool response_started_ = false;
   bool response_done_ = false;
   bool streaming_ = false;
+  bool head_request_ = false;  // a HEAD request: the response goes without its body
   bool watching_ = false;
   bool finish_pending_ = false;
   bool gone_ = false;

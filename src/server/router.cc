@@ -193,10 +193,16 @@ void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> 
       throw ApiError(404, "Route " + request.method + " " + request.path + " not found");
     }
     auto handler = route->second.find(request.method);
+    // HEAD is answered wherever GET is (the transport drops the body).
+    if (handler == route->second.end() && request.method == "HEAD") {
+      handler = route->second.find("GET");
+    }
     if (handler == route->second.end()) {
       std::string allow;
-      for (const auto& [method, unused] : route->second)
+      for (const auto& [method, unused] : route->second) {
         allow += (allow.empty() ? "" : ", ") + method;
+        if (method == "GET" && !route->second.contains("HEAD")) allow += ", HEAD";
+      }
       HttpResponse response = ErrorResponse(405, "Method " + request.method + " not allowed on " +
                                                      request.path + " (allowed: " + allow + ")");
       response.headers.emplace_back("Allow", allow);

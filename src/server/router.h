@@ -39,6 +39,7 @@ class Router {
   // ("/v1/models/{model}"), which matches any non-empty rest of the path ('/' included:
   // model names such as "org/name"); the handler reads the value from the request's path.
   // Exact paths win over templates. Observers get the template, never the concrete path.
+  // A HEAD request without a HEAD route runs the GET handler (the transport drops the body).
   void Add(const std::string& method, const std::string& path, Handler handler);
   // When set, every path under /v1/ needs "Authorization: Bearer <key>" (as in vLLM).
   void SetApiKey(std::string api_key) { api_key_ = std::move(api_key); }

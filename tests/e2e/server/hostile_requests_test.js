@@ -30,6 +30,25 @@ function raw(port, bytes, { waitMs = 5000, chunks = null, gapMs = 0 } = {}) {
   });
 }
 
+// Like raw(), but resolves {data, closed}: closed is true when the server ended the
+// connection itself within `waitMs` (a framing error must close it).
+function rawUntilClose(port, bytes, waitMs = 3000) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    let timer;
+    const finish = (closed) => { clearTimeout(timer); socket.destroy(); resolve({ data, closed }); };
+    timer = setTimeout(() => finish(false), waitMs);
+    socket.on('data', (d) => { data += d.toString('latin1'); });
+    socket.on('end', () => finish(true));
+    socket.on('error', () => finish(true));
+    socket.on('connect', () => socket.write(bytes));
+  });
+}
+
+// How many responses (status lines) a raw exchange got back.
+function responseCount(data) { return (data.match(/HTTP\/1\.1 \d{3} /g) || []).length; }
+
 function statusOf(response) { return Number(response.slice(9, 12)); }
 function errorOf(response) {
   const body = response.slice(response.indexOf('\r\n\r\n') + 4);
@@ -149,7 +168,66 @@ async function main() {
       await raw(server.port, 'POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"prompt":', { waitMs: 100 });
       await stillServes();
     }],
+    // Request smuggling (RFC 9112 section 6.3): a Transfer-Encoding whose final coding is
+    // not chunked is a framing error: one 400, then the connection closes, so the request
+    // hidden in the "body" is never answered.
+    ...['gzip', 'identity', 'chunked, identity'].map((coding) => [`smuggling: Transfer-Encoding ${coding}`, async () => {
+      const { data, closed } = await rawUntilClose(server.port,
+        'POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        `Transfer-Encoding: ${coding}\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.strictEqual(statusOf(data), 400, data);
+      assert.strictEqual(responseCount(data), 1, data);
+      assert.match(errorOf(data).message, /chunked/);
+      assert.ok(closed, 'the connection stayed open after a framing error');
+      await stillServes();
+    }]),
+    ...[['Transfer-Encoding then Content-Length', 'Transfer-Encoding: chunked\r\nContent-Length: 5\r\n'],
+      ['Content-Length then Transfer-Encoding', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n'],
+      ['Transfer-Encoding gzip and Content-Length', 'Transfer-Encoding: gzip\r\nContent-Length: 5\r\n'],
+    ].map(([name, fields]) => [`smuggling: ${name}`, async () => {
+      const { data, closed } = await rawUntilClose(server.port,
+        `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${fields}\r\n` +
+        '0\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.strictEqual(statusOf(data), 400, data);
+      assert.strictEqual(responseCount(data), 1, data);
+      assert.ok(closed, 'the connection stayed open after a framing error');
+      await stillServes();
+    }]),
+    ['HTTP/1.1 without Host is 400 and closes', async () => {
+      const { data, closed } = await rawUntilClose(server.port,
+        'GET /v1/models HTTP/1.1\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.strictEqual(statusOf(data), 400, data);
+      assert.strictEqual(responseCount(data), 1, data);
+      assert.match(errorOf(data).message, /Host/);
+      assert.ok(closed, 'the connection stayed open after a missing Host');
+      await stillServes();
+    }],
+    ...['/health', '/v1/models'].map((path) => [`HEAD ${path} is a 200 without a body`, async () => {
+      const r = await request(server.base, 'HEAD', path);
+      assert.strictEqual(r.status, 200);
+      assert.strictEqual(r.body, '');
+      // The same headers as GET: the Content-Length of the body GET would send.
+      const g = await request(server.base, 'GET', path);
+      assert.strictEqual(r.headers['content-length'], String(Buffer.byteLength(g.body)), JSON.stringify(r.headers));
+      // Over a raw socket: the next response follows the HEAD's headers at once.
+      const { data } = await rawUntilClose(server.port,
+        `HEAD ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.match(data, /^HTTP\/1\.1 200 [^]*?\r\n\r\nHTTP\/1\.1 200 /, data);
+      assert.strictEqual(responseCount(data), 2, data);
+    }]),
+    ['HEAD where only POST is allowed is 405', async () => {
+      const r = await request(server.base, 'HEAD', '/v1/completions');
+      assert.strictEqual(r.status, 405);
+      assert.strictEqual(r.body, '');
+    }],
     ['503 never: server still healthy after the table', stillServes],
+    ['a normal completion still works after all of the above', async () => {
+      const r = await request(server.base, 'POST', '/v1/completions', { body: { prompt: 'hello', max_tokens: 4 } });
+      assert.strictEqual(r.status, 200, r.body);
+      const body = JSON.parse(r.body);
+      assert.strictEqual(typeof body.choices[0].text, 'string');
+      assert.ok(body.usage.completion_tokens >= 1, r.body);
+    }],
   );
   const failed = await run(tests);
   console.log(`${tests.length} cases`);

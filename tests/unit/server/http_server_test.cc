@@ -248,6 +248,95 @@ TEST_F(HttpServerTest, MalformedRequestLineIs400) {
   EXPECT_EQ(StatusOf(c.ReadResponse()), 400);
 }
 
+// RFC 9112 section 6.3: a Transfer-Encoding whose final coding is not chunked is a framing
+// error; the server answers 400 and closes, so the bytes after it never run as a request.
+TEST_F(HttpServerTest, TransferEncodingNotEndingInChunkedIs400AndCloses) {
+  for (const char* coding : {"gzip", "identity", "chunked, identity", "gzip, chunked, gzip"}) {
+    SCOPED_TRACE(coding);
+    Client c(server_->port());
+    c.Send(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + coding +
+           "\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string r = c.ReadResponse();
+    EXPECT_EQ(StatusOf(r), 400) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    EXPECT_TRUE(c.SeesEof());  // never the smuggled GET's 200
+  }
+}
+
+TEST_F(HttpServerTest, TransferEncodingWithContentLengthIs400AndCloses) {
+  for (const char* fields : {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                             "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                             "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n"}) {
+    SCOPED_TRACE(fields);
+    Client c(server_->port());
+    c.Send(std::string("POST /echo HTTP/1.1\r\nHost: x\r\n") + fields +
+           "\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(StatusOf(c.ReadResponse()), 400);
+    EXPECT_TRUE(c.SeesEof());
+  }
+}
+
+TEST_F(HttpServerTest, UnsupportedTransferCodingBeforeChunkedIs501) {
+  Client c(server_->port());
+  c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(StatusOf(c.ReadResponse()), 501);
+  EXPECT_TRUE(c.SeesEof());
+}
+
+TEST_F(HttpServerTest, ChunkedRequestBodyIsStillRead) {
+  Client c(server_->port());
+  c.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\nAB\r\n1\r\nC\r\n0\r\n\r\n");
+  std::string r = c.ReadResponse();
+  EXPECT_EQ(StatusOf(r), 200);
+  EXPECT_EQ(BodyOf(r), "ABC");
+}
+
+TEST_F(HttpServerTest, Http11RequestWithoutOneHostIs400AndCloses) {
+  {
+    Client c(server_->port());
+    c.Send("GET /hello HTTP/1.1\r\n\r\n");
+    std::string r = c.ReadResponse();
+    EXPECT_EQ(StatusOf(r), 400);
+    EXPECT_NE(BodyOf(r).find("Host"), std::string::npos) << r;
+    EXPECT_TRUE(c.SeesEof());
+  }
+  {
+    Client c(server_->port());
+    c.Send("GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+    EXPECT_EQ(StatusOf(c.ReadResponse()), 400);
+    EXPECT_TRUE(c.SeesEof());
+  }
+  {
+    // HTTP/1.0 has no Host requirement.
+    Client c(server_->port());
+    c.Send("GET /hello HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(StatusOf(c.ReadResponse()), 200);
+  }
+}
+
+TEST_F(HttpServerTest, HeadIsAnsweredWhereGetIsWithoutABody) {
+  Client c(server_->port());
+  c.Send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string head = c.ReadUntil("\r\n\r\n");
+  EXPECT_EQ(StatusOf(head), 200) << head;
+  EXPECT_NE(head.find("Content-Length: 6\r\n"), std::string::npos) << head;  // "hello "
+  // A streamed GET answers HEAD with its head only.
+  c.Send("HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  head = c.ReadUntil("\r\n\r\n");
+  EXPECT_EQ(StatusOf(head), 200) << head;
+  // The next response on the connection follows at once: no body was sent for either HEAD.
+  c.Send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Name: again\r\n\r\n");
+  std::string r = c.ReadResponse();
+  EXPECT_EQ(StatusOf(r), 200) << r;
+  EXPECT_EQ(BodyOf(r), "hello again");
+  // HEAD where only POST is allowed stays a 405.
+  c.Send("HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  head = c.ReadUntil("\r\n\r\n");
+  EXPECT_EQ(StatusOf(head), 405) << head;
+}
+
 TEST_F(HttpServerTest, SlowLorisGets408AndOthersAreStillServed) {
   Client slow(server_->port());
   slow.Send("GET /hello HTTP/1.1\r\nHost: x\r\n");  // never finishes its headers
