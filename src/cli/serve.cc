@@ -360,7 +360,13 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
       ->check(CLI::IsMember({"auto", "float32", "float"}));
   app.add_option("--seed", flags.seed, "Seed of requests without their own");
   app.add_option("--api-key", flags.api_key, "Require 'Authorization: Bearer KEY' on /v1")
-      ->envname("LANTERN_API_KEY");
+      ->envname("LANTERN_API_KEY")
+      // An empty key would silently leave the API open to anyone.
+      ->check([](const std::string& key) -> std::string {
+        return key.empty() ? "an empty API key would turn authentication off; leave --api-key "
+                             "(and LANTERN_API_KEY) unset to serve without one"
+                           : "";
+      });
   app.add_flag("--disable-log-requests", flags.disable_log_requests, "No access log lines");
   app.add_option("--generation-config", flags.generation_config,
                  "'auto' (the model's generation_config.json), 'vllm' (none) or a folder");
