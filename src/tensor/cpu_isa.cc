@@ -84,8 +84,9 @@ std::string ArmModel() {
   while (std::getline(cpuinfo, line)) {
     auto value = [&line] {
       const size_t colon = line.find(':');
-      return colon == std::string::npos ? std::string()
-                                        : line.substr(line.find_first_not_of(" \t", colon + 1));
+      const size_t start =
+          colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
+      return start == std::string::npos ? std::string() : line.substr(start);
     };
     if (line.rfind("model name", 0) == 0) return value();
     if (implementer.empty() && line.rfind("CPU implementer", 0) == 0) implementer = value();
