@@ -58,6 +58,8 @@ struct ServeFlags {
   std::string generation_config = "auto";
   double shutdown_timeout = 10.0;
   int io_threads = 2;
+  int preprocess_threads = 2;
+  int max_pending_preprocess = 64;
   int max_queued_requests = 4096;
   double timeout_keep_alive = 5.0;
   double http_request_timeout = 30.0;
@@ -271,6 +273,9 @@ int Serve(const ServeFlags& flags) {
   service_options.vocab_size = info.vocab_size;
   service_options.default_params = defaults;
   service_options.max_in_flight = static_cast<size_t>(flags.max_queued_requests);
+  service_options.max_queued_prompts = static_cast<size_t>(flags.max_queued_requests);
+  service_options.preprocess_threads = flags.preprocess_threads;
+  service_options.max_pending_preprocess = static_cast<size_t>(flags.max_pending_preprocess);
   service_options.log_requests = !flags.disable_log_requests;
   service_options.trust_request_chat_template = flags.trust_request_chat_template;
   service_options.tracing.detailed = detailed_traces;
@@ -298,8 +303,9 @@ int Serve(const ServeFlags& flags) {
   sigwait(&signals, &signal_number);
   LANTERN_LOG(kInfo, "serve") << "received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
                               << ": draining (up to " << flags.shutdown_timeout << " s)";
-  service.SetReady(false);
-  server.StopAccepting();
+  // Draining: the port stays open, /health answers 503 (load balancers stop sending) and
+  // new generation requests get 503, while the requests in flight run to their end.
+  service.SetDraining();
   auto deadline =
       Now() + std::chrono::milliseconds(static_cast<int64_t>(flags.shutdown_timeout * 1000));
   while (service.in_flight() > 0 && Now() < deadline) {
@@ -309,6 +315,7 @@ int Serve(const ServeFlags& flags) {
     LANTERN_LOG(kWarning, "serve")
         << "aborting " << service.in_flight() << " requests still running at the deadline";
   }
+  server.StopAccepting();
   engine->Shutdown();  // aborts whatever is left; their streams end with "abort"
   auto flush_deadline = Now() + std::chrono::seconds(2);
   while (server.active_exchanges() > 0 && Now() < flush_deadline) {
@@ -374,6 +381,12 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "Seconds to let running requests finish on SIGTERM")
       ->check(CLI::Range(0.0, 86400.0));
   app.add_option("--io-threads", flags.io_threads, "HTTP I/O threads")->check(CLI::Range(1, 64));
+  app.add_option("--preprocess-threads", flags.preprocess_threads,
+                 "Threads that parse, render and tokenize requests (off the I/O threads)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--max-pending-preprocess", flags.max_pending_preprocess,
+                 "Requests waiting to be tokenized past which new ones get 503 and Retry-After")
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--max-queued-requests", flags.max_queued_requests,
                  "Generation requests in flight before 503")
       ->check(CLI::Range(1, 1 << 20));

@@ -1,5 +1,7 @@
 #include "server/http_connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -331,7 +333,8 @@ void Connection::OnWatch(error_code ec) {
     if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       return WatchForDisconnect();
     }
-    if (peeked <= 0) return ClientGone();
+    if (peeked == 0) return PeerDoneSending();
+    if (peeked < 0) return ClientGone();
     available = socket_.available(read_ec);
     if (read_ec || available == 0) return ClientGone();
   }
@@ -340,6 +343,35 @@ void Connection::OnWatch(error_code ec) {
   if (read_ec) return ClientGone();
   buffer_.commit(n);
   if (buffer_.size() <= state_->options.max_header_bytes) WatchForDisconnect();
+}
+
+void Connection::PeerDoneSending() {
+  // An EOF is either a half-close (shutdown(SHUT_WR) after the request, as `nc -N` and some
+  // proxies do: the client still reads the answer) or a client that left. Only data sent to
+  // it tells them apart: a closed socket answers data with a reset. So the request keeps
+  // running, no further request is read, and the peer is probed until the answer starts.
+  keep_alive_ = false;
+  if (!response_started_) ProbePeer(0);
+}
+
+void Connection::ProbePeer(int tick) {
+  if (!exchange_open_ || gone_ || response_started_ || !socket_.is_open()) return;
+  // One byte of urgent data: it draws a reset from a closed socket, and a reader that has
+  // not asked for out-of-band data (SO_OOBINLINE off, every HTTP client) never sees it.
+  if (tick % 10 == 0) {
+    char probe = 0;
+    ::send(socket_.native_handle(), &probe, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (::getsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
+      info.tcpi_state == TCP_CLOSE) {
+    return ClientGone();
+  }
+  probe_timer_.expires_after(std::chrono::milliseconds(100));
+  probe_timer_.async_wait([self = shared_from_this(), tick](error_code ec) {
+    if (!ec) self->ProbePeer(tick + 1);
+  });
 }
 
 void Connection::ClientGone() {
@@ -399,6 +431,7 @@ void Connection::FinishExchange() {
 void Connection::Shutdown() {
   if (!socket_.is_open()) return;
   DisarmTimer();
+  probe_timer_.cancel();
   error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -94,7 +94,10 @@ std::string SerializeHead(int status, std::string_view content_type, const Heade
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<SharedState> state)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), state_(std::move(state)) {}
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        probe_timer_(socket_.get_executor()),
+        state_(std::move(state)) {}
 
   ~Connection() {
     std::lock_guard lock(state_->mu);
@@ -160,6 +163,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ClientGone();
 
+  // The client sent EOF after its request: answer it (a half-close) unless probing finds
+  // that it left.
+  void PeerDoneSending();
+  void ProbePeer(int tick);
+
   // --- writing ---
   void QueueOutput(std::string data);
 
@@ -176,6 +184,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   tcp::socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer probe_timer_;  // paces ProbePeer
   std::shared_ptr<SharedState> state_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

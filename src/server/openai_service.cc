@@ -106,6 +106,46 @@ OpenAiService::OpenAiService(ServiceOptions options, engine::Engine* engine, Tex
   context_->metrics = metrics;
   context_->post_to_io = std::move(post_to_io);
   context_->in_flight = in_flight_;
+  preprocess_ =
+      std::make_unique<TaskQueue>(context_->options.preprocess_threads,
+                                  context_->options.max_pending_preprocess, "lantern-prep");
+}
+
+// One generation request counted in flight from admission until a GenerationSession (which
+// releases it when it ends) takes it over, or until it fails before that.
+class OpenAiService::InFlightTicket {
+ public:
+  explicit InFlightTicket(std::shared_ptr<std::atomic<size_t>> counter)
+      : counter_(std::move(counter)) {}
+  ~InFlightTicket() {
+    if (counter_) counter_->fetch_sub(1);
+  }
+  InFlightTicket(const InFlightTicket&) = delete;
+  InFlightTicket& operator=(const InFlightTicket&) = delete;
+  void HandOver() { counter_.reset(); }
+
+ private:
+  std::shared_ptr<std::atomic<size_t>> counter_;
+};
+
+void OpenAiService::RunOffIo(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer,
+                             bool admit, Work work) {
+  if (admit) Admit();
+  auto ticket = std::make_shared<InFlightTicket>(admit ? in_flight_ : nullptr);
+  auto copy = std::make_shared<HttpRequest>(request);
+  bool queued = preprocess_->TrySubmit([copy, writer, ticket, work = std::move(work)] {
+    if (writer->cancelled()) return;  // the client left while the request waited
+    try {
+      work(*copy, writer, *ticket);
+    } catch (...) {
+      RespondWithException(*writer, std::current_exception(), copy->method + " " + copy->path);
+    }
+  });
+  if (!queued) {
+    context_->metrics->RecordRejected();
+    throw ApiError(503, "The server is busy preparing " +
+                            std::to_string(preprocess_->max_pending()) + " requests; retry later");
+  }
 }
 
 void OpenAiService::Register(Router& router) {
@@ -120,16 +160,25 @@ void OpenAiService::Register(Router& router) {
   // and an unknown name gets the same 404 as on the other endpoints.
   router.Add("GET", std::string(kModelsPrefix) + "{model}",
              [this](const HttpRequest& r, Writer w) { HandleRetrieveModel(r, std::move(w)); });
-  router.Add("POST", "/tokenize",
-             [this](const HttpRequest& r, Writer w) { HandleTokenize(r, std::move(w)); });
-  router.Add("POST", "/detokenize",
-             [this](const HttpRequest& r, Writer w) { HandleDetokenize(r, std::move(w)); });
+  router.Add("POST", "/tokenize", [this](const HttpRequest& r, Writer w) {
+    RequireJsonContentType(r);
+    RunOffIo(r, std::move(w), false,
+             [this](const HttpRequest& q, Writer qw, InFlightTicket&) { HandleTokenize(q, *qw); });
+  });
+  router.Add("POST", "/detokenize", [this](const HttpRequest& r, Writer w) {
+    RequireJsonContentType(r);
+    RunOffIo(r, std::move(w), false, [this](const HttpRequest& q, Writer qw, InFlightTicket&) {
+      HandleDetokenize(q, *qw);
+    });
+  });
   auto health = [this](const HttpRequest&, Writer w) {
     bool healthy = ready_.load() && context_->engine->alive();
     if (healthy) {
       w->Send(HttpResponse{200, "application/json", {}, ""});
     } else {
-      w->Send(ErrorResponse(503, ready_.load() ? "The engine has stopped" : "Loading the model"));
+      w->Send(ErrorResponse(503, draining_.load() ? "The server is shutting down"
+                                 : ready_.load()  ? "The engine has stopped"
+                                                  : "Loading the model"));
     }
   };
   router.Add("GET", "/health", health);
@@ -256,15 +305,63 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
   RequireJsonContentType(request);
   const SteadyTime arrival = Now();
   if (!ready_.load() || !context_->engine->alive()) {
-    throw ApiError(503, "The server is not ready to generate");
+    throw ApiError(503, draining_.load() ? "The server is shutting down"
+                                         : "The server is not ready to generate");
   }
+  RunOffIo(request, std::move(writer), true,
+           [this, arrival](const HttpRequest& r, std::shared_ptr<ResponseWriter> w,
+                           InFlightTicket& t) { PrepareCompletions(r, arrival, std::move(w), t); });
+}
+
+void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
+  RequireJsonContentType(request);
+  const SteadyTime arrival = Now();
+  if (!ready_.load() || !context_->engine->alive()) {
+    throw ApiError(503, draining_.load() ? "The server is shutting down"
+                                         : "The server is not ready to generate");
+  }
+  RunOffIo(request, std::move(writer), true,
+           [this, arrival](const HttpRequest& r, std::shared_ptr<ResponseWriter> w,
+                           InFlightTicket& t) { PrepareChat(r, arrival, std::move(w), t); });
+}
+
+void OpenAiService::CheckPromptBytes(size_t bytes, const char* what,
+                                     const std::string& param) const {
+  // A token stands for at most max_token_bytes bytes of text (+1: a decoder may drop a
+  // leading space), and normalizers shrink text at most 3x (Hangul jamo composing into
+  // syllables); so a text longer than this needs more tokens than the context holds.
+  size_t per_token = context_->codec.max_token_bytes;
+  if (per_token == 0) return;
+  size_t limit = static_cast<size_t>(context_->options.max_model_len) * (per_token + 1) * 3;
+  if (bytes <= limit) return;
+  throw BadRequest("This model's maximum context length is " +
+                       std::to_string(context_->options.max_model_len) + " tokens. However, your " +
+                       what + " has " + std::to_string(bytes) + " bytes, more than any " +
+                       std::to_string(context_->options.max_model_len) +
+                       " tokens can hold. Please reduce the length of the " + what + ".",
+                   param);
+}
+
+void OpenAiService::PrepareCompletions(const HttpRequest& request, SteadyTime arrival,
+                                       std::shared_ptr<ResponseWriter> writer,
+                                       InFlightTicket& ticket) {
   CompletionRequest parsed = ParseCompletionRequest(request.body, context_->options.default_params);
   GenerationPlan plan;
   plan.model = ResolveModel(parsed.model);
+  if (parsed.prompts.size() > context_->options.max_queued_prompts) {
+    throw BadRequest("'prompt' holds " + std::to_string(parsed.prompts.size()) +
+                         " prompts, but this server queues at most " +
+                         std::to_string(context_->options.max_queued_prompts) +
+                         " requests (--max-queued-requests): send them in smaller batches",
+                     "prompt");
+  }
   bool add_special = parsed.add_special_tokens.value_or(true);
   for (size_t i = 0; i < parsed.prompts.size(); ++i) {
     std::string param = parsed.prompts.size() > 1 ? "prompt[" + std::to_string(i) + "]" : "prompt";
     auto& prompt = parsed.prompts[i];
+    if (!prompt.is_tokens && !parsed.truncate_prompt_tokens) {
+      CheckPromptBytes(prompt.text.size(), "prompt", param);
+    }
     std::vector<int32_t> ids =
         prompt.is_tokens ? prompt.token_ids : Tokenize(prompt.text, add_special, param);
     if (ids.empty()) throw BadRequest("'" + param + "' is empty", param);
@@ -297,21 +394,18 @@ void OpenAiService::HandleCompletions(const HttpRequest& request,
   }
   plan.tokens_as_ids = parsed.return_tokens_as_token_ids;
   plan.score_prompt_only = parsed.score_prompt_only;
-  Admit();
+  ticket.HandOver();
   StartGeneration(context_, std::move(plan), std::move(writer));
 }
 
-void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
-  RequireJsonContentType(request);
-  const SteadyTime arrival = Now();
-  if (!ready_.load() || !context_->engine->alive()) {
-    throw ApiError(503, "The server is not ready to generate");
-  }
+void OpenAiService::PrepareChat(const HttpRequest& request, SteadyTime arrival,
+                                std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket) {
   ChatRequest parsed = ParseChatRequest(request.body, context_->options.default_params);
   GenerationPlan plan;
   plan.chat = true;
   plan.model = ResolveModel(parsed.model);
   std::string prompt = RenderChat(parsed);
+  if (!parsed.truncate_prompt_tokens) CheckPromptBytes(prompt.size(), "messages", "messages");
   std::vector<int32_t> ids =
       Tokenize(prompt, parsed.add_special_tokens.value_or(false), "messages");
   if (ids.empty()) throw BadRequest("The rendered chat prompt is empty", "messages");
@@ -338,7 +432,7 @@ void OpenAiService::HandleChat(const HttpRequest& request, std::shared_ptr<Respo
   plan.stream_options = parsed.stream_options;
   plan.logprobs = parsed.logprobs;
   plan.tokens_as_ids = parsed.return_tokens_as_token_ids;
-  Admit();
+  ticket.HandOver();
   StartGeneration(context_, std::move(plan), std::move(writer));
 }
 
@@ -353,9 +447,7 @@ void OpenAiService::Admit() {
   }
 }
 
-void OpenAiService::HandleTokenize(const HttpRequest& request,
-                                   std::shared_ptr<ResponseWriter> writer) {
-  RequireJsonContentType(request);
+void OpenAiService::HandleTokenize(const HttpRequest& request, ResponseWriter& writer) {
   TokenizeRequest parsed = ParseTokenizeRequest(request.body);
   ResolveModel(parsed.model);
   std::vector<int32_t> ids;
@@ -372,16 +464,14 @@ void OpenAiService::HandleTokenize(const HttpRequest& request,
     for (int32_t id : ids) strs.push_back(context_->codec.token_text(id));
     body["token_strs"] = std::move(strs);
   }
-  writer->Send(JsonResponse(body));
+  writer.Send(JsonResponse(body));
 }
 
-void OpenAiService::HandleDetokenize(const HttpRequest& request,
-                                     std::shared_ptr<ResponseWriter> writer) {
-  RequireJsonContentType(request);
+void OpenAiService::HandleDetokenize(const HttpRequest& request, ResponseWriter& writer) {
   DetokenizeRequest parsed = ParseDetokenizeRequest(request.body);
   ResolveModel(parsed.model);
   CheckTokenIds(parsed.tokens, "tokens");
-  writer->Send(JsonResponse({{"prompt", context_->codec.decode(parsed.tokens, false)}}));
+  writer.Send(JsonResponse({{"prompt", context_->codec.decode(parsed.tokens, false)}}));
 }
 
 nlohmann::json OpenAiService::ModelCard(const std::string& name) const {

@@ -1,5 +1,6 @@
 #include "server/tokenizer_codec.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -136,6 +137,9 @@ Result<TextCodec> MakeTextCodec(std::shared_ptr<const tokenizer::Tokenizer> toke
     int32_t one[1] = {id};
     return tokenizer->Decode(one, false);
   };
+  for (int32_t id = 0; id < tokenizer->vocab_size(); ++id) {
+    codec.max_token_bytes = std::max(codec.max_token_bytes, codec.token_text(id).size());
+  }
   // --chat-template replaces the model's templates; otherwise the model's are chosen per
   // request (its "tool_use" template when the request has tools, as transformers does).
   using Compiled = tokenizer::CompiledChatTemplate;

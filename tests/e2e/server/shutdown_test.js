@@ -1,5 +1,6 @@
-// SIGTERM under load: the server stops accepting, lets streams run up to
-// --shutdown-timeout, aborts the rest and exits 0.
+// SIGTERM under load: the server drains (the port stays open, /health and new generation
+// requests get 503, the requests in flight run on) up to --shutdown-timeout, aborts the rest
+// and exits 0.
 'use strict';
 const http = require('http');
 const { startServer, request, run, assert } = require('./harness');
@@ -44,6 +45,27 @@ async function main() {
       // Every stream ended (completed, or cut at the deadline); none hangs.
       assert.strictEqual(results.length, 32);
       assert.match(server.logs(), /draining/);
+    }],
+    ['while draining the port stays open: /health and new requests get 503, running ones finish', async () => {
+      const server = await startServer(['--shutdown-timeout', '20', '--disable-log-requests']);
+      const long = { model: 'tiny', prompt: 'keep going', max_tokens: 480, temperature: 0.7, ignore_eos: true };
+      const streams = Array.from({ length: 8 }, () => streamUntilEnd(server.base, long));
+      await new Promise((r) => setTimeout(r, 200));
+      const exited = server.stop();
+      await new Promise((r) => setTimeout(r, 50));
+      const health = await request(server.base, 'GET', '/health');
+      assert.strictEqual(health.status, 503, health.body);
+      assert.match(JSON.parse(health.body).error.message, /shutting down/);
+      const refused = await request(server.base, 'POST', '/v1/completions', { body: { prompt: 'late', max_tokens: 2 } });
+      assert.strictEqual(refused.status, 503, refused.body);
+      assert.ok(refused.headers['retry-after'], 'a 503 says when to retry');
+      const results = await Promise.all(streams);
+      for (const r of results) {
+        assert.strictEqual(r.status, 200);
+        assert.match(r.all, /"finish_reason":"length"/, 'a stream in flight ran to its end');
+        assert.match(r.all, /data: \[DONE\]/);
+      }
+      assert.strictEqual(await exited, 0, server.logs());
     }],
     ['SIGINT on an idle server exits 0', async () => {
       const server = await startServer();
