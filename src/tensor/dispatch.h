@@ -47,6 +47,16 @@ struct GemvKernels {
                   const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate);
 };
 
+struct Gemv16Kernels {
+  // As GemvKernels::columns with B in 16-bit floats (bfloat16 or IEEE half), widened to fp32
+  // in registers: decoding streams half the bytes, and accumulates in fp32 all the same.
+  using Columns = void (*)(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a,
+                           int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc,
+                           bool accumulate);
+  Columns bf16_columns;
+  Columns f16_columns;
+};
+
 // Queries of one (sequence, head) computed together, so each K/V block is loaded once for
 // the whole tile.
 inline constexpr int kAttentionQueryTile = 16;
@@ -68,6 +78,7 @@ struct KernelTables {
   CpuIsa isa = CpuIsa::kPortable;
   ElementwiseKernels elementwise{};
   GemvKernels gemv{};
+  Gemv16Kernels gemv16{};
   AttentionKernels attention{};
 };
 
@@ -83,21 +94,25 @@ KernelTables KernelsFor(CpuIsa isa);
 namespace portable {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
+void InstallGemv16(Gemv16Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace portable
 namespace avx2 {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
+void InstallGemv16(Gemv16Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace avx2
 namespace avx512 {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
+void InstallGemv16(Gemv16Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace avx512
 namespace neon {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
+void InstallGemv16(Gemv16Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace neon
 

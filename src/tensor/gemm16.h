@@ -1,0 +1,28 @@
+// Products against 16-bit weights (bfloat16 or IEEE half, as checkpoints store them), for
+// models served in a 16-bit --dtype: the weights stay 16-bit in memory, activations and
+// sums are fp32.
+//
+// Few rows (decoding): the skinny kernel widens the weights in registers, reading half the
+// bytes of fp32 weights. Many rows (prefill): each thread widens a panel of its columns to
+// fp32 and hands it to oneDNN's SGEMM; widening costs one pass over the panel, the product
+// m passes, so from a few rows on the product runs at fp32 speed.
+#pragma once
+
+#include <cstdint>
+
+#include "base/thread_pool.h"
+#include "tensor/half.h"
+
+namespace lantern::tensor {
+
+// C[M,N] = A[M,K] * B[K,N] (+ C when accumulate), row-major with leading dimensions in
+// elements; B holds `format` values.
+void Gemm16(ThreadPool& pool, HalfFormat format, int64_t m, int64_t n, int64_t k, const float* a,
+            int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc,
+            bool accumulate = false);
+
+// Widens n values to fp32 / narrows n fp32 values (round to nearest even), on this thread.
+void HalfToFloatRow(HalfFormat format, const uint16_t* in, float* out, int64_t n);
+void FloatToHalfRow(HalfFormat format, const float* in, uint16_t* out, int64_t n);
+
+}  // namespace lantern::tensor
