@@ -1,7 +1,7 @@
-// Finds a model given as `lantern serve MODEL`: a directory, or a Hugging Face repo id
-// ("facebook/opt-125m") looked up in the local Hugging Face cache the way huggingface_hub
-// lays it out: <cache>/models--facebook--opt-125m/refs/<revision> names a snapshot hash,
-// and snapshots/<hash>/ holds the files. Nothing is downloaded.
+// Finds a model given as `lantern serve MODEL` without the network: a directory, or a
+// Hugging Face repo id ("facebook/opt-125m") looked up in the local Hugging Face cache the
+// way huggingface_hub lays it out (hub/cache_layout.h: refs/<revision> names a snapshot,
+// snapshots/<hash>/ holds the files). Fetching a missing repo is hub/download.h's job.
 #pragma once
 
 #include <filesystem>
