@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "tokenizer/json_util.h"
 #include "tokenizer/unicode.h"
 
 namespace lantern::tokenizer {
@@ -45,8 +46,8 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
   if (o.unk_token) {
     bpe->unk_id_ = v.Find(*o.unk_token);
     if (!bpe->unk_id_) {
-      return InvalidArgument("BPE model: unk_token '" + *o.unk_token +
-                             "' is not in the vocabulary");
+      return InvalidArgument("BPE model: unk_token " + Quote(*o.unk_token) +
+                             " is not in the vocabulary");
     }
   }
   bpe->byte_fallback_ids_.assign(256, -1);
@@ -79,8 +80,9 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
     auto left_id = v.Find(left);
     auto right_id = v.Find(right);
     if (!left_id || !right_id) {
-      return InvalidArgument("BPE model: merge " + std::to_string(rank) + " ('" + left + "' '" +
-                             right + "') uses a token that is not in the vocabulary");
+      return InvalidArgument("BPE model: merge " + std::to_string(rank) + " (" + Quote(left) + " " +
+                             Quote(right) + ") uses " + Quote(left_id ? right : left) +
+                             ", which is not in the vocabulary");
     }
     std::string merged = left;
     merged.append(!prefix.empty() && right.starts_with(prefix)
@@ -89,7 +91,7 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
     auto merged_id = v.Find(merged);
     merged_tokens.push_back(merged);
     if (!merged_id) {
-      return InvalidArgument("BPE model: the result '" + merged + "' of merge " +
+      return InvalidArgument("BPE model: the result " + Quote(merged) + " of merge " +
                              std::to_string(rank) + " is not in the vocabulary");
     }
     const uint64_t key = PairKey(*left_id, *right_id);

@@ -218,6 +218,8 @@ Result<std::unique_ptr<Decoder>> ParseMetaspace(const json& config) {
 Result<std::unique_ptr<Decoder>> ParseStrip(const json& config) {
   const std::string where = "Strip decoder";
   LANTERN_ASSIGN_OR_RETURN(std::string content, GetString(config, "content", where));
+  // tokenizers' content is one character; an empty one would never stop stripping.
+  if (content.empty()) return InvalidArgument(where + ": 'content' must not be empty");
   auto count = [&](const char* key) -> Result<size_t> {
     auto it = config.find(key);
     if (it == config.end() || !it->is_number_unsigned()) {
@@ -249,7 +251,11 @@ Result<std::unique_ptr<Decoder>> ParseDecoder(const json& config) {
     return std::unique_ptr<Decoder>(new Replace(std::move(regex), std::move(content)));
   }
   if (type == "BPEDecoder") {
-    std::string suffix = config.value("suffix", std::string("</w>"));
+    std::string suffix = "</w>";
+    if (auto it = config.find("suffix"); it != config.end() && !it->is_null()) {
+      if (!it->is_string()) return InvalidArgument("BPEDecoder: 'suffix' must be a string");
+      suffix = it->get<std::string>();
+    }
     return std::unique_ptr<Decoder>(new BpeSuffix(std::move(suffix)));
   }
   if (type == "Sequence") {

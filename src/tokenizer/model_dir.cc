@@ -1,12 +1,13 @@
 // Tokenizer::Load: finding the tokenizer files of a model directory and the settings
 // spread over tokenizer_config.json, special_tokens_map.json and generation_config.json.
-#include <fstream>
+#include <charconv>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "base/mapped_file.h"
+#include "tokenizer/json_util.h"
 #include "tokenizer/tokenizer_impl.h"
 
 namespace lantern::tokenizer {
@@ -40,15 +41,61 @@ std::optional<std::string> TokenContent(const json& value) {
   return std::nullopt;
 }
 
+// Values that cannot be token ids (negative, beyond int32) are skipped like non-numbers:
+// config.json's copies of these ids are advisory, and some carry -1 for "none".
 std::vector<int32_t> IdList(const json& value) {
   std::vector<int32_t> ids;
-  if (value.is_number_integer()) ids.push_back(value.get<int32_t>());
+  if (auto id = AsTokenId(value)) ids.push_back(*id);
   if (value.is_array()) {
-    for (const json& id : value) {
-      if (id.is_number_integer()) ids.push_back(id.get<int32_t>());
+    for (const json& item : value) {
+      if (auto id = AsTokenId(item)) ids.push_back(*id);
     }
   }
   return ids;
+}
+
+// An optional boolean setting of a config file.
+Result<bool> GetSetting(const json& config, const char* key, bool fallback, const fs::path& file) {
+  if (!config.is_object()) return fallback;
+  return GetBool(config, key, fallback, file.string());
+}
+
+// added_tokens_decoder's key: the id, in decimal.
+Result<int32_t> DecoderKeyId(const std::string& key, int64_t limit) {
+  int64_t id = -1;
+  const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), id);
+  if (error != std::errc() || end != key.data() + key.size() || id < 0 || id >= limit) {
+    return InvalidArgument("added_tokens_decoder key " + Quote(key) + " is not a token id in [0, " +
+                           std::to_string(limit) + ")");
+  }
+  return static_cast<int32_t>(id);
+}
+
+// Reads merges.txt, checking each merge against the vocabulary where the line is known.
+Result<std::vector<std::pair<std::string, std::string>>> ReadMerges(const fs::path& path,
+                                                                    const Vocab& vocab) {
+  LANTERN_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  std::vector<std::pair<std::string, std::string>> merges;
+  std::istringstream lines(text);
+  std::string line;
+  for (size_t number = 1; std::getline(lines, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.starts_with("#version")) continue;
+    const std::string where = path.string() + ":" + std::to_string(number) + ": ";
+    const size_t space = line.find(' ');
+    if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+      return InvalidArgument(where + Quote(line) + " is not two tokens separated by one space");
+    }
+    std::string left = line.substr(0, space), right = line.substr(space + 1);
+    for (const std::string& token : {left, right, left + right}) {
+      if (!vocab.Find(token)) {
+        return InvalidArgument(where + "the merge " + Quote(line) + " needs " + Quote(token) +
+                               ", which is not in vocab.json");
+      }
+    }
+    merges.emplace_back(std::move(left), std::move(right));
+  }
+  return merges;
 }
 
 constexpr const char* kSpecialTokenKeys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
@@ -58,88 +105,91 @@ constexpr const char* kSpecialTokenKeys[] = {"bos_token", "eos_token", "unk_toke
 Status LoadVocabAndMerges(const fs::path& dir, const json& config, const json& special_map,
                           Tokenizer::Impl& impl) {
   const fs::path vocab_path = dir / "vocab.json";
+  const fs::path config_path = dir / "tokenizer_config.json";
   LANTERN_ASSIGN_OR_RETURN(json vocab_json, ReadJsonIfExists(vocab_path));
-  if (!vocab_json.is_object()) return InvalidArgument(vocab_path.string() + ": expected an object");
-  Vocab vocab;
-  for (auto it = vocab_json.begin(); it != vocab_json.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX) {
-      return InvalidArgument(vocab_path.string() + ": id of '" + it.key() + "' is not a valid id");
-    }
-    vocab.Add(it.key(), it.value().get<int32_t>());
+  const json* decoder = nullptr;
+  if (auto it = config.find("added_tokens_decoder"); it != config.end() && it->is_object()) {
+    decoder = &*it;
   }
-  const fs::path merges_path = dir / "merges.txt";
-  LANTERN_ASSIGN_OR_RETURN(std::string merges_text, ReadFile(merges_path));
-  std::vector<std::pair<std::string, std::string>> merges;
-  std::istringstream lines(merges_text);
-  std::string line;
-  for (size_t number = 1; std::getline(lines, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line.starts_with("#version")) continue;
-    const size_t space = line.find(' ');
-    if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-      return InvalidArgument(merges_path.string() + ":" + std::to_string(number) +
-                             ": expected two tokens separated by one space");
-    }
-    merges.emplace_back(line.substr(0, space), line.substr(space + 1));
-  }
+  const size_t decoder_count = decoder ? decoder->size() : 0;
+  Result<Vocab> parsed = ParseVocab(vocab_json, decoder_count);
+  if (!parsed.ok()) return InvalidArgument(vocab_path.string() + ": " + parsed.status().message());
+  Vocab vocab = std::move(parsed).value();
+  LANTERN_ASSIGN_OR_RETURN(auto merges, ReadMerges(dir / "merges.txt", vocab));
 
   // Special tokens: ids from added_tokens_decoder, else the vocabulary, else new ids.
   std::vector<AddedToken> added;
   std::set<std::string> seen;
   int32_t next_id = static_cast<int32_t>(vocab.id_bound());
-  if (auto it = config.find("added_tokens_decoder"); it != config.end() && it->is_object()) {
-    for (auto entry = it->begin(); entry != it->end(); ++entry) {
-      int32_t id = 0;
-      try {
-        id = std::stoi(entry.key());
-      } catch (const std::exception&) {
-        return InvalidArgument("tokenizer_config.json: added_tokens_decoder key '" + entry.key() +
-                               "' is not an id");
+  if (decoder) {
+    const int64_t limit = TokenIdLimit(vocab.size(), decoder_count);
+    std::set<int32_t> ids;
+    for (auto entry = decoder->begin(); entry != decoder->end(); ++entry) {
+      Result<int32_t> id = DecoderKeyId(entry.key(), limit);
+      if (!id.ok()) return InvalidArgument(config_path.string() + ": " + id.status().message());
+      // "5" and "05" are one id.
+      if (!ids.insert(*id).second) {
+        return InvalidArgument(config_path.string() + ": added_tokens_decoder lists id " +
+                               std::to_string(*id) + " twice");
       }
-      LANTERN_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry.value(), id));
-      next_id = std::max(next_id, id + 1);
-      seen.insert(token.content);
-      added.push_back(std::move(token));
+      Result<AddedToken> token = ParseAddedToken(entry.value(), *id);
+      if (!token.ok()) {
+        return InvalidArgument(config_path.string() +
+                               ": added_tokens_decoder: " + token.status().message());
+      }
+      next_id = std::max(next_id, *id + 1);
+      seen.insert(token->content);
+      added.push_back(std::move(token).value());
     }
   }
-  auto add_special = [&](const json& value) {
+  auto add_special = [&](const json& value, const fs::path& file) -> Status {
     std::optional<std::string> content = TokenContent(value);
-    if (!content || seen.count(*content)) return;
+    if (!content || seen.count(*content)) return Status::Ok();
     AddedToken token;
     token.content = *content;
     token.special = true;
     if (value.is_object()) {
-      token.lstrip = value.value("lstrip", false);
-      token.rstrip = value.value("rstrip", false);
-      token.normalized = value.value("normalized", false);
-      token.single_word = value.value("single_word", false);
+      const std::string where = file.string() + ": " + Quote(*content);
+      LANTERN_ASSIGN_OR_RETURN(token.lstrip, GetBool(value, "lstrip", false, where));
+      LANTERN_ASSIGN_OR_RETURN(token.rstrip, GetBool(value, "rstrip", false, where));
+      LANTERN_ASSIGN_OR_RETURN(token.normalized, GetBool(value, "normalized", false, where));
+      LANTERN_ASSIGN_OR_RETURN(token.single_word, GetBool(value, "single_word", false, where));
     }
     auto id = vocab.Find(*content);
     token.id = id ? *id : next_id++;
     seen.insert(*content);
     added.push_back(std::move(token));
+    return Status::Ok();
   };
-  for (const json* source : {&special_map, &config}) {
+  const std::pair<const json*, fs::path> sources[] = {
+      {&special_map, dir / "special_tokens_map.json"}, {&config, config_path}};
+  for (const auto& [source, file] : sources) {
     if (!source->is_object()) continue;
     for (const char* key : kSpecialTokenKeys) {
-      if (source->contains(key)) add_special((*source)[key]);
+      if (source->contains(key)) LANTERN_RETURN_IF_ERROR(add_special((*source)[key], file));
     }
     if (auto it = source->find("additional_special_tokens");
         it != source->end() && it->is_array()) {
-      for (const json& value : *it) add_special(value);
+      for (const json& value : *it) LANTERN_RETURN_IF_ERROR(add_special(value, file));
     }
   }
 
   // GPT-2 names no special tokens in its files: GPT2Tokenizer defaults them all to
   // <|endoftext|>.
-  if (added.empty() && vocab.Find("<|endoftext|>")) add_special("<|endoftext|>");
+  if (added.empty() && vocab.Find("<|endoftext|>")) {
+    LANTERN_RETURN_IF_ERROR(add_special("<|endoftext|>", config_path));
+  }
 
-  json pre_tokenizer = {{"type", "ByteLevel"},
-                        {"add_prefix_space", config.value("add_prefix_space", false)},
-                        {"use_regex", true}};
+  LANTERN_ASSIGN_OR_RETURN(bool add_prefix_space,
+                           GetSetting(config, "add_prefix_space", false, config_path));
+  json pre_tokenizer = {
+      {"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"use_regex", true}};
   LANTERN_ASSIGN_OR_RETURN(impl.pre_tokenizer, ParsePreTokenizer(pre_tokenizer));
-  LANTERN_ASSIGN_OR_RETURN(impl.model, Bpe::Create(std::move(vocab), merges, BpeOptions()));
+  Result<std::unique_ptr<Bpe>> model = Bpe::Create(std::move(vocab), merges, BpeOptions());
+  if (!model.ok()) {
+    return InvalidArgument((dir / "merges.txt").string() + ": " + model.status().message());
+  }
+  impl.model = std::move(model).value();
   impl.decoder = MakeByteLevelDecoder();
   impl.IndexAddedTokens(std::move(added));
   return Status::Ok();
@@ -160,14 +210,14 @@ Status ReadChatTemplates(const fs::path& dir, const json& config, Tokenizer::Imp
       for (const json& entry : *it) {
         if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
             !entry.contains("template") || !entry["template"].is_string()) {
-          return InvalidArgument(
-              "tokenizer_config.json: chat_template entries must be {\"name\", \"template\"}");
+          return InvalidArgument(config_file +
+                                 ": chat_template entries must be {\"name\", \"template\"}");
         }
         impl.chat_templates.push_back(
             {entry["name"].get<std::string>(), entry["template"].get<std::string>(), config_file});
       }
     } else if (!it->is_null()) {
-      return InvalidArgument("tokenizer_config.json: chat_template must be a string or a list");
+      return InvalidArgument(config_file + ": chat_template must be a string or a list");
     }
   }
   // Newer transformers versions save the default template in its own file.
@@ -199,8 +249,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::Load(const fs::path& dir) {
     json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (root.is_discarded())
       return InvalidArgument((dir / "tokenizer.json").string() + ": not valid JSON");
-    Status status = ParseTokenizerJson(root, *impl);
-    if (!status.ok()) {
+    if (Status status = ParseTokenizerJson(root, *impl); !status.ok()) {
       return Status(status.code(), (dir / "tokenizer.json").string() + ": " + status.message());
     }
   } else if (fs::exists(dir / "vocab.json", ec) && fs::exists(dir / "merges.txt", ec)) {
@@ -241,16 +290,21 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::Load(const fs::path& dir) {
       }
     }
   }
+  // Compared as JSON, so that a model_type that is not a string is simply not "opt".
+  const bool opt = model_config.is_object() && model_config.contains("model_type") &&
+                   model_config["model_type"] == "opt";
   if (auto it = config.find("add_bos_token"); it != config.end() && it->is_boolean()) {
     settings.add_bos_token = it->get<bool>();
-  } else if (legacy && model_config.is_object() && model_config.value("model_type", "") == "opt") {
+  } else if (legacy && opt) {
     settings.add_bos_token = true;  // OPT's tokenizer prepends </s> as its BOS
   }
   if (legacy) {
+    LANTERN_ASSIGN_OR_RETURN(
+        bool add_eos, GetSetting(config, "add_eos_token", false, dir / "tokenizer_config.json"));
     std::vector<int32_t> prefix, suffix;
     if (settings.add_bos_token.value_or(false) && settings.bos_id)
       prefix.push_back(*settings.bos_id);
-    if (config.value("add_eos_token", false) && !settings.eos_ids.empty()) {
+    if (add_eos && !settings.eos_ids.empty()) {
       suffix.push_back(settings.eos_ids.front());
     }
     if (!prefix.empty() || !suffix.empty()) {

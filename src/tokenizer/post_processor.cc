@@ -59,8 +59,12 @@ Result<std::unique_ptr<PostProcessor>> ParseTemplate(const json& config) {
       return InvalidArgument(where + ": special token '" + name + "' has no ids");
     }
     for (const json& id : (*entry)["ids"]) {
-      if (!id.is_number_integer()) return InvalidArgument(where + ": ids of '" + name + "'");
-      (seen_sequence ? suffix : prefix).push_back(id.get<int32_t>());
+      std::optional<int32_t> value = AsTokenId(id);
+      if (!value) {
+        return InvalidArgument(where + ": an id of " + Quote(name) + " is " + Describe(id) +
+                               ", not a token id");
+      }
+      (seen_sequence ? suffix : prefix).push_back(*value);
     }
   }
   return MakeAffixProcessor(std::move(prefix), std::move(suffix));
@@ -70,10 +74,10 @@ Result<std::unique_ptr<PostProcessor>> ParseTemplate(const json& config) {
 Result<std::unique_ptr<PostProcessor>> ParseClsSep(const json& config, const std::string& where) {
   auto id_of = [&](const char* key) -> Result<int32_t> {
     auto it = config.find(key);
-    if (it == config.end() || !it->is_array() || it->size() != 2 || !(*it)[1].is_number_integer()) {
-      return InvalidArgument(where + ": '" + key + "' must be [token, id]");
-    }
-    return (*it)[1].get<int32_t>();
+    std::optional<int32_t> id;
+    if (it != config.end() && it->is_array() && it->size() == 2) id = AsTokenId((*it)[1]);
+    if (!id) return InvalidArgument(where + ": '" + key + "' must be [token, id]");
+    return *id;
   };
   LANTERN_ASSIGN_OR_RETURN(int32_t cls, id_of("cls"));
   LANTERN_ASSIGN_OR_RETURN(int32_t sep, id_of("sep"));

@@ -25,7 +25,9 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view tokenize
   nlohmann::json root = nlohmann::json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return InvalidArgument("tokenizer.json: not valid JSON");
   auto impl = std::make_unique<Impl>();
-  LANTERN_RETURN_IF_ERROR(ParseTokenizerJson(root, *impl));
+  if (Status status = ParseTokenizerJson(root, *impl); !status.ok()) {
+    return Status(status.code(), "tokenizer.json: " + status.message());
+  }
   return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
 }
 

@@ -41,10 +41,16 @@ struct Tokenizer::Impl {
   void IndexAddedTokens(std::vector<AddedToken> tokens);
 };
 
-// Fills the pipeline of `impl` from the parsed tokenizer.json.
+// Fills the pipeline of `impl` from the parsed tokenizer.json. Errors do not name the file:
+// the caller, who knows its path, does.
 Status ParseTokenizerJson(const nlohmann::json& root, Tokenizer::Impl& impl);
-// Parses one entry of "added_tokens" (or of tokenizer_config.json's
-// "added_tokens_decoder", whose id is given separately).
-Result<AddedToken> ParseAddedToken(const nlohmann::json& entry, std::optional<int32_t> id);
+// A vocabulary object {token: id} (tokenizer.json's model.vocab, or vocab.json) whose ids
+// are integers, distinct and below TokenIdLimit(entries, `added_tokens`); checked before
+// anything is allocated for them.
+Result<Vocab> ParseVocab(const nlohmann::json& vocab_json, size_t added_tokens);
+// Parses one entry of "added_tokens", whose id must be below `id_limit` (or of
+// tokenizer_config.json's "added_tokens_decoder", whose id is given separately).
+Result<AddedToken> ParseAddedToken(const nlohmann::json& entry, std::optional<int32_t> id,
+                                   int64_t id_limit = 0);
 
 }  // namespace lantern::tokenizer

@@ -1,4 +1,7 @@
 // Reading tokenizer.json.
+#include <algorithm>
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/json_util.h"
@@ -17,30 +20,28 @@ Result<std::optional<std::string>> OptionalString(const json& object, const char
   return std::optional<std::string>(it->get<std::string>());
 }
 
-Result<std::unique_ptr<Bpe>> ParseBpe(const json& model) {
-  const std::string where = "tokenizer.json model";
+Result<std::unique_ptr<Bpe>> ParseBpe(const json& model, size_t added_tokens) {
+  const std::string where = "model";
   if (!model.is_object()) return InvalidArgument(where + ": expected an object");
-  const std::string type = model.value("type", std::string("BPE"));
+  std::string type = "BPE";
+  if (auto it = model.find("type"); it != model.end() && !it->is_null()) {
+    if (!it->is_string()) return InvalidArgument(where + ": 'type' must be a string");
+    type = it->get<std::string>();
+  }
   if (type != "BPE") {
-    return Unimplemented("model type '" + type + "' is not supported (only BPE)");
+    return Unimplemented("model type " + Quote(type) + " is not supported (only BPE)");
   }
   if (auto it = model.find("dropout");
       it != model.end() && it->is_number() && it->get<double>() > 0.0) {
     return Unimplemented(where + ": BPE dropout is not supported");
   }
   auto vocab_it = model.find("vocab");
-  if (vocab_it == model.end() || !vocab_it->is_object()) {
+  if (vocab_it == model.end()) {
     return InvalidArgument(where + ": 'vocab' must be an object of token -> id");
   }
-  Vocab vocab;
-  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX) {
-      return InvalidArgument(where + ": id of token '" + it.key() +
-                             "' must be a non-negative integer");
-    }
-    vocab.Add(it.key(), it.value().get<int32_t>());
-  }
+  Result<Vocab> parsed = ParseVocab(*vocab_it, added_tokens);
+  if (!parsed.ok()) return InvalidArgument("model.vocab: " + parsed.status().message());
+  Vocab vocab = std::move(parsed).value();
   auto merges_it = model.find("merges");
   if (merges_it == model.end() || !merges_it->is_array()) {
     return InvalidArgument(where + ": 'merges' must be a list");
@@ -52,8 +53,8 @@ Result<std::unique_ptr<Bpe>> ParseBpe(const json& model) {
       const std::string& text = merge.get_ref<const std::string&>();
       const size_t space = text.find(' ');
       if (space == std::string::npos || text.find(' ', space + 1) != std::string::npos) {
-        return InvalidArgument(where + ": merge " + std::to_string(merges.size()) + " '" + text +
-                               "' must be two tokens separated by one space");
+        return InvalidArgument(where + ": merge " + std::to_string(merges.size()) + " " +
+                               Quote(text) + " must be two tokens separated by one space");
       }
       merges.emplace_back(text.substr(0, space), text.substr(space + 1));
     } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() &&
@@ -76,9 +77,46 @@ Result<std::unique_ptr<Bpe>> ParseBpe(const json& model) {
   return Bpe::Create(std::move(vocab), merges, std::move(options));
 }
 
+// The ids a post-processor adds go to the model unchecked: each must be a token.
+Status CheckPostProcessorIds(const Tokenizer::Impl& impl) {
+  if (!impl.post_processor) return Status::Ok();
+  int64_t bound = static_cast<int64_t>(impl.model->vocab().id_bound());
+  for (const AddedToken& token : impl.added->tokens()) {
+    bound = std::max<int64_t>(bound, token.id + 1);
+  }
+  std::vector<int32_t> ids;
+  impl.post_processor->Process(ids);
+  for (int32_t id : ids) {
+    if (id < 0 || id >= bound) {
+      return InvalidArgument("post_processor: it adds token id " + std::to_string(id) +
+                             ", outside the vocabulary [0, " + std::to_string(bound) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<AddedToken> ParseAddedToken(const json& entry, std::optional<int32_t> id) {
+Result<Vocab> ParseVocab(const json& vocab_json, size_t added_tokens) {
+  if (!vocab_json.is_object()) {
+    return InvalidArgument("expected an object of token -> id, not " + Describe(vocab_json));
+  }
+  const int64_t limit = TokenIdLimit(vocab_json.size(), added_tokens);
+  Vocab vocab;
+  for (auto it = vocab_json.begin(); it != vocab_json.end(); ++it) {
+    LANTERN_ASSIGN_OR_RETURN(int32_t id, GetTokenId(it.value(), it.key(), limit));
+    // Hugging Face writes a vocabulary from its id -> token map, so a file where two
+    // tokens share an id was not written by it, and one of them could never be decoded.
+    if (const std::string* other = vocab.Token(id)) {
+      return InvalidArgument(Quote(*other) + " and " + Quote(it.key()) + " both have id " +
+                             std::to_string(id));
+    }
+    vocab.Add(it.key(), id);
+  }
+  return vocab;
+}
+
+Result<AddedToken> ParseAddedToken(const json& entry, std::optional<int32_t> id, int64_t id_limit) {
   const std::string where = "added token";
   AddedToken token;
   LANTERN_ASSIGN_OR_RETURN(token.content, GetString(entry, "content", where));
@@ -86,14 +124,10 @@ Result<AddedToken> ParseAddedToken(const json& entry, std::optional<int32_t> id)
     token.id = *id;
   } else {
     auto it = entry.find("id");
-    if (it == entry.end() || !it->is_number_integer() || it->get<int64_t>() < 0 ||
-        it->get<int64_t>() > INT32_MAX) {
-      return InvalidArgument(where + " '" + token.content +
-                             "': 'id' must be a non-negative integer");
-    }
-    token.id = it->get<int32_t>();
+    if (it == entry.end()) return InvalidArgument(where + " " + Quote(token.content) + ": no 'id'");
+    LANTERN_ASSIGN_OR_RETURN(token.id, GetTokenId(*it, token.content, id_limit));
   }
-  const std::string named = where + " '" + token.content + "'";
+  const std::string named = where + " " + Quote(token.content);
   LANTERN_ASSIGN_OR_RETURN(token.special, GetBool(entry, "special", false, named));
   LANTERN_ASSIGN_OR_RETURN(token.lstrip, GetBool(entry, "lstrip", false, named));
   LANTERN_ASSIGN_OR_RETURN(token.rstrip, GetBool(entry, "rstrip", false, named));
@@ -104,7 +138,13 @@ Result<AddedToken> ParseAddedToken(const json& entry, std::optional<int32_t> id)
 }
 
 Status ParseTokenizerJson(const json& root, Tokenizer::Impl& impl) {
-  if (!root.is_object()) return InvalidArgument("tokenizer.json: expected a JSON object");
+  if (!root.is_object()) return InvalidArgument("expected a JSON object");
+  const json* added_json = nullptr;
+  if (auto it = root.find("added_tokens"); it != root.end() && !it->is_null()) {
+    if (!it->is_array()) return InvalidArgument("'added_tokens' must be a list");
+    added_json = &*it;
+  }
+  const size_t added_count = added_json ? added_json->size() : 0;
   // "truncation" and "padding" are ignored: limiting lengths is the server's job.
   if (auto it = root.find("normalizer"); it != root.end() && !it->is_null()) {
     LANTERN_ASSIGN_OR_RETURN(impl.normalizer, ParseNormalizer(*it));
@@ -113,26 +153,36 @@ Status ParseTokenizerJson(const json& root, Tokenizer::Impl& impl) {
     LANTERN_ASSIGN_OR_RETURN(impl.pre_tokenizer, ParsePreTokenizer(*it));
   }
   auto model = root.find("model");
-  if (model == root.end()) return InvalidArgument("tokenizer.json: missing 'model'");
-  LANTERN_ASSIGN_OR_RETURN(impl.model, ParseBpe(*model));
+  if (model == root.end()) return InvalidArgument("missing 'model'");
+  LANTERN_ASSIGN_OR_RETURN(impl.model, ParseBpe(*model, added_count));
   if (auto it = root.find("post_processor"); it != root.end() && !it->is_null()) {
     LANTERN_ASSIGN_OR_RETURN(impl.post_processor, ParsePostProcessor(*it));
   }
   if (auto it = root.find("decoder"); it != root.end() && !it->is_null()) {
     LANTERN_ASSIGN_OR_RETURN(impl.decoder, ParseDecoder(*it));
   }
+  const int64_t id_limit = TokenIdLimit(impl.model->vocab().size(), added_count);
   std::vector<AddedToken> added;
-  if (auto it = root.find("added_tokens"); it != root.end() && !it->is_null()) {
-    if (!it->is_array()) return InvalidArgument("tokenizer.json: 'added_tokens' must be a list");
-    for (const json& entry : *it) {
-      LANTERN_ASSIGN_OR_RETURN(AddedToken token, ParseAddedToken(entry, std::nullopt));
-      // tokenizers gives an added token that the model already has the model's id.
-      if (auto model_id = impl.model->vocab().Find(token.content)) token.id = *model_id;
-      added.push_back(std::move(token));
+  std::unordered_map<int32_t, size_t> index_of_id;
+  for (size_t i = 0; i < added_count; ++i) {
+    Result<AddedToken> parsed = ParseAddedToken((*added_json)[i], std::nullopt, id_limit);
+    if (!parsed.ok()) {
+      return InvalidArgument("added_tokens[" + std::to_string(i) +
+                             "]: " + parsed.status().message());
     }
+    AddedToken token = std::move(parsed).value();
+    // tokenizers gives an added token that the model already has the model's id.
+    if (auto model_id = impl.model->vocab().Find(token.content)) token.id = *model_id;
+    // A repeated token is harmless; two tokens on one id would decode as only one of them.
+    auto [it, inserted] = index_of_id.emplace(token.id, added.size());
+    if (!inserted && added[it->second].content != token.content) {
+      return InvalidArgument("added_tokens: " + Quote(added[it->second].content) + " and " +
+                             Quote(token.content) + " both have id " + std::to_string(token.id));
+    }
+    added.push_back(std::move(token));
   }
   impl.IndexAddedTokens(std::move(added));
-  return Status::Ok();
+  return CheckPostProcessorIds(impl);
 }
 
 }  // namespace lantern::tokenizer
