@@ -1,4 +1,4 @@
-# Lantern: `make run` serves the bundled default model; `make test` runs every test.
+# Lantern: `make run` serves a small instruct model (Hub, else bundled); `make test` runs every test.
 # Both install what is missing first (scripts/install-deps), then build.
 
 BUILD_DIR ?= build

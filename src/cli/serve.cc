@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "cli/command.h"
 #include "cli/cpu_report.h"
+#include "cli/hub_model.h"
 #include "cli/startup_trace.h"
 #include "cli/warmup.h"
 #include "engine/engine.h"
@@ -41,6 +42,7 @@ namespace {
 struct ServeFlags {
   std::string model;
   std::string revision = "main";
+  std::string download_dir;
   std::string host = "0.0.0.0";
   int port = 8000;
   std::vector<std::string> served_model_names;
@@ -165,6 +167,14 @@ int Serve(const ServeFlags& flags) {
     startup.Fail(status);
     return Fail(status);
   };
+  // A repo id that is not a local directory comes from the Hub first (issue 15).
+  std::optional<hub::DownloadResult> fetched;
+  if (IsHubModel(flags.model)) {
+    auto result =
+        FetchHubModel(flags.model, flags.revision, flags.download_dir, startup.Phase("download"));
+    if (!result.ok()) return fail(result.status());
+    fetched = std::move(result).value();
+  }
   startup.Phase("load_config");
   const auto cpu = ResolveCpuChoice();
   if (!cpu.ok()) return fail(cpu.status());
@@ -172,8 +182,9 @@ int Serve(const ServeFlags& flags) {
   startup.root().SetAttribute("lantern.cpu.isa", cpu->isa);
   startup.root().SetAttribute("lantern.cpu.model", cpu->model);
   startup.root().SetAttribute("lantern.cpu.extensions", cpu->extensions);
-  auto model_dir =
-      server::ResolveModelPath(flags.model, flags.revision, server::HuggingFaceCacheDirs());
+  auto model_dir = fetched ? Result<std::filesystem::path>(fetched->snapshot)
+                           : server::ResolveModelPath(flags.model, flags.revision,
+                                                      server::HuggingFaceCacheDirs());
   if (!model_dir.ok()) return fail(model_dir.status());
   LANTERN_LOG(kInfo, "serve") << "model " << flags.model << " at " << model_dir->string();
   if (auto model_config = model::LoadModelConfig(*model_dir); !model_config.ok()) {
@@ -339,10 +350,15 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   ServeFlags flags;
   CLI::App app{"Serve a model over the OpenAI-compatible HTTP API", "lantern serve"};
   app.option_defaults()->always_capture_default();  // --help shows each default
-  app.add_option("model,--model", flags.model,
-                 "Model directory or Hugging Face repo id (local cache); --model as in vLLM")
+  app.add_option(
+         "model,--model", flags.model,
+         "Model directory or Hugging Face repo id (fetched into the HF cache when missing); "
+         "--model as in vLLM")
       ->required();
   app.add_option("--revision", flags.revision, "Revision of a repo id: branch, tag or commit");
+  app.add_option("--download-dir", flags.download_dir,
+                 "Hugging Face cache for repo ids, instead of HF_HUB_CACHE's (see docs/hub.md)")
+      ->default_str("");
   app.add_option("--host", flags.host, "Address to listen on");
   app.add_option("--port", flags.port, "Port to listen on")->check(CLI::Range(0, 65535));
   app.add_option("--served-model-name", flags.served_model_names,

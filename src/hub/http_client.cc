@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -47,6 +48,11 @@ struct Hop {
   long status = 0;
   std::map<std::string, std::string> headers;
   Status sink_status;
+  // Stall detection: libcurl's low-speed check averages over a 5-second window, which would
+  // stretch a 1-second HF_HUB_DOWNLOAD_TIMEOUT to six; we time the last byte ourselves.
+  curl_off_t last_bytes = -1;
+  std::chrono::steady_clock::time_point last_change = std::chrono::steady_clock::now();
+  bool stalled = false;
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -84,9 +90,19 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+int OnProgress(void* user, curl_off_t, curl_off_t downloaded, curl_off_t, curl_off_t) {
   auto* hop = static_cast<Hop*>(user);
-  return hop->request->cancel && hop->request->cancel->load() ? 1 : 0;
+  if (hop->request->cancel && hop->request->cancel->load()) return 1;
+  auto now = std::chrono::steady_clock::now();
+  if (downloaded != hop->last_bytes) {
+    hop->last_bytes = downloaded;
+    hop->last_change = now;
+  } else if (std::chrono::duration<double>(now - hop->last_change).count() >
+             hop->request->stall_timeout_s) {
+    hop->stalled = true;
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -147,10 +163,6 @@ Result<HttpResponse> HttpClient::Get(const HttpRequest& request, const BodySink&
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(request.connect_timeout_s * 1000));
-    // A stall (under 1 byte/s for the timeout) fails the transfer so it can be resumed.
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>(request.stall_timeout_s + 0.5)));
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hop);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
@@ -161,6 +173,12 @@ Result<HttpResponse> HttpClient::Get(const HttpRequest& request, const BodySink&
     CURLcode code = curl_easy_perform(curl);
     curl_slist_free_all(headers);
     if (!hop.sink_status.ok()) return hop.sink_status;
+    if (code == CURLE_ABORTED_BY_CALLBACK && hop.stalled) {
+      std::string what =
+          "no data for " + std::to_string(request.stall_timeout_s).substr(0, 4) + " s";
+      if (hop.status == 0) return Unavailable(what);
+      return Status(StatusCode::kAborted, what);
+    }
     if (code == CURLE_ABORTED_BY_CALLBACK) return Status(StatusCode::kAborted, "cancelled");
     if (code != CURLE_OK) {
       // No status line: nothing answered. A status line then an error: the body broke off.
