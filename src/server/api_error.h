@@ -1,21 +1,29 @@
 // API errors as OpenAI and vLLM shape them:
 //   {"error": {"message": ..., "type": "BadRequestError", "param": "temperature", "code": 400}}
 // Validation code throws ApiError (inside this module only); the router catches it at one
-// boundary and turns it, and anything unexpected, into such a response.
+// boundary and turns it, and anything unexpected, into such a response. Messages often quote
+// client input: control characters in them are escaped and invalid UTF-8 replaced, so a NUL
+// in a model name cannot cut the message short and serializing it cannot throw.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "server/http_types.h"
 
 namespace lantern::server {
 
+// `text` made safe to show: control characters (C0, DEL, C1) written as escapes ("\n",
+// "\u0000"), each byte that does not start a valid UTF-8 sequence replaced by U+FFFD.
+// Idempotent: escaping an escaped text changes nothing.
+std::string EscapeControlCharacters(std::string_view text);
+
 class ApiError : public std::runtime_error {
  public:
-  ApiError(int status, std::string message, std::string param = {})
-      : std::runtime_error(message), status_(status), param_(std::move(param)) {}
+  // The message and param are escaped (EscapeControlCharacters): what() is the whole message.
+  ApiError(int status, const std::string& message, const std::string& param = {});
 
   int status() const { return status_; }
   // The request field at fault ("messages[2].content"), or "" when none.

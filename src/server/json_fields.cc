@@ -1,10 +1,153 @@
 #include "server/json_fields.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "server/api_error.h"
 
 namespace lantern::server {
+namespace {
+
+using nlohmann::json;
+
+// Deepest nesting of arrays and objects in `text` (strings skipped): bounds the parser's
+// recursion and the work of destroying the result, whatever a client sends.
+size_t NestingDepth(const std::string& text) {
+  size_t depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+// SAX events that build nothing and keep the path of the value being read, so that a parse
+// error can name its field. Run only on a body that failed to parse.
+class PathTracker {
+ public:
+  bool null() { return Value(); }
+  bool boolean(bool) { return Value(); }
+  bool number_integer(json::number_integer_t) { return Value(); }
+  bool number_unsigned(json::number_unsigned_t) { return Value(); }
+  bool number_float(json::number_float_t, const json::string_t&) { return Value(); }
+  bool string(json::string_t&) { return Value(); }
+  bool binary(json::binary_t&) { return Value(); }
+  bool start_object(std::size_t) { return Open(false); }
+  bool key(json::string_t& key) {
+    frames_.back().key = key;
+    return true;
+  }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t) { return Open(true); }
+  bool end_array() { return Close(); }
+  bool parse_error(std::size_t position, const std::string& token, const json::exception& error) {
+    position_ = position;
+    token_ = token;
+    id_ = error.id;
+    what_ = error.what();
+    return false;
+  }
+
+  // The path ("foo.bar[0]", "" at the top) of the value the error came at.
+  std::string Path() const {
+    std::string path;
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& frame = frames_[i];
+      if (frame.array) {
+        // Read values counted; the last frame's value is the one that failed (uncounted).
+        size_t index = i + 1 == frames_.size() ? frame.values : frame.values - 1;
+        path += '[';
+        path += std::to_string(index);
+        path += ']';
+      } else {
+        constexpr size_t kMaxKey = 64;
+        std::string key =
+            frame.key.size() > kMaxKey ? frame.key.substr(0, kMaxKey) + "..." : frame.key;
+        if (!path.empty()) path += '.';
+        path += key;
+      }
+    }
+    return path;
+  }
+  int id() const { return id_; }
+  size_t position() const { return position_; }
+  const std::string& token() const { return token_; }
+  const std::string& what() const { return what_; }
+
+ private:
+  struct Frame {
+    bool array;
+    size_t values = 0;  // arrays: values begun
+    std::string key;    // objects: the current key
+  };
+  bool Value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().values;
+    return true;
+  }
+  bool Open(bool array) {
+    Value();
+    frames_.push_back(Frame{array, 0, {}});
+    return true;
+  }
+  bool Close() {
+    frames_.pop_back();
+    return true;
+  }
+
+  std::vector<Frame> frames_;
+  int id_ = 0;
+  size_t position_ = 0;
+  std::string token_, what_;
+};
+
+// The 400 for a body nlohmann::json refused, naming the field of a number beyond a double.
+[[noreturn]] void ThrowParseError(const std::string& body) {
+  PathTracker tracker;
+  json::sax_parse(body, &tracker);
+  if (tracker.id() == 406) {  // out_of_range.406: number overflow
+    constexpr size_t kMaxToken = 40;
+    std::string number = tracker.token().size() > kMaxToken
+                             ? tracker.token().substr(0, kMaxToken) + "..."
+                             : tracker.token();
+    std::string path = tracker.Path();
+    std::string what = path.empty() ? "The request body" : "'" + path + "'";
+    throw BadRequest(what + " is a number beyond the range of a double: " + number, path);
+  }
+  if (tracker.id() == 0) throw BadRequest("The request body is not valid JSON");
+  throw BadRequest("The request body is not valid JSON: error at byte " +
+                   std::to_string(tracker.position()) + " (" + tracker.what().substr(0, 200) + ")");
+}
+
+}  // namespace
+
+json ParseJsonObject(const std::string& body) {
+  constexpr size_t kMaxDepth = 64;
+  if (NestingDepth(body) > kMaxDepth) {
+    throw BadRequest("The request body nests arrays/objects deeper than " +
+                     std::to_string(kMaxDepth) + " levels");
+  }
+  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) ThrowParseError(body);
+  if (!parsed.is_object()) {
+    throw BadRequest("The request body must be a JSON object, got " + DescribeJson(parsed));
+  }
+  return parsed;
+}
 
 std::string DescribeJson(const nlohmann::json& value) {
   switch (value.type()) {
@@ -84,14 +227,16 @@ int64_t JsonInteger(const nlohmann::json& value, const std::string& param, int64
     return "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
   };
   int64_t result;
-  if (value.is_number_integer()) {
-    result = value.get<int64_t>();
-  } else if (value.is_number_unsigned()) {
+  // Unsigned first: is_number_integer() is true for unsigned numbers too, and 2^64 - 1 read
+  // as an int64 would be -1.
+  if (value.is_number_unsigned()) {
     uint64_t u = value.get<uint64_t>();
     if (u > static_cast<uint64_t>(max)) {
       throw BadRequest("'" + param + "' must be " + range() + ", got " + value.dump(), param);
     }
     result = static_cast<int64_t>(u);
+  } else if (value.is_number_integer()) {
+    result = value.get<int64_t>();
   } else if (value.is_number_float()) {
     double d = value.get<double>();
     if (!std::isfinite(d) || d != std::floor(d) || d < -9.2e18 || d > 9.2e18) {

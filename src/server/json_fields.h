@@ -1,6 +1,6 @@
-// Typed, bounds-checked reading of a JSON object's fields for request validation. Each
-// read names the field (with its path, e.g. "messages[1].content") in the ApiError(400)
-// it throws, and says what was expected and what came.
+// Parsing of request bodies and typed, bounds-checked reading of a JSON object's fields for
+// request validation. Each read names the field (with its path, e.g. "messages[1].content")
+// in the ApiError(400) it throws, and says what was expected and what came.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,11 @@
 #include <nlohmann/json.hpp>
 
 namespace lantern::server {
+
+// The body as a JSON object, or ApiError(400) saying where it is malformed: the byte of a
+// syntax error, the field (a path such as "foo.bar[0]") of a number beyond a double
+// (1e999), nesting deeper than 64 levels.
+nlohmann::json ParseJsonObject(const std::string& body);
 
 // "string \"abc\"", "number 1.5", "array", ...: a short description of a value for messages.
 std::string DescribeJson(const nlohmann::json& value);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/sampling_params.h"
+#include "server/json_fields.h"  // ParseJsonObject
 
 namespace lantern::server {
 
@@ -84,8 +85,5 @@ CompletionRequest ParseCompletionRequest(const std::string& body,
 ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingParams& defaults = {});
 TokenizeRequest ParseTokenizeRequest(const std::string& body);
 DetokenizeRequest ParseDetokenizeRequest(const std::string& body);
-
-// The body as a JSON object, or ApiError(400) saying where it is malformed.
-nlohmann::json ParseJsonObject(const std::string& body);
 
 }  // namespace lantern::server

@@ -1,5 +1,4 @@
 // Parsing of /v1/completions, /v1/chat/completions, /tokenize and /detokenize bodies.
-#include <algorithm>
 #include <limits>
 
 #include "server/api_error.h"
@@ -228,55 +227,6 @@ void ReadCompletionMaxTokens(FieldReader& f, CompletionRequest& out) {
 }
 
 }  // namespace
-
-// Deepest nesting of arrays and objects in `text` (strings skipped): bounds the parser's
-// recursion and the work of destroying the result, whatever a client sends.
-size_t NestingDepth(const std::string& text) {
-  size_t depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
-json ParseJsonObject(const std::string& body) {
-  constexpr size_t kMaxDepth = 64;
-  if (NestingDepth(body) > kMaxDepth) {
-    throw BadRequest("The request body nests arrays/objects deeper than " +
-                     std::to_string(kMaxDepth) + " levels");
-  }
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    // Parse again for the position of the error; the message says where.
-    try {
-      json reparsed = json::parse(body);
-      (void)reparsed;
-    } catch (const json::parse_error& e) {
-      throw BadRequest("The request body is not valid JSON: error at byte " +
-                       std::to_string(e.byte) + " (" + std::string(e.what()).substr(0, 200) + ")");
-    }
-    throw BadRequest("The request body is not valid JSON");
-  }
-  if (!parsed.is_object()) {
-    throw BadRequest("The request body must be a JSON object, got " + DescribeJson(parsed));
-  }
-  return parsed;
-}
 
 CompletionRequest ParseCompletionRequest(const std::string& body,
                                          const engine::SamplingParams& defaults) {

@@ -119,12 +119,13 @@ void RespondWithException(ResponseWriter& writer, std::exception_ptr error,
     std::rethrow_exception(error);
   } catch (const ApiError& e) {
     status = e.status();
-    message = e.what();
+    message = e.what();  // whole: ApiError escapes control characters (a NUL among them)
     param = e.param();
   } catch (const std::exception& e) {
-    LANTERN_LOG(kError, "server") << context << ": " << e.what();
+    // The context (the request's path) and the message may carry client bytes.
+    LANTERN_LOG(kError, "server") << EscapeControlCharacters(context + ": " + e.what());
   } catch (...) {
-    LANTERN_LOG(kError, "server") << context << ": unknown exception";
+    LANTERN_LOG(kError, "server") << EscapeControlCharacters(context) << ": unknown exception";
   }
   if (!writer.started()) {
     HttpResponse response = ErrorResponse(status, message, param);

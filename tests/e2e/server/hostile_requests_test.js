@@ -109,6 +109,24 @@ const jsonCases = [
   ['detokenize: token out of range', '/detokenize', { tokens: [99999999] }, 400, /outside the vocabulary/],
 ];
 
+// Numbers out of range (issue 13): beyond a double anywhere in the body, even in an ignored
+// field, or beyond an int64 where an integer is expected. [name, path, raw body, param,
+// regex on message]; each is a 400 naming the field, and a completion works afterwards.
+const beyondDouble = /is a number beyond the range of a double/;
+const notAnInteger = /must be an integer/;
+const numberCases = [
+  ['max_tokens 1e999', '/v1/completions', '{"prompt": "x", "max_tokens": 1e999}', 'max_tokens', beyondDouble],
+  ['max_tokens -1e999', '/v1/completions', '{"prompt": "x", "max_tokens": -1e999}', 'max_tokens', beyondDouble],
+  ['1e999 nested in an unknown field', '/v1/completions', '{"prompt": "x", "foo": {"bar": [1e999]}}', 'foo.bar[0]', beyondDouble],
+  ['chat: temperature 1e999', '/v1/chat/completions', '{"messages": [{"role": "user", "content": "hi"}], "temperature": 1e999}', 'temperature', beyondDouble],
+  ['chat: -1e999 inside a message', '/v1/chat/completions', '{"messages": [{"role": "user", "content": "hi", "x": [0, -1e999]}]}', 'messages[0].x[1]', beyondDouble],
+  ['tokenize: 1e999 in an ignored field', '/tokenize', '{"prompt": "x", "return_token_strs": 1e999}', 'return_token_strs', beyondDouble],
+  ['detokenize: token 1e999', '/detokenize', '{"tokens": [1, 1e999]}', 'tokens[1]', beyondDouble],
+  ['max_tokens 1e300', '/v1/completions', '{"prompt": "x", "max_tokens": 1e300}', 'max_tokens', notAnInteger],
+  ['max_tokens 99999999999999999999', '/v1/completions', '{"prompt": "x", "max_tokens": 99999999999999999999}', 'max_tokens', notAnInteger],
+  ['detokenize: token 99999999999999999999', '/detokenize', '{"tokens": [99999999999999999999]}', 'tokens[0]', notAnInteger],
+];
+
 async function main() {
   const server = await startServer(['--http-request-timeout', '1', '--max-request-body-bytes', '1048576', '--disable-log-requests']);
   const stillServes = async () => {
@@ -128,7 +146,33 @@ async function main() {
     assert.strictEqual(typeof error.type, 'string');
     await stillServes();
   }]);
+  const completes = async () => {
+    const r = await request(server.base, 'POST', '/v1/completions', { body: { prompt: 'hello', max_tokens: 2 } });
+    assert.strictEqual(r.status, 200, r.body);
+  };
+  tests.push(...numberCases.map(([name, path, body, param, pattern]) => [`number out of range: ${name}`, async () => {
+    const r = await request(server.base, 'POST', path, { body });
+    assert.strictEqual(r.status, 400, r.body);
+    const { error } = JSON.parse(r.body);
+    assert.strictEqual(error.type, 'BadRequestError');
+    assert.strictEqual(error.param, param, r.body);
+    assert.ok(error.message.includes(`'${param}'`), r.body);
+    assert.match(error.message, pattern);
+    await completes();
+  }]));
+  // Control characters in echoed input are escaped, never cut the message short.
+  tests.push(...['/v1/completions', '/v1/chat/completions', '/tokenize'].map((path) => [`NUL in the model name: ${path}`, async () => {
+    const r = await request(server.base, 'POST', path, { body: { ...(path.includes('chat') ? { messages: user } : { prompt: 'x' }), model: 'a\u0000b\u001b[31m\u0085c' } });
+    assert.strictEqual(r.status, 404, r.body);
+    const { error } = JSON.parse(r.body);
+    assert.strictEqual(error.message, 'The model `a\\u0000b\\u001b[31m\\u0085c` does not exist (served: `tiny`)');
+    assert.strictEqual(error.param, 'model');
+    await completes();
+  }]));
   tests.push(
+    ['no ERROR logged for any of the requests above', async () => {
+      assert.doesNotMatch(server.logs(), /ERROR/, server.logs());
+    }],
     ['wrong method', async () => {
       const r = await request(server.base, 'GET', '/v1/completions');
       assert.strictEqual(r.status, 405);
