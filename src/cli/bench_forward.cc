@@ -15,6 +15,7 @@
 
 #include "base/thread_pool.h"
 #include "cli/cpu_report.h"
+#include "cli/dtype_flag.h"
 #include "model/llama.h"
 #include "model/model.h"
 #include "model/opt.h"
@@ -48,13 +49,14 @@ double LayerMatrixParams(const model::ModelConfig& c) {
   return 2 * h * q + 2 * h * kv + ffn_matrices * h * c.intermediate_size;
 }
 
-// Bytes of weights one decode step reads (every matrix, bias and norm, and the LM head).
-double WeightBytesPerToken(const model::ModelConfig& c) {
+// Bytes of weights one decode step reads (every matrix, bias and norm, and the LM head);
+// matrices take `matrix_bytes` a value (--dtype), biases and norms stay fp32.
+double WeightBytesPerToken(const model::ModelConfig& c, double matrix_bytes) {
   const double h = c.hidden_size, f = c.intermediate_size, p = c.word_embed_proj_dim;
-  const double per_layer = LayerMatrixParams(c) + 4 * h + f + h + 4 * h;
-  double total = c.num_hidden_layers * per_layer + 2 * h + p * c.vocab_size;
-  if (p != h) total += 2 * h * p;
-  return total * sizeof(float);
+  double matrices = c.num_hidden_layers * LayerMatrixParams(c) + p * c.vocab_size;
+  if (p != h) matrices += 2 * h * p;
+  const double vectors = c.num_hidden_layers * (4 * h + f + h + 4 * h) + 2 * h;
+  return matrices * matrix_bytes + vectors * sizeof(float);
 }
 
 // FLOPs of a prefill of n tokens computing logits for the last one.
@@ -108,12 +110,16 @@ int RunBenchForward(int argc, char** argv) {
   CLI::App app{"Benchmark the forward pass against this machine's SGEMM peak and bandwidth",
                "lantern bench forward"};
   std::string model_dir;
-  std::string preset = "opt-125m";
+  std::string preset = "opt-125m", dtype_flag = "auto";
   int threads = 0, prefill_tokens = 512, context = 128, decode_steps = 32, batch = 32, repeats = 3;
   app.add_option("--model", model_dir, "Hugging Face model directory (default: random preset)");
   app.add_option("--preset", preset, "random in-memory model shape")
       ->check(CLI::IsMember({"opt-125m", "smollm-135m"}));
   app.add_option("--threads", threads, "compute threads (0: all cores)");
+  app.add_option("--dtype", dtype_flag,
+                 "weights in: auto (the checkpoint's; float32 for a random preset), bfloat16, "
+                 "float16, float32")
+      ->check(CLI::IsMember(DTypeFlagValues()));
   app.add_option("--prefill-tokens", prefill_tokens, "prompt length of the prefill test")
       ->check(CLI::Range(1, 2047));
   app.add_option("--context", context, "prompt length before the decode tests")
@@ -150,20 +156,22 @@ int RunBenchForward(int argc, char** argv) {
   std::printf("  SGEMM peak (oneDNN, our pool)  %8.1f [%8.1f] GFLOP/s\n", peak[0], peak[1]);
   std::printf("  read bandwidth                 %8.1f [%8.1f] GB/s\n", bandwidth[0], bandwidth[1]);
 
+  const model::LoadOptions options{.num_threads = threads, .dtype = *ParseDTypeFlag(dtype_flag)};
   Result<std::unique_ptr<model::Model>> loaded =
-      !model_dir.empty() ? model::LoadModel(model_dir, {.num_threads = threads})
+      !model_dir.empty() ? model::LoadModel(model_dir, options)
       : preset == "smollm-135m"
-          ? model::NewRandomLlamaModel(model::SmolLm135mShapeConfig(), 1, {.num_threads = threads})
-          : model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, {.num_threads = threads});
+          ? model::NewRandomLlamaModel(model::SmolLm135mShapeConfig(), 1, options)
+          : model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, options);
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench forward: %s\n", loaded.status().ToString().c_str());
     return 1;
   }
   model::Model& m = **loaded;
   const model::ModelConfig& c = m.config();
-  std::printf("model: %s, %d layers, hidden %d, ffn %d, vocab %d\n",
+  std::printf("model: %s, %d layers, hidden %d, ffn %d, vocab %d, weights %s (%.0f MB)\n",
               model_dir.empty() ? ("random " + preset).c_str() : model_dir.c_str(),
-              c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.vocab_size);
+              c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.vocab_size,
+              DTypeFlagName(m.weight_dtype()), m.weight_bytes() / 1e6);
   prefill_tokens = std::min(prefill_tokens, c.max_position_embeddings);
   const int block_size = 16;
   const int max_len = std::max(prefill_tokens, context + decode_steps + 1);
@@ -201,7 +209,7 @@ int RunBenchForward(int argc, char** argv) {
   Status status = m.Forward({{{one[0].tokens, 0, one[0].table}}}, *kv, &logits);
   one[0].tokens.push_back(7);
   const Stamp step1 = TimeDecode(m, *kv, one, decode_steps);
-  const double bytes = WeightBytesPerToken(c);
+  const double bytes = WeightBytesPerToken(c, m.weight_dtype() == model::DType::kF32 ? 4.0 : 2.0);
   const double bound[2] = {bandwidth[0] * 1e9 / bytes, bandwidth[1] * 1e9 / bytes};
   std::printf(
       "decode batch 1 (context %d): %8.1f [%8.1f] tokens/s = %5.1f%% [%5.1f%%] of the "

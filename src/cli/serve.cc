@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "cli/command.h"
 #include "cli/cpu_report.h"
+#include "cli/dtype_flag.h"
 #include "cli/hub_model.h"
 #include "cli/startup_trace.h"
 #include "cli/warmup.h"
@@ -47,13 +48,13 @@ struct ServeFlags {
   int port = 8000;
   std::vector<std::string> served_model_names;
   int max_model_len = 0;
+  std::string dtype = "auto";
   int max_num_seqs = 256;
   int max_num_batched_tokens = 2048;
   std::string kv_cache_memory;
   bool enable_prefix_caching = true;
   std::string chat_template;
   bool trust_request_chat_template = false;
-  std::string dtype = "auto";
   uint64_t seed = 0;
   std::string api_key;
   bool disable_log_requests = false;
@@ -211,9 +212,17 @@ int Serve(const ServeFlags& flags) {
   if (!codec.ok()) return fail(codec.status());
 
   telemetry::Span& weights_span = startup.Phase("load_weights");
-  auto loaded_model = model::LoadModel(*model_dir);
+  auto dtype = ParseDTypeFlag(flags.dtype);
+  if (!dtype.ok()) return fail(dtype.status());
+  auto loaded_model = model::LoadModel(*model_dir, {.dtype = *dtype});
   if (!loaded_model.ok()) return fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
+  const char* dtype_name = DTypeFlagName(model->weight_dtype());
+  weights_span.SetAttribute("lantern.weights.dtype", dtype_name);
+  weights_span.SetAttribute("lantern.weights.memory_bytes",
+                            static_cast<int64_t>(model->weight_bytes()));
+  LANTERN_LOG(kInfo, "serve") << "weights: " << dtype_name << ", "
+                              << model->weight_bytes() / (1 << 20) << " MiB in memory";
   if (weights_span.IsRecording()) {  // counted on a second open of the (mapped) files
     if (auto store = model::WeightStore::Open(*model_dir); store.ok()) {
       weights_span.SetAttribute("lantern.weights.bytes",
@@ -262,6 +271,11 @@ int Serve(const ServeFlags& flags) {
                 "The CPU and the kernel level (LANTERN_CPU_ISA or the best it has) of this server",
                 {{"isa", cpu->isa}, {"cpu_model", cpu->model}, {"extensions", cpu->extensions}})
       ->Set(1);
+  registry
+      .AddGauge("lantern:weights_bytes",
+                "Bytes of model weights in memory, by the type they are kept in (--dtype)",
+                {{"dtype", dtype_name}})
+      ->Set(static_cast<double>(model->weight_bytes()));
   metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
 
   server::HttpServerOptions http;
@@ -364,6 +378,10 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   app.add_option("--served-model-name", flags.served_model_names,
                  "Model name(s) in the API (default: MODEL)")
       ->default_str("");
+  app.add_option("--dtype", flags.dtype,
+                 "Type the weights are kept in: auto (the checkpoint's), bfloat16, float16 "
+                 "(half), float32 (float)")
+      ->check(CLI::IsMember(lantern::cli::DTypeFlagValues()));
   app.add_option("--max-model-len", flags.max_model_len, "Context length (default: the model's)")
       ->check(CLI::Range(1, 1 << 24))
       ->default_str("");
@@ -379,8 +397,6 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   app.add_option("--chat-template", flags.chat_template, "Chat template: a file or the template");
   app.add_flag("--trust-request-chat-template", flags.trust_request_chat_template,
                "Accept a request's own chat_template (a program the server runs; off: 400)");
-  app.add_option("--dtype", flags.dtype, "Compute type (auto, float32)")
-      ->check(CLI::IsMember({"auto", "float32", "float"}));
   app.add_option("--seed", flags.seed, "Seed of requests without their own");
   app.add_option("--api-key", flags.api_key, "Require 'Authorization: Bearer KEY' on /v1")
       ->envname("LANTERN_API_KEY")

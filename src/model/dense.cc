@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tensor/gemm.h"
+#include "tensor/gemm16.h"
 #include "tensor/kernels.h"
 
 namespace lantern::model {
@@ -17,10 +18,84 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+namespace {
+
+tensor::HalfFormat FormatOf(DType dtype) {
+  return dtype == DType::kBF16 ? tensor::HalfFormat::kBFloat16 : tensor::HalfFormat::kFloat16;
+}
+
+}  // namespace
+
+void DenseLinear::Multiply(ThreadPool& pool, const float* x, int64_t rows, float* y,
+                           bool accumulate) const {
+  if (dtype == DType::kF32) {
+    tensor::Gemm(pool, rows, out, in, x, in, weight.data(), out, y, out, accumulate);
+  } else {
+    tensor::Gemm16(pool, FormatOf(dtype), rows, out, in, x, in, weight16.data(), out, y, out,
+                   accumulate);
+  }
+}
+
 void DenseLinear::Apply(ThreadPool& pool, const float* x, int64_t rows, float* y,
                         bool accumulate) const {
-  tensor::Gemm(pool, rows, out, in, x, in, weight.data(), out, y, out, accumulate);
+  Multiply(pool, x, rows, y, accumulate);
   if (!bias.empty()) tensor::AddBias(pool, y, rows, out, bias.data());
+}
+
+void DenseLinear::StoreAs(ThreadPool& pool, DType target) {
+  if (target == dtype || target == DType::kF32) return;
+  const tensor::HalfFormat format = FormatOf(target);
+  const int64_t n = in * out;
+  weight16.resize(static_cast<size_t>(n));
+  const int64_t chunk = 1 << 16;
+  pool.ParallelFor((n + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t first = c * chunk;
+      tensor::FloatToHalfRow(format, weight.data() + first, weight16.data() + first,
+                             std::min(chunk, n - first));
+    }
+  });
+  std::vector<float>().swap(weight);
+  dtype = target;
+}
+
+void DenseLinear::ReadColumn(int64_t column, float* dst) const {
+  if (dtype == DType::kF32) {
+    for (int64_t i = 0; i < in; ++i) dst[i] = weight[i * out + column];
+  } else {
+    const tensor::HalfFormat format = FormatOf(dtype);
+    for (int64_t i = 0; i < in; ++i) {
+      dst[i] = tensor::HalfFormatToFloat(format, weight16[i * out + column]);
+    }
+  }
+}
+
+void DenseLinear::ReadRow(int64_t row, float* dst) const {
+  if (dtype == DType::kF32) {
+    std::copy_n(weight.data() + row * out, out, dst);
+  } else {
+    tensor::HalfToFloatRow(FormatOf(dtype), weight16.data() + row * out, dst, out);
+  }
+}
+
+uint64_t DenseLinear::bytes() const {
+  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) +
+         bias.size() * sizeof(float);
+}
+
+DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& store) {
+  if (requested) return *requested;
+  uint64_t values[3] = {0, 0, 0};
+  for (const std::string& name : store.Names()) {
+    const WeightView* view = store.Find(name);
+    values[static_cast<int>(view->dtype)] += static_cast<uint64_t>(view->numel());
+  }
+  const DType order[3] = {DType::kF32, DType::kF16, DType::kBF16};
+  DType most = DType::kF32;
+  for (DType d : order) {
+    if (values[static_cast<int>(d)] > values[static_cast<int>(most)]) most = d;
+  }
+  return most;
 }
 
 const WeightView* WeightReader::Lookup(const std::string& name) const {
@@ -93,6 +168,7 @@ Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> 
     }
     ++part;
   }
+  linear.StoreAs(pool_, dtype_);
   return linear;
 }
 
@@ -122,6 +198,7 @@ Result<DenseLinear> WeightReader::ReadFused(const std::vector<Part>& parts, int6
     }
     column += p.out;
   }
+  linear.StoreAs(pool_, dtype_);
   return linear;
 }
 

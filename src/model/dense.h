@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,22 +15,45 @@
 
 namespace lantern::model {
 
-// y[rows][out] = x[rows][in] * weight + bias.
+// y[rows][out] = x[rows][in] * weight + bias. The weights are kept in `dtype`: F32 in
+// `weight`, or 16-bit (--dtype bfloat16/float16) in `weight16`, read by the kernels as they
+// are; the bias stays F32 (it is small and added once).
 struct DenseLinear {
   int64_t in = 0;
   int64_t out = 0;
-  std::vector<float> weight;  // [in][out]
-  std::vector<float> bias;    // [out] or empty
+  DType dtype = DType::kF32;
+  std::vector<float> weight;       // [in][out] when dtype is F32
+  std::vector<uint16_t> weight16;  // [in][out] when dtype is F16 or BF16
+  std::vector<float> bias;         // [out] or empty
 
   void Apply(ThreadPool& pool, const float* x, int64_t rows, float* y, bool accumulate) const;
+  // y = x * weight (+ y when accumulate), without the bias.
+  void Multiply(ThreadPool& pool, const float* x, int64_t rows, float* y, bool accumulate) const;
+  // Keeps the weights as `target` from now on: F32 weights are rounded to nearest even and
+  // their F32 copy freed. Only from F32 (what the readers build); a no-op for F32.
+  void StoreAs(ThreadPool& pool, DType target);
+  // out[i] = weight[i][column] for every i < in: the embedding of a token when the LM head
+  // is tied to the embeddings.
+  void ReadColumn(int64_t column, float* out) const;
+  // out[j] = weight[row][j] for every j < out: a row of a table kept as a DenseLinear
+  // (untied embeddings, [vocab][hidden]).
+  void ReadRow(int64_t row, float* out) const;
+  // Bytes of weights and bias in memory.
+  uint64_t bytes() const;
 };
+
+// The type to keep a checkpoint's weights in: `requested`, or when none was, the type most
+// of the checkpoint's values have (a 16-bit checkpoint stays 16-bit, as vLLM's `auto`).
+DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& store);
 
 // Looks names up under several prefixes ("model.decoder." then "decoder." for OPT),
 // converts tensors to F32 and checks their shapes. Errors name the tensor.
 class WeightReader {
  public:
-  WeightReader(const WeightStore& store, std::vector<std::string> prefixes, ThreadPool& pool)
-      : store_(store), prefixes_(std::move(prefixes)), pool_(pool) {}
+  // Linear layers come out stored as `dtype` (see DenseLinear::StoreAs).
+  WeightReader(const WeightStore& store, std::vector<std::string> prefixes, ThreadPool& pool,
+               DType dtype = DType::kF32)
+      : store_(store), prefixes_(std::move(prefixes)), pool_(pool), dtype_(dtype) {}
 
   bool Has(const std::string& name) const { return Lookup(name) != nullptr; }
   // The tensor `name` (after a prefix) with exactly `shape`, as F32, row-major.
@@ -53,6 +77,7 @@ class WeightReader {
   const WeightStore& store_;
   std::vector<std::string> prefixes_;
   ThreadPool& pool_;
+  DType dtype_;
 };
 
 }  // namespace lantern::model

@@ -32,7 +32,7 @@ class Gpt2Model final : public Model {
 
   const ModelConfig& config() const override { return config_; }
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
-  Status Load(const WeightStore& store);
+  Status Load(const WeightStore& store, std::optional<DType> dtype);
 
  private:
   Result<Norm> ReadNorm(const WeightReader& reader, const std::string& name) const;
@@ -47,7 +47,7 @@ class Gpt2Model final : public Model {
 
   ModelConfig config_;
   ThreadPool pool_;
-  std::vector<float> wte_;  // [vocab][hidden]
+  DenseLinear wte_;         // [vocab][hidden]: rows read, never multiplied
   std::vector<float> wpe_;  // [positions][hidden]
   DenseLinear lm_head_;     // [hidden][vocab]
   Norm ln_f_;
@@ -75,7 +75,7 @@ Result<DenseLinear> Gpt2Model::ReadConv1D(const WeightReader& reader, const std:
   return l;
 }
 
-Status Gpt2Model::Load(const WeightStore& store) {
+Status Gpt2Model::Load(const WeightStore& store, std::optional<DType> dtype) {
   const ModelConfig& c = config_;
   const std::string& act = c.activation_function;
   if (act != "gelu_new" && act != "gelu_pytorch_tanh" && act != "gelu_fast") {
@@ -83,20 +83,25 @@ Status Gpt2Model::Load(const WeightStore& store) {
                          "\" is not supported for GPT-2 (gelu_new, gelu_pytorch_tanh, gelu_fast)");
   }
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
+  weight_dtype_ = ResolveWeightDType(dtype, store);
   WeightReader reader(store, {"transformer.", ""}, pool_);
   WeightReader root(store, {""}, pool_);
-  LANTERN_ASSIGN_OR_RETURN(wte_, reader.Read("wte.weight", {vocab, h}));
+  wte_.in = vocab;
+  wte_.out = h;
+  LANTERN_ASSIGN_OR_RETURN(wte_.weight, reader.Read("wte.weight", {vocab, h}));
   LANTERN_ASSIGN_OR_RETURN(wpe_, reader.Read("wpe.weight", {c.max_position_embeddings, h}));
   LANTERN_ASSIGN_OR_RETURN(ln_f_, ReadNorm(reader, "ln_f"));
   lm_head_.in = h;
   lm_head_.out = vocab;
   lm_head_.weight.resize(h * vocab);
   if (c.tie_word_embeddings) {
-    tensor::Transpose(pool_, wte_.data(), vocab, h, lm_head_.weight.data());
+    tensor::Transpose(pool_, wte_.weight.data(), vocab, h, lm_head_.weight.data());
   } else {
     LANTERN_ASSIGN_OR_RETURN(std::vector<float> head, root.Read("lm_head.weight", {vocab, h}));
     tensor::Transpose(pool_, head.data(), vocab, h, lm_head_.weight.data());
   }
+  wte_.StoreAs(pool_, weight_dtype_);
+  lm_head_.StoreAs(pool_, weight_dtype_);
   layers_.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "h." + std::to_string(i) + ".";
@@ -115,6 +120,16 @@ Status Gpt2Model::Load(const WeightStore& store) {
       for (int64_t o = 0; o < h; ++o) row[o] *= scale;
     }
     for (int64_t o = 0; o < h; ++o) layer.c_attn.bias[o] *= scale;
+    for (DenseLinear* l : {&layer.c_attn, &layer.attn_proj, &layer.c_fc, &layer.mlp_proj}) {
+      l->StoreAs(pool_, weight_dtype_);
+    }
+  }
+  auto floats = [](const std::vector<float>& v) { return v.size() * sizeof(float); };
+  auto norm = [&](const Norm& n) { return floats(n.gamma) + floats(n.beta); };
+  weight_bytes_ = wte_.bytes() + floats(wpe_) + lm_head_.bytes() + norm(ln_f_);
+  for (const Gpt2Layer& l : layers_) {
+    weight_bytes_ += l.c_attn.bytes() + l.attn_proj.bytes() + l.c_fc.bytes() + l.mlp_proj.bytes() +
+                     norm(l.ln_1) + norm(l.ln_2);
   }
   return Status::Ok();
 }
@@ -132,8 +147,7 @@ void Gpt2Model::LayerForward(int index, const Gpt2Layer& layer, KvCache& kv) {
                          config_.num_attention_heads, attn_.data(), h);
   layer.attn_proj.Apply(pool_, attn_.data(), rows, x_.data(), /*accumulate=*/true);
   LayerNorm(layer.ln_2, x_.data(), rows, normed_.data());
-  tensor::Gemm(pool_, rows, layer.c_fc.out, h, normed_.data(), h, layer.c_fc.weight.data(),
-               layer.c_fc.out, ffn_.data(), layer.c_fc.out);
+  layer.c_fc.Multiply(pool_, normed_.data(), rows, ffn_.data(), false);
   tensor::BiasGeluTanh(pool_, ffn_.data(), rows, layer.c_fc.out, layer.c_fc.bias.data());
   layer.mlp_proj.Apply(pool_, ffn_.data(), rows, x_.data(), /*accumulate=*/true);
 }
@@ -157,9 +171,9 @@ Status Gpt2Model::Forward(const Batch& batch, KvCache& kv, std::vector<float>* l
           const SequenceChunk& seq = batch.sequences[s];
           for (size_t t = 0; t < seq.tokens.size(); ++t) {
             float* dst = x_.data() + (plan_.sequences[s].first_row + t) * h;
-            const float* token = wte_.data() + int64_t{seq.tokens[t]} * h;
+            wte_.ReadRow(seq.tokens[t], dst);
             const float* pos = wpe_.data() + (seq.start_position + static_cast<int64_t>(t)) * h;
-            for (int64_t c = 0; c < h; ++c) dst[c] = token[c] + pos[c];
+            for (int64_t c = 0; c < h; ++c) dst[c] += pos[c];
           }
         }
       });
@@ -178,7 +192,7 @@ Status Gpt2Model::Forward(const Batch& batch, KvCache& kv, std::vector<float>* l
 Result<std::unique_ptr<Model>> LoadGpt2Model(const ModelConfig& config, const WeightStore& weights,
                                              const LoadOptions& options) {
   auto model = std::make_unique<Gpt2Model>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->Load(weights));
+  LANTERN_RETURN_IF_ERROR(model->Load(weights, options.dtype));
   return std::unique_ptr<Model>(std::move(model));
 }
 

@@ -34,13 +34,15 @@ class LlamaModel final : public Model {
   const ModelConfig& config() const override { return config_; }
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
 
-  Status Load(const WeightStore& store);
-  Status InitRandom(uint64_t seed);
+  Status Load(const WeightStore& store, std::optional<DType> dtype);
+  Status InitRandom(uint64_t seed, std::optional<DType> dtype);
 
  private:
   Status Setup();
   void Embed(const Batch& batch);
   void LayerForward(int index, const LlamaLayer& layer, KvCache& kv);
+  // Records the type and bytes of the weights once they are loaded.
+  void CountWeights();
   float eps() const { return static_cast<float>(config_.rms_norm_eps); }
 
   ModelConfig config_;
@@ -49,7 +51,7 @@ class LlamaModel final : public Model {
   int64_t q_dim_ = 0, kv_dim_ = 0, qkv_dim_ = 0;
   bool qkv_bias_ = false, o_bias_ = false, mlp_bias_ = false, qk_norm_ = false;
   // Tied: only the LM head's [hidden][vocab] copy is kept and lookups gather a column.
-  std::vector<float> embed_tokens_;  // [vocab][hidden] when untied
+  DenseLinear embed_tokens_;  // [vocab][hidden] when untied (rows read, never multiplied)
   DenseLinear lm_head_;
   std::vector<float> final_norm_;
   std::vector<LlamaLayer> layers_;
@@ -80,12 +82,13 @@ Status LlamaModel::Setup() {
   return Status::Ok();
 }
 
-Status LlamaModel::Load(const WeightStore& store) {
+Status LlamaModel::Load(const WeightStore& store, std::optional<DType> dtype) {
   LANTERN_RETURN_IF_ERROR(Setup());
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
   const int64_t hd = c.head_dim;
-  WeightReader reader(store, {"model.", ""}, pool_);
+  weight_dtype_ = ResolveWeightDType(dtype, store);
+  WeightReader reader(store, {"model.", ""}, pool_, weight_dtype_);
   WeightReader root(store, {""}, pool_);
 
   LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
@@ -98,8 +101,12 @@ Status LlamaModel::Load(const WeightStore& store) {
   } else {
     LANTERN_ASSIGN_OR_RETURN(std::vector<float> head, root.Read("lm_head.weight", {vocab, h}));
     tensor::Transpose(pool_, head.data(), vocab, h, lm_head_.weight.data());
-    embed_tokens_ = std::move(embed);
+    embed_tokens_.in = vocab;
+    embed_tokens_.out = h;
+    embed_tokens_.weight = std::move(embed);
+    embed_tokens_.StoreAs(pool_, weight_dtype_);
   }
+  lm_head_.StoreAs(pool_, weight_dtype_);
   LANTERN_ASSIGN_OR_RETURN(final_norm_, reader.Read("norm.weight", {h}));
   layers_.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
@@ -124,11 +131,13 @@ Status LlamaModel::Load(const WeightStore& store) {
     LANTERN_ASSIGN_OR_RETURN(layer.down,
                              reader.ReadFused({{p + "mlp.down_proj", h}}, ffn, mlp_bias_));
   }
+  CountWeights();
   return Status::Ok();
 }
 
-Status LlamaModel::InitRandom(uint64_t seed) {
+Status LlamaModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
   LANTERN_RETURN_IF_ERROR(Setup());
+  weight_dtype_ = dtype.value_or(DType::kF32);
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
   uint64_t stream = seed << 20;
@@ -141,10 +150,11 @@ Status LlamaModel::InitRandom(uint64_t seed) {
     l.out = out;
     l.weight = fill(in * out);
     if (bias) l.bias = fill(out);
+    l.StoreAs(pool_, weight_dtype_);
     return l;
   };
   lm_head_ = linear(h, vocab, false);
-  if (!c.tie_word_embeddings) embed_tokens_ = fill(vocab * h);
+  if (!c.tie_word_embeddings) embed_tokens_ = linear(vocab, h, false);
   final_norm_ = fill(h, 1.0f);
   layers_.resize(c.num_hidden_layers);
   for (LlamaLayer& layer : layers_) {
@@ -156,12 +166,21 @@ Status LlamaModel::InitRandom(uint64_t seed) {
     layer.gate_up = linear(h, 2 * ffn, mlp_bias_);
     layer.down = linear(ffn, h, mlp_bias_);
   }
+  CountWeights();
   return Status::Ok();
 }
 
+void LlamaModel::CountWeights() {
+  auto floats = [](const std::vector<float>& v) { return v.size() * sizeof(float); };
+  weight_bytes_ = lm_head_.bytes() + embed_tokens_.bytes() + floats(final_norm_);
+  for (const LlamaLayer& l : layers_) {
+    weight_bytes_ += l.qkv.bytes() + l.o_proj.bytes() + l.gate_up.bytes() + l.down.bytes() +
+                     floats(l.attn_norm) + floats(l.ffn_norm) + floats(l.q_norm) + floats(l.k_norm);
+  }
+}
+
 void LlamaModel::Embed(const Batch& batch) {
-  const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
-  const float* lm = lm_head_.weight.data();
+  const int64_t h = config_.hidden_size;
   pool_.ParallelFor(static_cast<int64_t>(plan_.sequences.size()), 1,
                     [&](int64_t begin, int64_t end) {
                       for (int64_t s = begin; s < end; ++s) {
@@ -169,10 +188,10 @@ void LlamaModel::Embed(const Batch& batch) {
                         for (size_t t = 0; t < seq.tokens.size(); ++t) {
                           float* dst = x_.data() + (plan_.sequences[s].first_row + t) * h;
                           const int64_t id = seq.tokens[t];
-                          if (embed_tokens_.empty()) {
-                            for (int64_t p = 0; p < h; ++p) dst[p] = lm[p * vocab + id];
+                          if (embed_tokens_.out == 0) {
+                            lm_head_.ReadColumn(id, dst);
                           } else {
-                            std::copy_n(embed_tokens_.data() + id * h, h, dst);
+                            embed_tokens_.ReadRow(id, dst);
                           }
                         }
                       }
@@ -250,7 +269,7 @@ Status LlamaModel::Forward(const Batch& batch, KvCache& kv, std::vector<float>* 
 Result<std::unique_ptr<Model>> LoadLlamaModel(const ModelConfig& config, const WeightStore& weights,
                                               const LoadOptions& options) {
   auto model = std::make_unique<LlamaModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->Load(weights));
+  LANTERN_RETURN_IF_ERROR(model->Load(weights, options.dtype));
   return std::unique_ptr<Model>(std::move(model));
 }
 
@@ -280,7 +299,7 @@ ModelConfig SmolLm135mShapeConfig() {
 Result<std::unique_ptr<Model>> NewRandomLlamaModel(const ModelConfig& config, uint64_t seed,
                                                    const LoadOptions& options) {
   auto model = std::make_unique<LlamaModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed));
+  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options.dtype));
   return std::unique_ptr<Model>(std::move(model));
 }
 

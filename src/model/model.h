@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "model/config.h"
+#include "model/weights.h"
 
 namespace lantern::model {
 
@@ -88,10 +90,21 @@ class Model {
   // returns logits row-major [rows x vocab_size], rows in batch order as each sequence's
   // `logits` asks (kLast: 1 row, kAll: tokens.size() rows, kNone: 0 rows).
   virtual Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) = 0;
+
+  // The type the weights are kept in (--dtype), and the bytes they take in memory.
+  DType weight_dtype() const { return weight_dtype_; }
+  uint64_t weight_bytes() const { return weight_bytes_; }
+
+ protected:
+  DType weight_dtype_ = DType::kF32;
+  uint64_t weight_bytes_ = 0;
 };
 
 struct LoadOptions {
   int num_threads = 0;  // 0: all cores
+  // The type to keep the weights of linear layers and LM head in (vLLM's --dtype); unset:
+  // as the checkpoint (ResolveWeightDType). Norms, biases and activations stay F32.
+  std::optional<DType> dtype = std::nullopt;
 };
 
 // Loads config.json and the weights of a Hugging Face model directory.

@@ -38,8 +38,8 @@ class OptModel final : public Model {
   const ModelConfig& config() const override { return config_; }
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
 
-  Status Load(const WeightStore& store);
-  Status InitRandom(uint64_t seed);
+  Status Load(const WeightStore& store, std::optional<DType> dtype);
+  Status InitRandom(uint64_t seed, std::optional<DType> dtype);
 
  private:
   Status CheckShape();
@@ -47,6 +47,8 @@ class OptModel final : public Model {
   Status Validate(const Batch& batch, const KvCache& kv) const;
   void Embed(const Batch& batch);
   void LayerForward(int layer_index, const OptLayer& layer, KvCache& kv);
+  // Records the type and bytes of the weights once they are loaded.
+  void CountWeights();
   void Norm(const LayerNormParams& p, const float* x, int64_t rows, float* out) {
     tensor::LayerNorm(pool_, x, rows, config_.hidden_size, p.gamma_ptr(), p.beta_ptr(),
                       static_cast<float>(config_.layer_norm_epsilon), out);
@@ -57,7 +59,7 @@ class OptModel final : public Model {
   int64_t proj_dim_ = 0;
   // Token embeddings. Tied: only the LM head's [proj][vocab] copy is kept and lookups
   // gather a column. Untied: embed_tokens stays [vocab][proj].
-  std::vector<float> embed_tokens_;
+  DenseLinear embed_tokens_;      // rows read, never multiplied
   std::vector<float> positions_;  // [max_pos + 2][hidden]
   DenseLinear project_in_, project_out_, lm_head_;
   bool has_project_ = false, has_final_norm_ = false;
@@ -99,11 +101,12 @@ Status OptModel::CheckShape() {
   return Status::Ok();
 }
 
-Status OptModel::Load(const WeightStore& store) {
+Status OptModel::Load(const WeightStore& store, std::optional<DType> dtype) {
   LANTERN_RETURN_IF_ERROR(CheckShape());
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
-  WeightReader reader(store, {"model.decoder.", "decoder.", ""}, pool_);
+  weight_dtype_ = ResolveWeightDType(dtype, store);
+  WeightReader reader(store, {"model.decoder.", "decoder.", ""}, pool_, weight_dtype_);
   WeightReader root(store, {""}, pool_);
 
   LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
@@ -120,8 +123,12 @@ Status OptModel::Load(const WeightStore& store) {
     LANTERN_ASSIGN_OR_RETURN(std::vector<float> head,
                              root.Read("lm_head.weight", {vocab, proj_dim_}));
     tensor::Transpose(pool_, head.data(), vocab, proj_dim_, lm_head_.weight.data());
-    embed_tokens_ = std::move(embed);
+    embed_tokens_.in = vocab;
+    embed_tokens_.out = proj_dim_;
+    embed_tokens_.weight = std::move(embed);
+    embed_tokens_.StoreAs(pool_, weight_dtype_);
   }
+  lm_head_.StoreAs(pool_, weight_dtype_);
   if (has_project_) {
     LANTERN_ASSIGN_OR_RETURN(project_in_, reader.ReadLinear({"project_in"}, proj_dim_, h, false));
     LANTERN_ASSIGN_OR_RETURN(project_out_, reader.ReadLinear({"project_out"}, h, proj_dim_, false));
@@ -146,10 +153,12 @@ Status OptModel::Load(const WeightStore& store) {
     LANTERN_ASSIGN_OR_RETURN(layer.attn_norm, ReadNorm(reader, p + "self_attn_layer_norm"));
     LANTERN_ASSIGN_OR_RETURN(layer.ffn_norm, ReadNorm(reader, p + "final_layer_norm"));
   }
+  CountWeights();
   return Status::Ok();
 }
 
-Status OptModel::InitRandom(uint64_t seed) {
+Status OptModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
+  weight_dtype_ = dtype.value_or(DType::kF32);
   LANTERN_RETURN_IF_ERROR(CheckShape());
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
@@ -178,6 +187,7 @@ Status OptModel::InitRandom(uint64_t seed) {
     l.out = out;
     l.weight = fill(in * out);
     if (bias) l.bias = fill(out);
+    l.StoreAs(pool_, weight_dtype_);
     return l;
   };
   auto norm = [&] {
@@ -187,7 +197,7 @@ Status OptModel::InitRandom(uint64_t seed) {
   };
   positions_ = fill((c.max_position_embeddings + kPositionOffset) * h);
   lm_head_ = linear(proj_dim_, vocab, false);
-  if (!c.tie_word_embeddings) embed_tokens_ = fill(vocab * proj_dim_);
+  if (!c.tie_word_embeddings) embed_tokens_ = linear(vocab, proj_dim_, false);
   if (has_project_) {
     project_in_ = linear(proj_dim_, h, false);
     project_out_ = linear(h, proj_dim_, false);
@@ -202,6 +212,7 @@ Status OptModel::InitRandom(uint64_t seed) {
     layer.attn_norm = norm();
     layer.ffn_norm = norm();
   }
+  CountWeights();
   return Status::Ok();
 }
 
@@ -209,10 +220,20 @@ Status OptModel::Validate(const Batch& batch, const KvCache& kv) const {
   return ValidateBatch(batch, kv, config_, config_.max_position_embeddings);
 }
 
+void OptModel::CountWeights() {
+  auto floats = [](const std::vector<float>& v) { return v.size() * sizeof(float); };
+  auto norm = [&](const LayerNormParams& p) { return floats(p.gamma) + floats(p.beta); };
+  weight_bytes_ = lm_head_.bytes() + embed_tokens_.bytes() + floats(positions_) +
+                  project_in_.bytes() + project_out_.bytes() + norm(final_norm_);
+  for (const OptLayer& l : layers_) {
+    weight_bytes_ += l.qkv.bytes() + l.out_proj.bytes() + l.fc1.bytes() + l.fc2.bytes() +
+                     norm(l.attn_norm) + norm(l.ffn_norm);
+  }
+}
+
 void OptModel::Embed(const Batch& batch) {
-  const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
+  const int64_t h = config_.hidden_size;
   float* token_rows = has_project_ ? proj_tmp_.data() : x_.data();
-  const float* lm = lm_head_.weight.data();
   pool_.ParallelFor(static_cast<int64_t>(plan_.sequences.size()), 1,
                     [&](int64_t begin, int64_t end) {
                       for (int64_t s = begin; s < end; ++s) {
@@ -220,10 +241,10 @@ void OptModel::Embed(const Batch& batch) {
                         for (size_t t = 0; t < seq.tokens.size(); ++t) {
                           float* dst = token_rows + (plan_.sequences[s].first_row + t) * proj_dim_;
                           const int64_t id = seq.tokens[t];
-                          if (embed_tokens_.empty()) {
-                            for (int64_t p = 0; p < proj_dim_; ++p) dst[p] = lm[p * vocab + id];
+                          if (embed_tokens_.out == 0) {
+                            lm_head_.ReadColumn(id, dst);
                           } else {
-                            std::copy_n(embed_tokens_.data() + id * proj_dim_, proj_dim_, dst);
+                            embed_tokens_.ReadRow(id, dst);
                           }
                         }
                       }
@@ -270,8 +291,7 @@ void OptModel::LayerForward(int layer_index, const OptLayer& layer, KvCache& kv)
     Norm(layer.ffn_norm, x_.data(), rows, normed_.data());
     ffn_in = normed_.data();
   }
-  tensor::Gemm(pool_, rows, layer.fc1.out, h, ffn_in, h, layer.fc1.weight.data(), layer.fc1.out,
-               ffn_.data(), layer.fc1.out);
+  layer.fc1.Multiply(pool_, ffn_in, rows, ffn_.data(), false);
   tensor::BiasRelu(pool_, ffn_.data(), rows, layer.fc1.out,
                    layer.fc1.bias.empty() ? nullptr : layer.fc1.bias.data());
   layer.fc2.Apply(pool_, ffn_.data(), rows, x_.data(), /*accumulate=*/true);
@@ -313,7 +333,7 @@ Status OptModel::Forward(const Batch& batch, KvCache& kv, std::vector<float>* lo
 Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const WeightStore& weights,
                                             const LoadOptions& options) {
   auto model = std::make_unique<OptModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->Load(weights));
+  LANTERN_RETURN_IF_ERROR(model->Load(weights, options.dtype));
   return std::unique_ptr<Model>(std::move(model));
 }
 
@@ -339,7 +359,7 @@ ModelConfig Opt125mShapeConfig() {
 Result<std::unique_ptr<Model>> NewRandomOptModel(const ModelConfig& config, uint64_t seed,
                                                  const LoadOptions& options) {
   auto model = std::make_unique<OptModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed));
+  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options.dtype));
   return std::unique_ptr<Model>(std::move(model));
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct Variant {
   const char* name;
   std::vector<std::string> flags;
   std::vector<int> block_sizes = {16};
+  std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
 };
 
 class Gpt2ForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -43,10 +45,13 @@ TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
   auto plans = testing::MixedPlans(kVocab);
   std::vector<std::vector<int32_t>> sequences;
   for (const auto& p : plans) sequences.push_back(p.tokens);
-  testing::Reference ref =
-      RunReference("gpt2_reference.py", dir.path() / "model", dir.path() / "ref", sequences);
+  std::vector<std::string> reference_flags;
+  if (v.dtype == DType::kBF16) reference_flags = {"--dtype", "bfloat16"};
+  if (v.dtype == DType::kF16) reference_flags = {"--dtype", "float16"};
+  testing::Reference ref = RunReference("gpt2_reference.py", dir.path() / "model",
+                                        dir.path() / "ref", sequences, 0, reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
-  auto model = LoadModel(dir.path() / "model", {.num_threads = 2});
+  auto model = LoadModel(dir.path() / "model", {.num_threads = 2, .dtype = v.dtype});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
@@ -57,14 +62,18 @@ TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Family, Gpt2ForwardTest,
-    ::testing::Values(Variant{"TiedHfLayout", {}, {16, 4}},
-                      Variant{"OpenaiLayoutF16", {"--layout", "openai", "--dtype", "f16"}},
-                      Variant{
-                          "InnerUntiedShardedScaledByLayer",
-                          {"--n-inner", "96", "--tie-word-embeddings", "0", "--format", "sharded",
-                           "--scale-attn-by-inverse-layer-idx", "1", "--layer-norm-epsilon", "1e-3",
-                           "--activation", "gelu_pytorch_tanh"}},
-                      Variant{"ThreeLayersBF16", {"--n-layer", "3", "--dtype", "bf16"}}),
+    ::testing::Values(
+        Variant{"TiedHfLayout", {}, {16, 4}},
+        Variant{"OpenaiLayoutF16", {"--layout", "openai", "--dtype", "f16"}},
+        Variant{"InnerUntiedShardedScaledByLayer",
+                {"--n-inner", "96", "--tie-word-embeddings", "0", "--format", "sharded",
+                 "--scale-attn-by-inverse-layer-idx", "1", "--layer-norm-epsilon", "1e-3",
+                 "--activation", "gelu_pytorch_tanh"}},
+        Variant{"ThreeLayersBF16", {"--n-layer", "3", "--dtype", "bf16"}},
+        // F32 checkpoints served in 16 bits (head_dim 16: the q scaling that
+        // goes into the weights before rounding is a power of two, exact).
+        Variant{"F32ServedAsBFloat16Tied", {}, {16, 4}, DType::kBF16},
+        Variant{"F32ServedAsFloat16Untied", {"--tie-word-embeddings", "0"}, {16}, DType::kF16}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 TEST(Gpt2GreedyTest, ContinuationMatchesReference) {

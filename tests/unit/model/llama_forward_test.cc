@@ -4,6 +4,7 @@
 // sequences in one batch, shuffled block tables, blocks reused after a sequence finishes.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct Variant {
   std::vector<std::string> flags;
   std::vector<std::string> reference_flags = {};
   std::vector<int> block_sizes = {16};
+  std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
 };
 
 class LlamaForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -45,7 +47,7 @@ TEST_P(LlamaForwardTest, MixedBatchesMatchReference) {
   testing::Reference ref = RunReference("llama_reference.py", dir.path() / "model",
                                         dir.path() / "ref", sequences, 0, v.reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
-  auto model = LoadModel(dir.path() / "model", {.num_threads = 2});
+  auto model = LoadModel(dir.path() / "model", {.num_threads = 2, .dtype = v.dtype});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
@@ -88,6 +90,19 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--attention-bias", "1", "--mlp-bias", "1", "--tie-word-embeddings", "1",
                  "--dtype", "bf16", "--heads", "8", "--kv-heads", "8"}},
         Variant{"LlamaPytorchBin", {"--format", "bin", "--kv-heads", "4"}},
+        // An F32 checkpoint served in 16 bits: the reference rounds the same weights (to
+        // nearest even) and computes in float64, so only the order of the sums differs.
+        Variant{"F32ServedAsBFloat16Tied",
+                {"--tie-word-embeddings", "1", "--attention-bias", "1"},
+                {"--dtype", "bfloat16"},
+                {16, 4},
+                DType::kBF16},
+        Variant{"F32ServedAsFloat16Untied",
+                {"--kv-heads", "2"},
+                {"--dtype", "float16"},
+                {16},
+                DType::kF16},
+        Variant{"BFloat16ServedAsF32", {"--dtype", "bf16"}, {}, {16}, DType::kF32},
         Variant{"MistralSlidingWindow",
                 {"--model-type", "mistral", "--sliding-window", "21"},
                 {},

@@ -4,6 +4,7 @@
 // tables shuffled and blocks reused after a sequence finishes.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,7 @@ struct Variant {
   const char* name;
   std::vector<std::string> flags;
   std::vector<int> block_sizes = {16};
+  std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
 };
 
 class OptForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -112,9 +114,13 @@ TEST_P(OptForwardTest, MixedBatchesMatchReference) {
   auto plans = MixedPlans();
   std::vector<std::vector<int32_t>> sequences;
   for (const auto& p : plans) sequences.push_back(p.tokens);
-  testing::Reference ref = RunOptReference(dir.path() / "model", dir.path() / "ref", sequences);
+  std::vector<std::string> reference_flags;
+  if (v.dtype == DType::kBF16) reference_flags = {"--dtype", "bfloat16"};
+  if (v.dtype == DType::kF16) reference_flags = {"--dtype", "float16"};
+  testing::Reference ref =
+      RunOptReference(dir.path() / "model", dir.path() / "ref", sequences, 0, reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
-  auto model = LoadModel(dir.path() / "model", {.num_threads = 2});
+  auto model = LoadModel(dir.path() / "model", {.num_threads = 2, .dtype = v.dtype});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
@@ -137,7 +143,11 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--do-layer-norm-before", "0", "--layer-norm-elementwise-affine", "0"}},
         Variant{"NoAffineF16", {"--layer-norm-elementwise-affine", "0", "--dtype", "f16"}},
         Variant{"PytorchBinBF16", {"--format", "bin", "--bin-prefix", "none", "--dtype", "bf16"}},
-        Variant{"ShardedSafetensors", {"--format", "sharded"}}),
+        Variant{"ShardedSafetensors", {"--format", "sharded"}},
+        // F32 checkpoints served in 16 bits, against the reference with the same rounding.
+        Variant{
+            "F32ServedAsBFloat16Projected", {"--word-embed-proj-dim", "32"}, {16, 4}, DType::kBF16},
+        Variant{"F32ServedAsFloat16Untied", {"--tie-word-embeddings", "0"}, {16}, DType::kF16}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 // Greedy decoding with a chunked prompt and one token per step matches the reference

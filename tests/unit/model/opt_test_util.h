@@ -55,17 +55,19 @@ struct Reference {
 // Runs the numpy reference over whole sequences (plain causal mask, no cache).
 inline Reference RunOptReference(const std::filesystem::path& model_dir,
                                  const std::filesystem::path& out_dir,
-                                 const std::vector<std::vector<int32_t>>& sequences,
-                                 int greedy = 0) {
+                                 const std::vector<std::vector<int32_t>>& sequences, int greedy = 0,
+                                 std::vector<std::string> extra_flags = {}) {
   std::string joined;
   for (size_t i = 0; i < sequences.size(); ++i) {
     if (i > 0) joined += ';';
     joined += JoinIds(sequences[i]);
   }
   Reference ref;
-  if (!RunFixture("opt_reference.py",
-                  {"--model", model_dir.string(), "--sequences", joined, "--out", out_dir.string(),
-                   "--greedy", std::to_string(greedy)})) {
+  std::vector<std::string> args = {
+      "--model", model_dir.string(), "--sequences", joined,
+      "--out",   out_dir.string(),   "--greedy",    std::to_string(greedy)};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  if (!RunFixture("opt_reference.py", args)) {
     ADD_FAILURE() << "opt_reference.py failed";
     return ref;
   }
