@@ -390,8 +390,9 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   app.add_option("--max-num-batched-tokens", flags.max_num_batched_tokens, "Tokens per step")
       ->check(CLI::Range(1, 1 << 24));
   app.add_option("--kv-cache-memory", flags.kv_cache_memory,
-                 "KV cache size, e.g. 2GiB (default: 30% of the available memory, container limit "
-                 "included, 64MiB to 4GiB)");
+                 "KV cache size, e.g. 2GiB (default: what --max-num-seqs sequences of the full "
+                 "length need, at most 30% of the available memory, container limit included, "
+                 "64MiB to 4GiB)");
   app.add_flag("--enable-prefix-caching,!--no-enable-prefix-caching", flags.enable_prefix_caching,
                "Reuse KV blocks of shared prompt prefixes");
   app.add_option("--chat-template", flags.chat_template, "Chat template: a file or the template");

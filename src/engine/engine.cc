@@ -55,15 +55,19 @@ Result<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> mod
     return InvalidArgument("max_model_len is unknown: the model sets no max_position_embeddings");
   }
 
-  const int64_t bytes =
-      config.kv_cache_memory_bytes > 0 ? config.kv_cache_memory_bytes : DefaultKvCacheMemory();
   if (config.kv_cache_memory_bytes < 0) {
     return InvalidArgument("kv_cache_memory must be positive, got " +
                            Str(config.kv_cache_memory_bytes));
   }
   const int64_t per_block = static_cast<int64_t>(model->KvBytesPerBlock(config.block_size));
-  const int64_t num_blocks = std::min<int64_t>(bytes / per_block, INT32_MAX / 2);
   const int64_t needed_blocks = (info.max_model_len + config.block_size - 1) / config.block_size;
+  // By default the pool holds what the model can use, max_num_seqs sequences of the full
+  // length, within the memory rule's share: a small model gets a small pool, and its
+  // usage figure means something.
+  const int64_t useful = per_block * needed_blocks * std::max(1, config.max_num_seqs);
+  const int64_t bytes = config.kv_cache_memory_bytes > 0 ? config.kv_cache_memory_bytes
+                                                         : std::min(DefaultKvCacheMemory(), useful);
+  const int64_t num_blocks = std::min<int64_t>(bytes / per_block, INT32_MAX / 2);
   if (num_blocks < needed_blocks) {
     return ResourceExhausted(
         "KV cache memory of " + Str(bytes) + " bytes holds " + Str(num_blocks) + " blocks of " +

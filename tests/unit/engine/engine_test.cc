@@ -439,5 +439,17 @@ TEST(EngineTest, CreateRejectsAPoolSmallerThanOneFullSequence) {
             std::string::npos);
 }
 
+// Without kv_cache_memory the pool holds max_num_seqs sequences of the full length (here far
+// below the memory rule's share), so its usage figure means something.
+TEST(EngineTest, DefaultPoolHoldsWhatMaxNumSeqsFullSequencesNeed) {
+  auto model = NewModel(64);
+  EngineConfig config = Roomy();
+  config.kv_cache_memory_bytes = 0;
+  config.max_num_seqs = 3;
+  auto engine = Start(model, config);
+  EXPECT_EQ(engine->info().num_kv_blocks, 3 * 64 / 4);
+  EXPECT_EQ(engine->info().kv_cache_bytes, 3 * 16 * model->KvBytesPerBlock(4));
+}
+
 }  // namespace
 }  // namespace lantern::engine
