@@ -1,5 +1,7 @@
 // Kernel bodies written once over a vector type S, instantiated by the portable, AVX2 and
-// NEON variants (each folder's vec.h defines its S; internal header). S provides:
+// NEON variants (each folder's vec.h defines its S; internal header): the elementwise
+// kernels here, the skinny GEMM in simd_gemv.h, paged attention in simd_attention.h. S
+// provides:
 //   V, kLanes, Zero, Set1, Load, Store, LoadPartial (lanes >= n read as 0, nothing read
 //   past p + n), StorePartial, Add, Sub, Mul, Div, Max, MulAdd(a, b, c) = a * b + c,
 //   Round (to nearest), Pow2 (2^n for integral n in [-126, 127]), ReduceAdd, ReduceMax.
@@ -197,198 +199,7 @@ void RopeRow(float* row, int heads, int head_dim, const float* cos, const float*
   }
 }
 
-// Skinny GEMM (see gemv.h): columns [n0, n1) for weight rows [k0, k1), M rows of A, with
-// tiles of NV vectors of columns whose M x NV partial sums stay in registers.
-template <class S, int M, int NV>
-void GemvBlock(int64_t n0, int64_t n1, int64_t k0, int64_t k1, const float* a, int64_t lda,
-               const float* b, int64_t ldb, float* c, int64_t ldc, bool load_c) {
-  constexpr int L = S::kLanes;
-  constexpr int64_t kAhead = 256;  // software prefetch distance along a weight row, in floats
-  int64_t j = n0;
-  for (; j + NV * L <= n1; j += NV * L) {
-    typename S::V acc[M][NV];
-    for (int r = 0; r < M; ++r) {
-      for (int v = 0; v < NV; ++v)
-        acc[r][v] = load_c ? S::Load(c + r * ldc + j + v * L) : S::Zero();
-    }
-    for (int64_t p = k0; p < k1; ++p) {
-      const float* w = b + p * ldb + j;
-      for (int v = 0; v < NV * L; v += 16) __builtin_prefetch(w + kAhead + v);
-      typename S::V wv[NV];
-      for (int v = 0; v < NV; ++v) wv[v] = S::Load(w + v * L);
-      for (int r = 0; r < M; ++r) {
-        const typename S::V x = S::Set1(a[r * lda + p]);
-        for (int v = 0; v < NV; ++v) acc[r][v] = S::MulAdd(x, wv[v], acc[r][v]);
-      }
-    }
-    for (int r = 0; r < M; ++r) {
-      for (int v = 0; v < NV; ++v) S::Store(c + r * ldc + j + v * L, acc[r][v]);
-    }
-  }
-  for (; j < n1; j += L) {
-    const int n = static_cast<int>(std::min<int64_t>(L, n1 - j));
-    typename S::V acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = load_c ? S::LoadPartial(c + r * ldc + j, n) : S::Zero();
-    for (int64_t p = k0; p < k1; ++p) {
-      const typename S::V w = S::LoadPartial(b + p * ldb + j, n);
-      for (int r = 0; r < M; ++r) acc[r] = S::MulAdd(S::Set1(a[r * lda + p]), w, acc[r]);
-    }
-    for (int r = 0; r < M; ++r) S::StorePartial(c + r * ldc + j, acc[r], n);
-  }
-}
-
-// Weight rows per block: enough that the partial sums' round trip through L1 is a small
-// share of the loads, few enough that the block's streams stay within what the L2
-// streamer tracks.
-inline constexpr int64_t kGemvBlockRows = 16;
-
-// The generic tiles as a GEMV block kernel B (see GemvColumns).
-template <class S>
-struct GemvTiles {
-  template <int M>
-  static void Block(int64_t n0, int64_t n1, int64_t k0, int64_t k1, const float* a, int64_t lda,
-                    const float* b, int64_t ldb, float* c, int64_t ldc, bool load_c) {
-    GemvBlock<S, M, S::GemvVectors(M)>(n0, n1, k0, k1, a, lda, b, ldb, c, ldc, load_c);
-  }
-};
-
-template <class B, int M>
-void GemvRows(int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda, const float* b,
-              int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  for (int64_t k0 = 0; k0 < k; k0 += kGemvBlockRows) {
-    B::template Block<M>(n0, n1, k0, std::min(k, k0 + kGemvBlockRows), a, lda, b, ldb, c, ldc,
-                         accumulate || k0 > 0);
-  }
-}
-
-// The skinny GEMM of one thread's columns [n0, n1), rows of A four at a time, over weight
-// blocks of kGemvBlockRows rows. B::Block<M> computes one block for M rows.
-template <class B>
-void GemvColumns(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
-                 const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  if (k == 0) {
-    if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) {
-        for (int64_t j = n0; j < n1; ++j) c[r * ldc + j] = 0.0f;
-      }
-    }
-    return;
-  }
-  for (int64_t r = 0; r < m; r += 4) {
-    const float* ar = a + r * lda;
-    float* cr = c + r * ldc;
-    switch (std::min<int64_t>(4, m - r)) {
-      case 1:
-        GemvRows<B, 1>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-      case 2:
-        GemvRows<B, 2>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-      case 3:
-        GemvRows<B, 3>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-      default:
-        GemvRows<B, 4>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-    }
-  }
-}
-
-// Paged attention of one tile of queries (see attention.h and dispatch.h): for each K/V
-// block, each query row scores chunks of 16 slots (the keys' slot axis is contiguous, so a
-// chunk is 16 / kLanes vectors per head dimension), then folds them into its online
-// softmax and its accumulator.
-template <class S>
-void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const AttentionTile& tile,
-                const float* q, int64_t ldq, int num_heads, float* out, int64_t ldo, int window,
-                float* acc) {
-  constexpr int kChunk = 16;
-  constexpr int kVecs = kChunk / S::kLanes;
-  static_assert(kChunk % S::kLanes == 0);
-  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  const int hd = kv.head_dim;
-  const int bs = kv.block_size;
-  const int kv_head = tile.head / (num_heads / kv.num_kv_heads);
-  for (int64_t i = 0; i < static_cast<int64_t>(tile.count) * hd; ++i) acc[i] = 0.0f;
-  float row_max[kAttentionQueryTile];
-  float row_sum[kAttentionQueryTile];
-  for (int i = 0; i < tile.count; ++i) row_max[i] = kNegInf, row_sum[i] = 0.0f;
-
-  const int64_t first_pos = seq.start_position + tile.first;
-  const int64_t last_pos = first_pos + tile.count - 1;
-  const int64_t num_blocks = last_pos / bs + 1;
-  // With a window, blocks wholly before the tile's first row's window are skipped.
-  const int64_t first_block = window > 0 ? std::max<int64_t>(0, first_pos - window + 1) / bs : 0;
-  alignas(64) float scores[kChunk];
-  for (int64_t j = first_block; j < num_blocks; ++j) {
-    const int64_t block = seq.block_table[j];
-    const float* kt = kv.keys + block * kv.block_stride + static_cast<int64_t>(kv_head) * hd * bs;
-    const float* vb = kv.values + block * kv.block_stride + static_cast<int64_t>(kv_head) * bs * hd;
-    const int64_t block_start = j * bs;
-    for (int i = 0; i < tile.count; ++i) {
-      const int64_t pos = first_pos + i;
-      if (block_start > pos) continue;
-      const int valid = static_cast<int>(std::min<int64_t>(bs, pos - block_start + 1));
-      // Slots before `skip` fall outside the row's window.
-      const int64_t lowest = window > 0 ? pos - window + 1 : 0;
-      const int skip = static_cast<int>(std::clamp<int64_t>(lowest - block_start, 0, bs));
-      if (skip >= valid) continue;
-      const float* qrow = q + (seq.first_row + tile.first + i) * ldq + tile.head * hd;
-      float* arow = acc + static_cast<int64_t>(i) * hd;
-      for (int c = skip / kChunk * kChunk; c < valid; c += kChunk) {
-        const int lanes = std::min(kChunk, valid - c);
-        const int lo = std::max(0, skip - c);
-        typename S::V s[kVecs];
-        for (int v = 0; v < kVecs; ++v) s[v] = S::Zero();
-        for (int d = 0; d < hd; ++d) {
-          const typename S::V qd = S::Set1(qrow[d]);
-          const float* krow = kt + static_cast<int64_t>(d) * bs + c;
-          for (int v = 0; v < kVecs; ++v) {
-            const int n = std::clamp(lanes - v * S::kLanes, 0, S::kLanes);
-            if (n == 0) break;
-            const typename S::V k = n == S::kLanes ? S::Load(krow + v * S::kLanes)
-                                                   : S::LoadPartial(krow + v * S::kLanes, n);
-            s[v] = S::MulAdd(qd, k, s[v]);
-          }
-        }
-        for (int v = 0; v < kVecs; ++v) S::Store(scores + v * S::kLanes, s[v]);
-        float chunk_max = kNegInf;
-        for (int t = lo; t < lanes; ++t) chunk_max = std::max(chunk_max, scores[t]);
-        if (chunk_max > row_max[i]) {
-          const float correction = std::exp(row_max[i] - chunk_max);  // exp(-inf) = 0 at first
-          row_sum[i] *= correction;
-          const typename S::V vc = S::Set1(correction);
-          MapRow<S>(arow, hd, [&](typename S::V a, int64_t) { return S::Mul(a, vc); });
-          row_max[i] = chunk_max;
-        }
-        const typename S::V vmax = S::Set1(row_max[i]);
-        for (int v = 0; v < kVecs; ++v)
-          S::Store(scores + v * S::kLanes, Exp<S>(S::Sub(s[v], vmax)));
-        for (int t = lo; t < lanes; ++t) row_sum[i] += scores[t];
-        int64_t d = 0;
-        for (; d + S::kLanes <= hd; d += S::kLanes) {
-          typename S::V a = S::Load(arow + d);
-          for (int t = lo; t < lanes; ++t) {
-            a = S::MulAdd(S::Set1(scores[t]), S::Load(vb + static_cast<int64_t>(c + t) * hd + d),
-                          a);
-          }
-          S::Store(arow + d, a);
-        }
-        for (; d < hd; ++d) {
-          for (int t = lo; t < lanes; ++t)
-            arow[d] += scores[t] * vb[static_cast<int64_t>(c + t) * hd + d];
-        }
-      }
-    }
-  }
-  for (int i = 0; i < tile.count; ++i) {
-    float* orow = out + (seq.first_row + tile.first + i) * ldo + tile.head * hd;
-    const float inv = 1.0f / row_sum[i];
-    for (int d = 0; d < hd; ++d) orow[d] = acc[static_cast<int64_t>(i) * hd + d] * inv;
-  }
-}
-
-// The F32 entries of each family, for a variant's installers.
+// The F32 elementwise entries, for a variant's installers.
 template <class S>
 void FillElementwise(ElementwiseKernels& table) {
   table.layer_norm_row = LayerNormRow<S>;
@@ -400,16 +211,6 @@ void FillElementwise(ElementwiseKernels& table) {
   table.softmax_row = SoftmaxRow<S>;
   table.add = Add<S>;
   table.rope_row = RopeRow<S>;
-}
-
-template <class S>
-void FillGemv(GemvKernels& table) {
-  table.columns = GemvColumns<GemvTiles<S>>;
-}
-
-template <class S>
-void FillAttention(AttentionKernels& table) {
-  table.attend_tile = AttendTile<S>;
 }
 
 }  // namespace lantern::tensor::simd_kernels

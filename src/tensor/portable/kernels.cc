@@ -5,6 +5,8 @@
 #include "tensor/dispatch.h"
 #include "tensor/half.h"
 #include "tensor/portable/vec.h"
+#include "tensor/simd_attention.h"
+#include "tensor/simd_gemv.h"
 #include "tensor/simd_kernels.h"
 
 namespace lantern::tensor::portable {

@@ -4,6 +4,8 @@
 
 #include "tensor/arm/neon/vec.h"
 #include "tensor/dispatch.h"
+#include "tensor/simd_attention.h"
+#include "tensor/simd_gemv.h"
 #include "tensor/simd_kernels.h"
 
 namespace lantern::tensor::neon {

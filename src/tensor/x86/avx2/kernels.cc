@@ -3,6 +3,8 @@
 #include <immintrin.h>
 
 #include "tensor/dispatch.h"
+#include "tensor/simd_attention.h"
+#include "tensor/simd_gemv.h"
 #include "tensor/simd_kernels.h"
 #include "tensor/x86/avx2/vec.h"
 

@@ -1,5 +1,5 @@
-// The AVX-512 variant of paged attention's tile kernel: 16 slots' scores are one masked
-// FMA chain over the head dimension (keys are stored slot-minor), with an online softmax.
+// The AVX-512 variant of paged attention's tile kernel: 16 slots' scores are masked FMAs
+// over the head dimension (keys are stored slot-minor), with an online softmax.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -16,6 +16,58 @@ struct RowState {
   float max;
   float sum;
 };
+
+// The 16 slots' scores against one query row (keys slot-minor: kt[d * bs + slot]), the head
+// dimension split over four partial sums so that the FMAs do not wait on each other (one
+// chain of 64 dependent FMAs otherwise, latency-bound).
+__m512 Scores(const float* qrow, const float* kt, int bs, int hd, __mmask16 mask) {
+  __m512 part[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                    _mm512_setzero_ps()};
+  int d = 0;
+  for (; d + 4 <= hd; d += 4) {
+    for (int u = 0; u < 4; ++u) {
+      part[u] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d + u]),
+                                _mm512_maskz_loadu_ps(mask, kt + (d + u) * bs), part[u]);
+    }
+  }
+  for (; d < hd; ++d) {
+    part[0] =
+        _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), _mm512_maskz_loadu_ps(mask, kt + d * bs), part[0]);
+  }
+  return _mm512_add_ps(_mm512_add_ps(part[0], part[1]), _mm512_add_ps(part[2], part[3]));
+}
+
+// arow[d] += sum over slots t in [lo, lanes) of p[t] * v[t][d]: 64 columns at a time in four
+// vectors, even and odd slots summed apart, so that eight FMAs are independent (a chain over
+// the slots per vector otherwise).
+void AccumulateValues(const float* p, int lo, int lanes, const float* v, int hd, float* arow) {
+  for (int d = 0; d < hd; d += 64) {
+    __mmask16 dm[4];
+    __m512 even[4], odd[4];
+    for (int g = 0; g < 4; ++g) {
+      dm[g] = FirstLanes(std::clamp(hd - d - 16 * g, 0, 16));
+      even[g] = _mm512_maskz_loadu_ps(dm[g], arow + d + 16 * g);
+      odd[g] = _mm512_setzero_ps();
+    }
+    int t = lo;
+    for (; t + 1 < lanes; t += 2) {
+      const __m512 p0 = _mm512_set1_ps(p[t]), p1 = _mm512_set1_ps(p[t + 1]);
+      const float* v0 = v + static_cast<int64_t>(t) * hd + d;
+      for (int g = 0; g < 4; ++g) {
+        even[g] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(dm[g], v0 + 16 * g), even[g]);
+        odd[g] = _mm512_fmadd_ps(p1, _mm512_maskz_loadu_ps(dm[g], v0 + hd + 16 * g), odd[g]);
+      }
+    }
+    if (t < lanes) {
+      const __m512 p0 = _mm512_set1_ps(p[t]);
+      const float* v0 = v + static_cast<int64_t>(t) * hd + d;
+      for (int g = 0; g < 4; ++g)
+        even[g] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(dm[g], v0 + 16 * g), even[g]);
+    }
+    for (int g = 0; g < 4; ++g)
+      _mm512_mask_storeu_ps(arow + d + 16 * g, dm[g], _mm512_add_ps(even[g], odd[g]));
+  }
+}
 
 void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const AttentionTile& task,
                 const float* q, int64_t ldq, int num_heads, float* out, int64_t ldo, int window,
@@ -53,11 +105,7 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Atte
         const int lanes = std::min(16, valid - c);
         const __mmask16 mask =
             static_cast<__mmask16>(FirstLanes(lanes) & ~FirstLanes(std::max(0, skip - c)));
-        __m512 s = _mm512_setzero_ps();
-        for (int d = 0; d < hd; ++d) {
-          s = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), _mm512_maskz_loadu_ps(mask, kt + d * bs + c),
-                              s);
-        }
+        __m512 s = Scores(qrow, kt + c, bs, hd, mask);
         s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), mask, s);
         const float chunk_max = _mm512_reduce_max_ps(s);
         if (chunk_max > st.max) {
@@ -74,16 +122,8 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Atte
         const __m512 p = _mm512_maskz_mov_ps(mask, Exp(_mm512_sub_ps(s, _mm512_set1_ps(st.max))));
         st.sum += _mm512_reduce_add_ps(p);
         _mm512_store_ps(probs, p);
-        for (int d = 0; d < hd; d += 16) {
-          const __mmask16 dm = FirstLanes(hd - d);
-          __m512 a = _mm512_maskz_loadu_ps(dm, arow + d);
-          for (int t = std::max(0, skip - c); t < lanes; ++t) {
-            a = _mm512_fmadd_ps(
-                _mm512_set1_ps(probs[t]),
-                _mm512_maskz_loadu_ps(dm, vb + static_cast<int64_t>(c + t) * hd + d), a);
-          }
-          _mm512_mask_storeu_ps(arow + d, dm, a);
-        }
+        AccumulateValues(probs, std::max(0, skip - c), lanes, vb + static_cast<int64_t>(c) * hd, hd,
+                         arow);
       }
     }
   }

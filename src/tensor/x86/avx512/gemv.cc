@@ -5,19 +5,16 @@
 #include <algorithm>
 
 #include "tensor/dispatch.h"
-#include "tensor/simd_kernels.h"
+#include "tensor/simd_gemv.h"
 #include "tensor/x86/avx512/simd.h"
 
 namespace lantern::tensor::avx512 {
 namespace {
 
-// Software prefetch distance along a weight row, in floats.
-constexpr int64_t kAhead = 256;
-
 struct Tiles {
   template <int M>
-  static void Block(int64_t n0, int64_t n1, int64_t k0, int64_t k1, const float* a, int64_t lda,
-                    const float* b, int64_t ldb, float* c, int64_t ldc, bool load_c) {
+  static void Block(int64_t n0, int64_t n1, int64_t k0, int64_t k1, int64_t k, const float* a,
+                    int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, bool load_c) {
     int64_t j = n0;
     for (; j + 64 <= n1; j += 64) {
       __m512 acc[M][4];
@@ -26,10 +23,7 @@ struct Tiles {
           acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + j + 16 * v) : _mm512_setzero_ps();
         }
       }
-      for (int64_t p = k0; p < k1; ++p) {
-        const float* w = b + p * ldb + j;
-        for (int v = 0; v < 4; ++v)
-          _mm_prefetch(reinterpret_cast<const char*>(w + kAhead + 16 * v), _MM_HINT_T0);
+      simd_kernels::GemvTileRows<4>(n0, n1, j, k0, k1, k, b, ldb, [&](int64_t p, const float* w) {
         __m512 wv[4];
         for (int v = 0; v < 4; ++v) {
           wv[v] = _mm512_loadu_ps(w + 16 * v);
@@ -42,7 +36,7 @@ struct Tiles {
           const __m512 x = _mm512_set1_ps(a[r * lda + p]);
           for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
         }
-      }
+      });
       for (int r = 0; r < M; ++r) {
         for (int v = 0; v < 4; ++v) _mm512_storeu_ps(c + r * ldc + j + 16 * v, acc[r][v]);
       }
@@ -53,11 +47,11 @@ struct Tiles {
       for (int r = 0; r < M; ++r) {
         acc[r] = load_c ? _mm512_maskz_loadu_ps(mask, c + r * ldc + j) : _mm512_setzero_ps();
       }
-      for (int64_t p = k0; p < k1; ++p) {
-        const __m512 w = _mm512_maskz_loadu_ps(mask, b + p * ldb + j);
+      simd_kernels::GemvTileRows<1>(n0, n1, j, k0, k1, k, b, ldb, [&](int64_t p, const float* w) {
+        const __m512 wv = _mm512_maskz_loadu_ps(mask, w);
         for (int r = 0; r < M; ++r)
-          acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + p]), w, acc[r]);
-      }
+          acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + p]), wv, acc[r]);
+      });
       for (int r = 0; r < M; ++r) _mm512_mask_storeu_ps(c + r * ldc + j, mask, acc[r]);
     }
   }
