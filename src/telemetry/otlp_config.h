@@ -19,6 +19,9 @@ namespace lantern::telemetry {
 
 enum class OtlpProtocol { kGrpc, kHttpProtobuf, kHttpJson };
 enum class OtlpCompression { kNone, kGzip };
+// Which signal an exporter carries: picks the OTEL_EXPORTER_OTLP_<SIGNAL>_* variables, the
+// HTTP path (v1/traces, v1/metrics, v1/logs) and the gRPC service.
+enum class OtlpSignal { kTraces, kMetrics, kLogs };
 
 // Everything an OTLP span exporter needs, resolved from OTEL_EXPORTER_OTLP_[TRACES_]*.
 struct OtlpExporterOptions {
@@ -39,6 +42,7 @@ struct OtlpExporterOptions {
   std::string certificate_file;
   std::string client_key_file;
   std::string client_certificate_file;
+  OtlpSignal signal = OtlpSignal::kTraces;
 };
 
 // Resolves the options from the environment (looked up through `env`, so tests can pass a
@@ -46,8 +50,10 @@ struct OtlpExporterOptions {
 // the place of OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: it is a per-signal endpoint, used as is.
 // Invalid values warn and fall back to defaults (the spec's rule); an error is returned
 // only when no usable configuration can be built. Implemented by the OTLP half.
+// `signal` picks the per-signal variables (OTEL_EXPORTER_OTLP_METRICS_* for metrics).
 Result<OtlpExporterOptions> OtlpExporterOptionsFromEnv(const EnvLookup& env,
-                                                       std::string_view endpoint_override);
+                                                       std::string_view endpoint_override,
+                                                       OtlpSignal signal = OtlpSignal::kTraces);
 
 // Builds the exporter for `options`. Must not block on the network (connect lazily).
 // Implemented by the OTLP half in otlp_exporter_factory.cc.

@@ -109,6 +109,11 @@ bool GrpcUsesTls(const OtlpEndpoint& endpoint, bool insecure) {
 }
 
 std::string HttpTracesUrl(const OtlpEndpoint& endpoint, bool append_signal_path) {
+  return HttpSignalUrl(endpoint, append_signal_path, "v1/traces");
+}
+
+std::string HttpSignalUrl(const OtlpEndpoint& endpoint, bool append_signal_path,
+                          std::string_view signal_path) {
   std::string url = endpoint.scheme == "https" ? "https://" : "http://";
   url.append(endpoint.host);
   if (endpoint.port != 0) url.append(":").append(std::to_string(endpoint.port));
@@ -120,7 +125,7 @@ std::string HttpTracesUrl(const OtlpEndpoint& endpoint, bool append_signal_path)
   // "http://c:4318/v1/traces", "http://c:4318/otlp" gives "http://c:4318/otlp/v1/traces".
   url.append(endpoint.path);
   if (url.back() != '/') url.push_back('/');
-  url.append("v1/traces");
+  url.append(signal_path);
   return url;
 }
 

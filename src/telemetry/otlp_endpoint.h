@@ -33,6 +33,9 @@ bool GrpcUsesTls(const OtlpEndpoint& endpoint, bool insecure);
 // `append_signal_path` (the generic OTEL_EXPORTER_OTLP_ENDPOINT) "v1/traces" is appended
 // to the path, else the path is used as is.
 std::string HttpTracesUrl(const OtlpEndpoint& endpoint, bool append_signal_path);
+// The same for any signal: `signal_path` is "v1/traces", "v1/metrics" or "v1/logs".
+std::string HttpSignalUrl(const OtlpEndpoint& endpoint, bool append_signal_path,
+                          std::string_view signal_path);
 
 // Parses OTEL_EXPORTER_OTLP_HEADERS syntax: "key1=value1,key2=value%20two" (W3C
 // baggage-like, values percent-decoded). Malformed entries are skipped; each skipped

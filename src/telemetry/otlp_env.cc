@@ -1,6 +1,6 @@
 // OtlpExporterOptionsFromEnv (declared in otlp_config.h): the OTEL_EXPORTER_OTLP_*
-// variables of the OpenTelemetry specification, the per-signal TRACES_ form winning over
-// the generic one, empty meaning unset, bad values warned about and ignored.
+// variables of the OpenTelemetry specification, the per-signal form (TRACES_, METRICS_, LOGS_)
+// winning over the generic one, empty meaning unset, bad values warned about and ignored.
 #include <charconv>
 #include <optional>
 
@@ -12,7 +12,30 @@ namespace lantern::telemetry {
 namespace {
 
 constexpr std::string_view kPrefix = "OTEL_EXPORTER_OTLP_";
-constexpr std::string_view kTracesPrefix = "OTEL_EXPORTER_OTLP_TRACES_";
+
+std::string_view SignalPrefix(OtlpSignal signal) {
+  switch (signal) {
+    case OtlpSignal::kMetrics:
+      return "OTEL_EXPORTER_OTLP_METRICS_";
+    case OtlpSignal::kLogs:
+      return "OTEL_EXPORTER_OTLP_LOGS_";
+    case OtlpSignal::kTraces:
+      break;
+  }
+  return "OTEL_EXPORTER_OTLP_TRACES_";
+}
+
+std::string_view SignalPath(OtlpSignal signal) {
+  switch (signal) {
+    case OtlpSignal::kMetrics:
+      return "v1/metrics";
+    case OtlpSignal::kLogs:
+      return "v1/logs";
+    case OtlpSignal::kTraces:
+      break;
+  }
+  return "v1/traces";
+}
 
 void Warn(std::string_view message) { LANTERN_LOG(kWarning, "otlp") << message; }
 
@@ -23,8 +46,9 @@ std::string Quoted(std::string_view name, std::string_view value) {
 // Looks up <prefix><suffix> for the per-signal then the generic prefix and returns the
 // first value `parse` accepts; values it rejects are warned about and skipped.
 template <typename T, typename Parse>
-std::optional<T> FirstValid(const EnvLookup& env, std::string_view suffix, Parse parse) {
-  for (std::string_view prefix : {kTracesPrefix, kPrefix}) {
+std::optional<T> FirstValid(const EnvLookup& env, std::string_view signal_prefix,
+                            std::string_view suffix, Parse parse) {
+  for (std::string_view prefix : {signal_prefix, kPrefix}) {
     std::string name = std::string(prefix) + std::string(suffix);
     std::optional<std::string> value = EnvString(env, name);
     if (!value) continue;
@@ -79,10 +103,13 @@ std::optional<std::string> ParsePath(const std::string& value, std::string* why)
 }  // namespace
 
 Result<OtlpExporterOptions> OtlpExporterOptionsFromEnv(const EnvLookup& env,
-                                                       std::string_view endpoint_override) {
+                                                       std::string_view endpoint_override,
+                                                       OtlpSignal signal) {
+  const std::string_view signal_prefix = SignalPrefix(signal);
   OtlpExporterOptions options;
-  options.protocol =
-      FirstValid<OtlpProtocol>(env, "PROTOCOL", ParseProtocol).value_or(OtlpProtocol::kGrpc);
+  options.signal = signal;
+  options.protocol = FirstValid<OtlpProtocol>(env, signal_prefix, "PROTOCOL", ParseProtocol)
+                         .value_or(OtlpProtocol::kGrpc);
   const bool http = options.protocol != OtlpProtocol::kGrpc;
 
   // The endpoint: the flag, then the per-signal variable (both used as is), then the
@@ -94,7 +121,7 @@ Result<OtlpExporterOptions> OtlpExporterOptionsFromEnv(const EnvLookup& env,
     if (!parsed.ok()) return parsed.status();
     endpoint = std::move(parsed).value();
   }
-  for (std::string_view prefix : {kTracesPrefix, kPrefix}) {
+  for (std::string_view prefix : {signal_prefix, kPrefix}) {
     if (endpoint) break;
     std::string name = std::string(prefix) + "ENDPOINT";
     std::optional<std::string> value = EnvString(env, name);
@@ -105,12 +132,14 @@ Result<OtlpExporterOptions> OtlpExporterOptionsFromEnv(const EnvLookup& env,
       continue;
     }
     endpoint = std::move(parsed).value();
-    per_signal = prefix == kTracesPrefix;
+    per_signal = prefix == signal_prefix;
   }
   if (!endpoint) {
-    options.endpoint = http ? "http://localhost:4318/v1/traces" : "http://localhost:4317";
+    options.endpoint =
+        http ? "http://localhost:4318/" + std::string(SignalPath(signal)) : "http://localhost:4317";
   } else if (http) {
-    options.endpoint = HttpTracesUrl(*endpoint, /*append_signal_path=*/!per_signal);
+    options.endpoint =
+        HttpSignalUrl(*endpoint, /*append_signal_path=*/!per_signal, SignalPath(signal));
   } else {
     options.endpoint =
         endpoint->scheme.empty() ? endpoint->host : endpoint->scheme + "://" + endpoint->host;
@@ -120,13 +149,13 @@ Result<OtlpExporterOptions> OtlpExporterOptionsFromEnv(const EnvLookup& env,
     }
   }
 
-  std::optional<bool> insecure = FirstValid<bool>(env, "INSECURE", ParseBool);
+  std::optional<bool> insecure = FirstValid<bool>(env, signal_prefix, "INSECURE", ParseBool);
   options.insecure = insecure.value_or(false);
   if (!http && endpoint && endpoint->scheme == "http") options.insecure = true;
   if (!http && endpoint && endpoint->scheme == "https") options.insecure = false;
   if (!http && !endpoint) options.insecure = true;  // the default is http://localhost:4317
 
-  for (std::string_view prefix : {kTracesPrefix, kPrefix}) {
+  for (std::string_view prefix : {signal_prefix, kPrefix}) {
     std::string name = std::string(prefix) + "HEADERS";
     std::optional<std::string> value = EnvString(env, name);
     if (!value) continue;
@@ -135,14 +164,18 @@ Result<OtlpExporterOptions> OtlpExporterOptionsFromEnv(const EnvLookup& env,
     for (const std::string& warning : warnings) Warn(name + ": " + warning);
     break;
   }
-  options.timeout = FirstValid<std::chrono::milliseconds>(env, "TIMEOUT", ParseTimeout)
-                        .value_or(std::chrono::milliseconds(10000));
-  options.compression = FirstValid<OtlpCompression>(env, "COMPRESSION", ParseCompression)
-                            .value_or(OtlpCompression::kNone);
-  options.certificate_file = FirstValid<std::string>(env, "CERTIFICATE", ParsePath).value_or("");
-  options.client_key_file = FirstValid<std::string>(env, "CLIENT_KEY", ParsePath).value_or("");
+  options.timeout =
+      FirstValid<std::chrono::milliseconds>(env, signal_prefix, "TIMEOUT", ParseTimeout)
+          .value_or(std::chrono::milliseconds(10000));
+  options.compression =
+      FirstValid<OtlpCompression>(env, signal_prefix, "COMPRESSION", ParseCompression)
+          .value_or(OtlpCompression::kNone);
+  options.certificate_file =
+      FirstValid<std::string>(env, signal_prefix, "CERTIFICATE", ParsePath).value_or("");
+  options.client_key_file =
+      FirstValid<std::string>(env, signal_prefix, "CLIENT_KEY", ParsePath).value_or("");
   options.client_certificate_file =
-      FirstValid<std::string>(env, "CLIENT_CERTIFICATE", ParsePath).value_or("");
+      FirstValid<std::string>(env, signal_prefix, "CLIENT_CERTIFICATE", ParsePath).value_or("");
   return options;
 }
 

@@ -20,7 +20,18 @@
 namespace lantern::telemetry {
 namespace {
 
-constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+// The Export method of each signal's collector service.
+const char* ExportMethod(OtlpSignal signal) {
+  switch (signal) {
+    case OtlpSignal::kMetrics:
+      return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    case OtlpSignal::kLogs:
+      return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    case OtlpSignal::kTraces:
+      break;
+  }
+  return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+}
 constexpr int kMaxResponseBytes = 4 << 20;  // larger responses are refused
 
 // The request, already encoded (by AppendOtlpProtobuf), in a pooled buffer.
@@ -79,6 +90,7 @@ class GrpcTransport final : public OtlpTransport {
       : channel_(channel),
         stub_(std::move(channel)),
         description_(std::move(description)),
+        method_(ExportMethod(options.signal)),
         gzip_(options.compression == OtlpCompression::kGzip) {
     for (const auto& [key, value] : options.headers) {
       std::string lower = AsciiLower(key);  // gRPC metadata keys are lowercase
@@ -106,6 +118,12 @@ class GrpcTransport final : public OtlpTransport {
     return std::make_unique<GrpcRequest>(std::move(body));
   }
 
+  std::unique_ptr<OtlpRequest> EncodeBody(const BodyWriter& write) override {
+    std::shared_ptr<std::string> body = pool_->Take();
+    write(/*json=*/false, body.get());
+    return std::make_unique<GrpcRequest>(std::move(body));
+  }
+
   SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) override {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + (deadline - Now()));
@@ -124,7 +142,7 @@ class GrpcTransport final : public OtlpTransport {
     grpc::ByteBuffer message = static_cast<const GrpcRequest&>(request).ToByteBuffer();
     grpc::ByteBuffer response;
     grpc::Status status;
-    auto call = stub_.PrepareUnaryCall(&context, kExportMethod, message, &queue_);
+    auto call = stub_.PrepareUnaryCall(&context, method_, message, &queue_);
     call->StartCall();
     call->Finish(&response, &status, this);
     void* tag = nullptr;
@@ -182,6 +200,7 @@ class GrpcTransport final : public OtlpTransport {
   grpc::CompletionQueue queue_;
   std::shared_ptr<OtlpBufferPool> pool_ = OtlpBufferPool::Create();
   const std::string description_;
+  const char* const method_;
   const bool gzip_;
   std::vector<std::pair<std::string, std::string>> metadata_;
 

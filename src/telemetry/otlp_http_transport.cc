@@ -122,13 +122,19 @@ class HttpTransport final : public OtlpTransport {
   }
 
   std::unique_ptr<OtlpRequest> Encode(std::span<const SpanData* const> spans) override {
+    return EncodeBody([spans](bool json, std::string* out) {
+      if (json) {
+        AppendOtlpJson(spans, out);
+      } else {
+        AppendOtlpProtobuf(spans, out);
+      }
+    });
+  }
+
+  std::unique_ptr<OtlpRequest> EncodeBody(const BodyWriter& write) override {
     auto request = std::make_unique<HttpRequest>();
     request->body = pool_->Take();
-    if (json_) {
-      AppendOtlpJson(spans, request->body.get());
-    } else {
-      AppendOtlpProtobuf(spans, request->body.get());
-    }
+    write(json_, request->body.get());
     request->uncompressed_size = request->body->size();
     if (gzip_) {
       Result<std::string> compressed = GzipCompress(*request->body);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -39,6 +40,11 @@ class OtlpTransport {
  public:
   virtual ~OtlpTransport() = default;
   virtual std::unique_ptr<OtlpRequest> Encode(std::span<const SpanData* const> spans) = 0;
+  // Encodes another signal's request (metrics, logs): `write` appends the body as JSON
+  // (true) or protobuf (false), whichever this transport sends. The default (test
+  // transports that only carry spans) returns null.
+  using BodyWriter = std::function<void(bool json, std::string* out)>;
+  virtual std::unique_ptr<OtlpRequest> EncodeBody(const BodyWriter& write) { return nullptr; }
   // Sends once; returns by `deadline`. Called from one thread at a time.
   virtual SendOutcome Send(const OtlpRequest& request, SteadyTime deadline) = 0;
   // Thread-safe: aborts a Send in progress; later Sends return kCancelled at once.
