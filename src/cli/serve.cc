@@ -26,6 +26,7 @@
 #include "engine/generation_config.h"
 #include "model/model.h"
 #include "model/weights.h"
+#include "server/genai_metrics.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/model_source.h"
@@ -277,6 +278,7 @@ int Serve(const ServeFlags& flags) {
                 {{"dtype", dtype_name}})
       ->Set(static_cast<double>(model->weight_bytes()));
   metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
+  server::StartGenAiMetrics([e = engine.get()] { return e->Counters(); });
 
   server::HttpServerOptions http;
   http.host = flags.host;

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "server/api_error.h"
+#include "server/genai_metrics.h"
 #include "server/generation_trace.h"
 #include "server/logprobs_json.h"
 #include "server/router.h"
@@ -174,7 +175,11 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       }
     }
     if (out.finished) {
-      if (out.metrics) ctx_->metrics->RecordFinished(*out.metrics);
+      if (out.metrics) {
+        ctx_->metrics->RecordFinished(*out.metrics);
+        RecordGenAiRequest(plan_.chat, plan_.model, *out.metrics,
+                           trace_.SpanContextOf(prompt_index));
+      }
       trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
       if (++finished_requests_ == streams_.size()) Finish();
     }

@@ -31,6 +31,10 @@ class GenerationTrace {
   // For engine::Request::trace_context: the llm_request span's SpanContext (engine_step
   // spans link to it); null unless detailed traces are on and the span records.
   std::shared_ptr<void> EngineContext(size_t prompt) const;
+  // The llm_request span of `prompt` (metric exemplars point at it); null when not traced.
+  const telemetry::SpanContext* SpanContextOf(size_t prompt) const {
+    return prompt < requests_.size() ? &requests_[prompt].span.context() : nullptr;
+  }
 
   void OnDelta(size_t prompt, const engine::SequenceDelta& delta) {
     if (active()) RecordDelta(prompt, delta);

@@ -216,6 +216,18 @@ class Receiver {
 
   async startGrpc({port = 0, tls = null} = {}) {
     const server = new grpc.Server();
+    // Lantern also exports metrics (and logs) to the same endpoint, as to a real collector:
+    // accept them without recording, so trace assertions see traces only.
+    for (const other of ['metrics.v1.MetricsService', 'logs.v1.LogsService']) {
+      server.addService({Export: {
+        path: `/opentelemetry.proto.collector.${other}/Export`, requestStream: false,
+        responseStream: false, requestSerialize: (b) => b, requestDeserialize: (b) => b,
+        responseSerialize: () => Buffer.alloc(0), responseDeserialize: (b) => b,
+      }}, {Export: (call, callback) => {
+        this.otherSignals = (this.otherSignals || 0) + 1;
+        callback(null, {});
+      }});
+    }
     const service = {Export: {
       path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
       requestStream: false, responseStream: false,
@@ -279,6 +291,11 @@ class Receiver {
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
+        if (/\/v1\/(metrics|logs)$/.test(req.url)) {  // other signals: see startGrpc
+          this.otherSignals = (this.otherSignals || 0) + 1;
+          res.writeHead(200, {'content-type': req.headers['content-type'] || ''});
+          return res.end();
+        }
         const entry = {transport: 'http', path: req.url, method: req.method,
                        headers: req.headers};
         const json = (req.headers['content-type'] || '').startsWith('application/json');

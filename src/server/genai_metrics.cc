@@ -1,0 +1,139 @@
+#include "server/genai_metrics.h"
+
+#include <atomic>
+#include <memory>
+
+#include "base/log.h"
+#include "telemetry/health.h"
+#include "telemetry/meter_provider.h"
+#include "telemetry/metrics_sdk.h"
+
+namespace lantern::server {
+namespace {
+
+using telemetry::Attribute;
+using telemetry::Attributes;
+using telemetry::Histogram;
+using telemetry::InstrumentOptions;
+using telemetry::Observation;
+
+// The semantic conventions' advised bucket boundaries.
+const std::vector<double> kDurationBuckets = {0.01, 0.02, 0.04, 0.08,  0.16,  0.32,  0.64,
+                                              1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92};
+const std::vector<double> kTtftBuckets = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
+                                          0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
+const std::vector<double> kTpotBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
+                                          0.3,  0.4,   0.5,  0.75,  1.0, 2.5};
+const std::vector<double> kTokenBuckets = {
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
+
+struct Instruments {
+  Histogram request_duration, ttft, tpot, token_usage, queue, prefill, decode;
+};
+
+std::atomic<Instruments*> g_instruments{nullptr};
+
+InstrumentOptions Seconds(std::string description, const std::vector<double>& buckets) {
+  return {.description = std::move(description), .unit = "s", .advisory_boundaries = buckets};
+}
+
+}  // namespace
+
+void StartGenAiMetrics(std::function<engine::EngineCounters()> counters) {
+  Result<telemetry::MetricsConfig> config =
+      telemetry::InitMetrics({.default_service_name = "lantern"});
+  if (!config.ok()) {
+    LANTERN_LOG(kError, "serve") << "OTLP metrics off: " << config.status().ToString();
+    return;
+  }
+  if (!config->enabled) return;
+  if (!config->exporters.empty()) {
+    LANTERN_LOG(kInfo, "serve") << "metrics on: exporter " << config->exporters.front()
+                                << (config->otlp_endpoint.empty()
+                                        ? ""
+                                        : ", endpoint " + config->otlp_endpoint)
+                                << ", every " << config->reader.interval.count() << " ms";
+  }
+  telemetry::Meter meter = telemetry::GlobalMeter("lantern.server");
+  auto* instruments = new Instruments{
+      meter.CreateHistogram("gen_ai.server.request.duration",
+                            Seconds("Generative AI server request duration", kDurationBuckets)),
+      meter.CreateHistogram("gen_ai.server.time_to_first_token",
+                            Seconds("Time to generate the first token", kTtftBuckets)),
+      meter.CreateHistogram("gen_ai.server.time_per_output_token",
+                            Seconds("Time per output token after the first", kTpotBuckets)),
+      meter.CreateHistogram("gen_ai.server.token.usage",
+                            {.description = "Input and output tokens per request",
+                             .unit = "{token}",
+                             .advisory_boundaries = kTokenBuckets,
+                             .integer = true}),
+      meter.CreateHistogram("lantern.request.queue.duration",
+                            Seconds("Time waiting to be scheduled", kDurationBuckets)),
+      meter.CreateHistogram("lantern.request.prefill.duration",
+                            Seconds("First scheduled to first token", kDurationBuckets)),
+      meter.CreateHistogram("lantern.request.decode.duration",
+                            Seconds("First token to last token", kDurationBuckets)),
+  };
+  // Never freed: threads finishing requests during shutdown may still read it.
+  g_instruments.store(instruments, std::memory_order_release);
+
+  auto read = std::make_shared<std::function<engine::EngineCounters()>>(std::move(counters));
+  auto gauge = [read](auto pick) {
+    return [read, pick] { return std::vector<Observation>{{{}, pick((*read)())}}; };
+  };
+  meter.CreateObservableUpDownCounter(
+      "lantern.requests.running", {.unit = "{sequence}"},
+      gauge([](const engine::EngineCounters& c) { return double(c.num_running); }));
+  meter.CreateObservableUpDownCounter(
+      "lantern.requests.waiting", {.unit = "{sequence}"},
+      gauge([](const engine::EngineCounters& c) { return double(c.num_waiting); }));
+  meter.CreateObservableGauge("lantern.kv_cache.usage", {.unit = "1"},
+                              gauge([](const engine::EngineCounters& c) { return c.kv_usage(); }));
+  meter.CreateObservableCounter(
+      "lantern.preemptions", {.unit = "{preemption}", .integer = true},
+      gauge([](const engine::EngineCounters& c) { return double(c.num_preemptions); }));
+  meter.CreateObservableCounter(
+      "lantern.prefix_cache.hits", {.unit = "{token}", .integer = true},
+      gauge([](const engine::EngineCounters& c) { return double(c.prefix_cache_hits); }));
+  meter.CreateObservableCounter(
+      "lantern.prefix_cache.queries", {.unit = "{token}", .integer = true},
+      gauge([](const engine::EngineCounters& c) { return double(c.prefix_cache_queries); }));
+  meter.CreateObservableCounter("lantern.spans.dropped", {.unit = "{span}", .integer = true}, [] {
+    telemetry::TelemetryHealth h = telemetry::ReadHealth();
+    auto reason = [](const char* r) { return Attributes{{"reason", std::string(r)}}; };
+    return std::vector<Observation>{
+        {reason("queue_full"), double(h.spans_dropped_queue_full)},
+        {reason("export_failed"), double(h.spans_dropped_export_failed)},
+        {reason("rejected"), double(h.spans_dropped_rejected)},
+        {reason("too_large"), double(h.spans_dropped_too_large)},
+        {reason("shutdown"), double(h.spans_dropped_shutdown)}};
+  });
+}
+
+void RecordGenAiRequest(bool chat, std::string_view model, const engine::RequestMetrics& metrics,
+                        const telemetry::SpanContext* span, std::string_view error_type) {
+  Instruments* in = g_instruments.load(std::memory_order_acquire);
+  if (in == nullptr) return;
+  Attributes attributes = {
+      {"gen_ai.operation.name", std::string(chat ? "chat" : "text_completion")},
+      {"gen_ai.provider.name", std::string("lantern")},
+      {"gen_ai.request.model", std::string(model)},
+      {"gen_ai.response.model", std::string(model)},
+  };
+  if (!error_type.empty()) attributes.push_back({"error.type", std::string(error_type)});
+  in->request_duration.Record(metrics.e2e_s(), attributes, span);
+  if (metrics.first_token) in->ttft.Record(metrics.ttft_s(), attributes, span);
+  if (metrics.num_generation_tokens > 1) {
+    in->tpot.Record(metrics.decode_s() / (metrics.num_generation_tokens - 1), attributes, span);
+  }
+  in->queue.Record(metrics.queue_s(), attributes, span);
+  if (metrics.first_token) in->prefill.Record(metrics.prefill_s(), attributes, span);
+  if (metrics.last_token) in->decode.Record(metrics.decode_s(), attributes, span);
+  Attributes tokens = attributes;
+  tokens.push_back({"gen_ai.token.type", std::string("input")});
+  in->token_usage.Record(metrics.num_prompt_tokens, tokens, span);
+  tokens.back().value = std::string("output");
+  in->token_usage.Record(metrics.num_generation_tokens, tokens, span);
+}
+
+}  // namespace lantern::server
