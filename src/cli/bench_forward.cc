@@ -110,7 +110,7 @@ int RunBenchForward(int argc, char** argv) {
   CLI::App app{"Benchmark the forward pass against this machine's SGEMM peak and bandwidth",
                "lantern bench forward"};
   std::string model_dir;
-  std::string preset = "opt-125m", dtype_flag = "auto";
+  std::string preset = "opt-125m", dtype_flag = "auto", quantization = "none";
   int threads = 0, prefill_tokens = 512, context = 128, decode_steps = 32, batch = 32, repeats = 3;
   app.add_option("--model", model_dir, "Hugging Face model directory (default: random preset)");
   app.add_option("--preset", preset, "random in-memory model shape")
@@ -120,6 +120,8 @@ int RunBenchForward(int argc, char** argv) {
                  "weights in: auto (the checkpoint's; float32 for a random preset), bfloat16, "
                  "float16, float32")
       ->check(CLI::IsMember(DTypeFlagValues()));
+  app.add_option("--quantization", quantization, "none or int8 (weight-only)")
+      ->check(CLI::IsMember(QuantizationFlagValues()));
   app.add_option("--prefill-tokens", prefill_tokens, "prompt length of the prefill test")
       ->check(CLI::Range(1, 2047));
   app.add_option("--context", context, "prompt length before the decode tests")
@@ -156,7 +158,9 @@ int RunBenchForward(int argc, char** argv) {
   std::printf("  SGEMM peak (oneDNN, our pool)  %8.1f [%8.1f] GFLOP/s\n", peak[0], peak[1]);
   std::printf("  read bandwidth                 %8.1f [%8.1f] GB/s\n", bandwidth[0], bandwidth[1]);
 
-  const model::LoadOptions options{.num_threads = threads, .dtype = *ParseDTypeFlag(dtype_flag)};
+  const model::LoadOptions options{.num_threads = threads,
+                                   .dtype = *ParseDTypeFlag(dtype_flag),
+                                   .quantization = *ParseQuantizationFlag(quantization)};
   Result<std::unique_ptr<model::Model>> loaded =
       !model_dir.empty() ? model::LoadModel(model_dir, options)
       : preset == "smollm-135m"
@@ -171,7 +175,7 @@ int RunBenchForward(int argc, char** argv) {
   std::printf("model: %s, %d layers, hidden %d, ffn %d, vocab %d, weights %s (%.0f MB)\n",
               model_dir.empty() ? ("random " + preset).c_str() : model_dir.c_str(),
               c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.vocab_size,
-              DTypeFlagName(m.weight_dtype()), m.weight_bytes() / 1e6);
+              WeightsDescription(m).c_str(), m.weight_bytes() / 1e6);
   prefill_tokens = std::min(prefill_tokens, c.max_position_embeddings);
   const int block_size = 16;
   const int max_len = std::max(prefill_tokens, context + decode_steps + 1);
@@ -209,7 +213,11 @@ int RunBenchForward(int argc, char** argv) {
   Status status = m.Forward({{{one[0].tokens, 0, one[0].table}}}, *kv, &logits);
   one[0].tokens.push_back(7);
   const Stamp step1 = TimeDecode(m, *kv, one, decode_steps);
-  const double bytes = WeightBytesPerToken(c, m.weight_dtype() == model::DType::kF32 ? 4.0 : 2.0);
+  // int8: a byte a value plus a 4-byte scale per 32.
+  const double matrix_bytes = m.int8_weights()                         ? 1.125
+                              : m.weight_dtype() == model::DType::kF32 ? 4.0
+                                                                       : 2.0;
+  const double bytes = WeightBytesPerToken(c, matrix_bytes);
   const double bound[2] = {bandwidth[0] * 1e9 / bytes, bandwidth[1] * 1e9 / bytes};
   std::printf(
       "decode batch 1 (context %d): %8.1f [%8.1f] tokens/s = %5.1f%% [%5.1f%%] of the "

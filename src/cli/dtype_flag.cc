@@ -33,4 +33,20 @@ const char* DTypeFlagName(model::DType dtype) {
   return "float32";
 }
 
+const std::vector<std::string>& QuantizationFlagValues() {
+  static const std::vector<std::string> values = {"none", "int8"};
+  return values;
+}
+
+Result<model::Quantization> ParseQuantizationFlag(const std::string& value) {
+  if (value == "none") return model::Quantization::kNone;
+  if (value == "int8") return model::Quantization::kInt8;
+  return InvalidArgument("--quantization: '" + value +
+                         "' is not supported (none, int8: weight-only, quantized at load)");
+}
+
+std::string WeightsDescription(const model::Model& model) {
+  return model.int8_weights() ? "int8" : DTypeFlagName(model.weight_dtype());
+}
+
 }  // namespace lantern::cli

@@ -1,6 +1,7 @@
-// vLLM's --dtype for every command that loads a model: the type the weights are kept and
-// read in. Values: auto (the checkpoint's: a 16-bit checkpoint stays 16-bit), bfloat16,
-// float16 (alias half), float32 (alias float).
+// vLLM's --dtype and --quantization for every command that loads a model: the type the
+// weights are kept and read in. --dtype: auto (the checkpoint's: a 16-bit checkpoint stays
+// 16-bit), bfloat16, float16 (alias half), float32 (alias float). --quantization: none or
+// int8 (weight-only, quantized at load; vLLM's other methods need their own checkpoints).
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/model.h"
 #include "model/weights.h"
 
 namespace lantern::cli {
@@ -20,5 +22,11 @@ Result<std::optional<model::DType>> ParseDTypeFlag(const std::string& value);
 
 // "bfloat16", "float16" or "float32": how --dtype, spans and metrics name a type.
 const char* DTypeFlagName(model::DType dtype);
+
+const std::vector<std::string>& QuantizationFlagValues();
+Result<model::Quantization> ParseQuantizationFlag(const std::string& value);
+
+// What the model's weights are, as logs, spans and metrics say it: "bfloat16", "int8", ...
+std::string WeightsDescription(const model::Model& model);
 
 }  // namespace lantern::cli

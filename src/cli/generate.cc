@@ -38,7 +38,7 @@ bool ParseIds(const std::string& text, std::vector<int32_t>* ids, std::string* e
 
 int RunGenerate(int argc, char** argv) {
   CLI::App app{"Generate tokens greedily from prompt token ids", "lantern generate"};
-  std::string model_dir, prompt_text, dtype_flag = "auto";
+  std::string model_dir, prompt_text, dtype_flag = "auto", quantization = "none";
   int max_tokens = 16, threads = 0, block_size = 16;
   bool ignore_eos = false;
   app.add_option("--model", model_dir, "Hugging Face model directory")->required();
@@ -50,6 +50,8 @@ int RunGenerate(int argc, char** argv) {
   app.add_flag("--ignore-eos", ignore_eos, "keep generating after the end-of-sequence token");
   app.add_option("--dtype", dtype_flag, "weights in: auto, bfloat16, float16, float32")
       ->check(CLI::IsMember(DTypeFlagValues()));
+  app.add_option("--quantization", quantization, "none or int8 (weight-only)")
+      ->check(CLI::IsMember(QuantizationFlagValues()));
   CLI11_PARSE(app, argc, argv);
   const auto cpu = ResolveCpuChoice();
   if (!cpu.ok()) {
@@ -64,8 +66,9 @@ int RunGenerate(int argc, char** argv) {
     std::fprintf(stderr, "lantern generate: %s\n", error.c_str());
     return 2;
   }
-  auto loaded =
-      model::LoadModel(model_dir, {.num_threads = threads, .dtype = *ParseDTypeFlag(dtype_flag)});
+  auto loaded = model::LoadModel(model_dir, {.num_threads = threads,
+                                             .dtype = *ParseDTypeFlag(dtype_flag),
+                                             .quantization = *ParseQuantizationFlag(quantization)});
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern generate: %s\n", loaded.status().ToString().c_str());
     return 1;

@@ -50,6 +50,7 @@ struct ServeFlags {
   std::vector<std::string> served_model_names;
   int max_model_len = 0;
   std::string dtype = "auto";
+  std::string quantization = "none";
   int max_num_seqs = 256;
   int max_num_batched_tokens = 2048;
   std::string kv_cache_memory;
@@ -215,11 +216,16 @@ int Serve(const ServeFlags& flags) {
   telemetry::Span& weights_span = startup.Phase("load_weights");
   auto dtype = ParseDTypeFlag(flags.dtype);
   if (!dtype.ok()) return fail(dtype.status());
-  auto loaded_model = model::LoadModel(*model_dir, {.dtype = *dtype});
+  auto quantization = ParseQuantizationFlag(flags.quantization);
+  if (!quantization.ok()) return fail(quantization.status());
+  auto loaded_model =
+      model::LoadModel(*model_dir, {.dtype = *dtype, .quantization = *quantization});
   if (!loaded_model.ok()) return fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
-  const char* dtype_name = DTypeFlagName(model->weight_dtype());
-  weights_span.SetAttribute("lantern.weights.dtype", dtype_name);
+  const std::string dtype_name = WeightsDescription(*model);
+  weights_span.SetAttribute("lantern.weights.dtype", DTypeFlagName(model->weight_dtype()));
+  weights_span.SetAttribute("lantern.weights.quantization",
+                            model->int8_weights() ? "int8" : "none");
   weights_span.SetAttribute("lantern.weights.memory_bytes",
                             static_cast<int64_t>(model->weight_bytes()));
   LANTERN_LOG(kInfo, "serve") << "weights: " << dtype_name << ", "
@@ -384,6 +390,10 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "Type the weights are kept in: auto (the checkpoint's), bfloat16, float16 "
                  "(half), float32 (float)")
       ->check(CLI::IsMember(lantern::cli::DTypeFlagValues()));
+  app.add_option("--quantization,-q", flags.quantization,
+                 "Weight quantization: none, or int8 (weight-only, quantized at load in blocks of "
+                 "32 inputs with a scale each)")
+      ->check(CLI::IsMember(lantern::cli::QuantizationFlagValues()));
   app.add_option("--max-model-len", flags.max_model_len, "Context length (default: the model's)")
       ->check(CLI::Range(1, 1 << 24))
       ->default_str("");

@@ -5,6 +5,7 @@
 
 #include "tensor/gemm.h"
 #include "tensor/gemm16.h"
+#include "tensor/gemm8.h"
 #include "tensor/kernels.h"
 
 namespace lantern::model {
@@ -28,7 +29,10 @@ tensor::HalfFormat FormatOf(DType dtype) {
 
 void DenseLinear::Multiply(ThreadPool& pool, const float* x, int64_t rows, float* y,
                            bool accumulate) const {
-  if (dtype == DType::kF32) {
+  if (int8) {
+    tensor::Gemm8(pool, rows, out, in, x, in, weight8.data(), out, scales8.data(), y, out,
+                  accumulate);
+  } else if (dtype == DType::kF32) {
     tensor::Gemm(pool, rows, out, in, x, in, weight.data(), out, y, out, accumulate);
   } else {
     tensor::Gemm16(pool, FormatOf(dtype), rows, out, in, x, in, weight16.data(), out, y, out,
@@ -59,8 +63,19 @@ void DenseLinear::StoreAs(ThreadPool& pool, DType target) {
   dtype = target;
 }
 
+void DenseLinear::QuantizeInt8(ThreadPool& pool) {
+  if (int8) return;
+  weight8.resize(static_cast<size_t>(in * out));
+  scales8.resize(static_cast<size_t>(tensor::Int8ScaleRows(in) * out));
+  tensor::QuantizeInt8(pool, weight.data(), in, out, weight8.data(), scales8.data());
+  std::vector<float>().swap(weight);
+  int8 = true;
+}
+
 void DenseLinear::ReadColumn(int64_t column, float* dst) const {
-  if (dtype == DType::kF32) {
+  if (int8) {
+    tensor::DequantizeInt8Column(weight8.data(), out, scales8.data(), column, in, dst);
+  } else if (dtype == DType::kF32) {
     for (int64_t i = 0; i < in; ++i) dst[i] = weight[i * out + column];
   } else {
     const tensor::HalfFormat format = FormatOf(dtype);
@@ -71,7 +86,9 @@ void DenseLinear::ReadColumn(int64_t column, float* dst) const {
 }
 
 void DenseLinear::ReadRow(int64_t row, float* dst) const {
-  if (dtype == DType::kF32) {
+  if (int8) {
+    tensor::DequantizeInt8Row(weight8.data(), out, scales8.data(), row, out, dst);
+  } else if (dtype == DType::kF32) {
     std::copy_n(weight.data() + row * out, out, dst);
   } else {
     tensor::HalfToFloatRow(FormatOf(dtype), weight16.data() + row * out, dst, out);
@@ -79,8 +96,8 @@ void DenseLinear::ReadRow(int64_t row, float* dst) const {
 }
 
 uint64_t DenseLinear::bytes() const {
-  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) +
-         bias.size() * sizeof(float);
+  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) + weight8.size() +
+         (scales8.size() + bias.size()) * sizeof(float);
 }
 
 DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& store) {
@@ -168,7 +185,7 @@ Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> 
     }
     ++part;
   }
-  linear.StoreAs(pool_, dtype_);
+  linear.Store(pool_, dtype_, int8_);
   return linear;
 }
 
@@ -198,7 +215,7 @@ Result<DenseLinear> WeightReader::ReadFused(const std::vector<Part>& parts, int6
     }
     column += p.out;
   }
-  linear.StoreAs(pool_, dtype_);
+  linear.Store(pool_, dtype_, int8_);
   return linear;
 }
 

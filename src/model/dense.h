@@ -22,9 +22,13 @@ struct DenseLinear {
   int64_t in = 0;
   int64_t out = 0;
   DType dtype = DType::kF32;
-  std::vector<float> weight;       // [in][out] when dtype is F32
-  std::vector<uint16_t> weight16;  // [in][out] when dtype is F16 or BF16
+  std::vector<float> weight;       // [in][out] when dtype is F32 (and not int8)
+  std::vector<uint16_t> weight16;  // [in][out] when dtype is F16 or BF16 (and not int8)
   std::vector<float> bias;         // [out] or empty
+  // --quantization int8: weight8 [in][out] with scales8 [ceil(in / 32)][out] (gemm8.h).
+  bool int8 = false;
+  std::vector<int8_t> weight8;
+  std::vector<float> scales8;
 
   void Apply(ThreadPool& pool, const float* x, int64_t rows, float* y, bool accumulate) const;
   // y = x * weight (+ y when accumulate), without the bias.
@@ -32,6 +36,12 @@ struct DenseLinear {
   // Keeps the weights as `target` from now on: F32 weights are rounded to nearest even and
   // their F32 copy freed. Only from F32 (what the readers build); a no-op for F32.
   void StoreAs(ThreadPool& pool, DType target);
+  // Quantizes the F32 weights to int8 in blocks of 32 input rows (gemm8.h), freeing them.
+  void QuantizeInt8(ThreadPool& pool);
+  // StoreAs(target), or QuantizeInt8 when `int8`.
+  void Store(ThreadPool& pool, DType target, bool int8) {
+    int8 ? QuantizeInt8(pool) : StoreAs(pool, target);
+  }
   // out[i] = weight[i][column] for every i < in: the embedding of a token when the LM head
   // is tied to the embeddings.
   void ReadColumn(int64_t column, float* out) const;
@@ -50,10 +60,10 @@ DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& stor
 // converts tensors to F32 and checks their shapes. Errors name the tensor.
 class WeightReader {
  public:
-  // Linear layers come out stored as `dtype` (see DenseLinear::StoreAs).
+  // Linear layers come out stored as `dtype`, or quantized to int8 (DenseLinear::Store).
   WeightReader(const WeightStore& store, std::vector<std::string> prefixes, ThreadPool& pool,
-               DType dtype = DType::kF32)
-      : store_(store), prefixes_(std::move(prefixes)), pool_(pool), dtype_(dtype) {}
+               DType dtype = DType::kF32, bool int8 = false)
+      : store_(store), prefixes_(std::move(prefixes)), pool_(pool), dtype_(dtype), int8_(int8) {}
 
   bool Has(const std::string& name) const { return Lookup(name) != nullptr; }
   // The tensor `name` (after a prefix) with exactly `shape`, as F32, row-major.
@@ -78,6 +88,7 @@ class WeightReader {
   std::vector<std::string> prefixes_;
   ThreadPool& pool_;
   DType dtype_;
+  bool int8_;
 };
 
 }  // namespace lantern::model

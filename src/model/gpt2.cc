@@ -32,7 +32,7 @@ class Gpt2Model final : public Model {
 
   const ModelConfig& config() const override { return config_; }
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
-  Status Load(const WeightStore& store, std::optional<DType> dtype);
+  Status Load(const WeightStore& store, const LoadOptions& options);
 
  private:
   Result<Norm> ReadNorm(const WeightReader& reader, const std::string& name) const;
@@ -47,7 +47,7 @@ class Gpt2Model final : public Model {
 
   ModelConfig config_;
   ThreadPool pool_;
-  DenseLinear wte_;         // [vocab][hidden]: rows read, never multiplied
+  DenseLinear wte_;         // [vocab][hidden] when untied: rows read, never multiplied
   std::vector<float> wpe_;  // [positions][hidden]
   DenseLinear lm_head_;     // [hidden][vocab]
   Norm ln_f_;
@@ -75,7 +75,7 @@ Result<DenseLinear> Gpt2Model::ReadConv1D(const WeightReader& reader, const std:
   return l;
 }
 
-Status Gpt2Model::Load(const WeightStore& store, std::optional<DType> dtype) {
+Status Gpt2Model::Load(const WeightStore& store, const LoadOptions& options) {
   const ModelConfig& c = config_;
   const std::string& act = c.activation_function;
   if (act != "gelu_new" && act != "gelu_pytorch_tanh" && act != "gelu_fast") {
@@ -83,7 +83,8 @@ Status Gpt2Model::Load(const WeightStore& store, std::optional<DType> dtype) {
                          "\" is not supported for GPT-2 (gelu_new, gelu_pytorch_tanh, gelu_fast)");
   }
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
-  weight_dtype_ = ResolveWeightDType(dtype, store);
+  weight_dtype_ = ResolveWeightDType(options.dtype, store);
+  int8_weights_ = options.quantization == Quantization::kInt8;
   WeightReader reader(store, {"transformer.", ""}, pool_);
   WeightReader root(store, {""}, pool_);
   wte_.in = vocab;
@@ -100,8 +101,13 @@ Status Gpt2Model::Load(const WeightStore& store, std::optional<DType> dtype) {
     LANTERN_ASSIGN_OR_RETURN(std::vector<float> head, root.Read("lm_head.weight", {vocab, h}));
     tensor::Transpose(pool_, head.data(), vocab, h, lm_head_.weight.data());
   }
-  wte_.StoreAs(pool_, weight_dtype_);
-  lm_head_.StoreAs(pool_, weight_dtype_);
+  // Tied: lookups read the LM head's column (in its type, int8 included); no second copy.
+  if (c.tie_word_embeddings) {
+    wte_ = DenseLinear();
+  } else {
+    wte_.StoreAs(pool_, weight_dtype_);
+  }
+  lm_head_.Store(pool_, weight_dtype_, int8_weights_);
   layers_.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "h." + std::to_string(i) + ".";
@@ -121,7 +127,7 @@ Status Gpt2Model::Load(const WeightStore& store, std::optional<DType> dtype) {
     }
     for (int64_t o = 0; o < h; ++o) layer.c_attn.bias[o] *= scale;
     for (DenseLinear* l : {&layer.c_attn, &layer.attn_proj, &layer.c_fc, &layer.mlp_proj}) {
-      l->StoreAs(pool_, weight_dtype_);
+      l->Store(pool_, weight_dtype_, int8_weights_);
     }
   }
   auto floats = [](const std::vector<float>& v) { return v.size() * sizeof(float); };
@@ -171,7 +177,11 @@ Status Gpt2Model::Forward(const Batch& batch, KvCache& kv, std::vector<float>* l
           const SequenceChunk& seq = batch.sequences[s];
           for (size_t t = 0; t < seq.tokens.size(); ++t) {
             float* dst = x_.data() + (plan_.sequences[s].first_row + t) * h;
-            wte_.ReadRow(seq.tokens[t], dst);
+            if (wte_.out == 0) {
+              lm_head_.ReadColumn(seq.tokens[t], dst);
+            } else {
+              wte_.ReadRow(seq.tokens[t], dst);
+            }
             const float* pos = wpe_.data() + (seq.start_position + static_cast<int64_t>(t)) * h;
             for (int64_t c = 0; c < h; ++c) dst[c] += pos[c];
           }
@@ -192,7 +202,7 @@ Status Gpt2Model::Forward(const Batch& batch, KvCache& kv, std::vector<float>* l
 Result<std::unique_ptr<Model>> LoadGpt2Model(const ModelConfig& config, const WeightStore& weights,
                                              const LoadOptions& options) {
   auto model = std::make_unique<Gpt2Model>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->Load(weights, options.dtype));
+  LANTERN_RETURN_IF_ERROR(model->Load(weights, options));
   return std::unique_ptr<Model>(std::move(model));
 }
 

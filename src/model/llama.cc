@@ -34,8 +34,8 @@ class LlamaModel final : public Model {
   const ModelConfig& config() const override { return config_; }
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
 
-  Status Load(const WeightStore& store, std::optional<DType> dtype);
-  Status InitRandom(uint64_t seed, std::optional<DType> dtype);
+  Status Load(const WeightStore& store, const LoadOptions& options);
+  Status InitRandom(uint64_t seed, const LoadOptions& options);
 
  private:
   Status Setup();
@@ -82,13 +82,14 @@ Status LlamaModel::Setup() {
   return Status::Ok();
 }
 
-Status LlamaModel::Load(const WeightStore& store, std::optional<DType> dtype) {
+Status LlamaModel::Load(const WeightStore& store, const LoadOptions& options) {
   LANTERN_RETURN_IF_ERROR(Setup());
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
   const int64_t hd = c.head_dim;
-  weight_dtype_ = ResolveWeightDType(dtype, store);
-  WeightReader reader(store, {"model.", ""}, pool_, weight_dtype_);
+  weight_dtype_ = ResolveWeightDType(options.dtype, store);
+  int8_weights_ = options.quantization == Quantization::kInt8;
+  WeightReader reader(store, {"model.", ""}, pool_, weight_dtype_, int8_weights_);
   WeightReader root(store, {""}, pool_);
 
   LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
@@ -106,7 +107,7 @@ Status LlamaModel::Load(const WeightStore& store, std::optional<DType> dtype) {
     embed_tokens_.weight = std::move(embed);
     embed_tokens_.StoreAs(pool_, weight_dtype_);
   }
-  lm_head_.StoreAs(pool_, weight_dtype_);
+  lm_head_.Store(pool_, weight_dtype_, int8_weights_);
   LANTERN_ASSIGN_OR_RETURN(final_norm_, reader.Read("norm.weight", {h}));
   layers_.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
@@ -135,9 +136,10 @@ Status LlamaModel::Load(const WeightStore& store, std::optional<DType> dtype) {
   return Status::Ok();
 }
 
-Status LlamaModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
+Status LlamaModel::InitRandom(uint64_t seed, const LoadOptions& options) {
   LANTERN_RETURN_IF_ERROR(Setup());
-  weight_dtype_ = dtype.value_or(DType::kF32);
+  weight_dtype_ = options.dtype.value_or(DType::kF32);
+  int8_weights_ = options.quantization == Quantization::kInt8;
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
   uint64_t stream = seed << 20;
@@ -150,11 +152,16 @@ Status LlamaModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
     l.out = out;
     l.weight = fill(in * out);
     if (bias) l.bias = fill(out);
-    l.StoreAs(pool_, weight_dtype_);
+    l.Store(pool_, weight_dtype_, int8_weights_);
     return l;
   };
   lm_head_ = linear(h, vocab, false);
-  if (!c.tie_word_embeddings) embed_tokens_ = linear(vocab, h, false);
+  if (!c.tie_word_embeddings) {  // a table: kept in the dtype, never quantized
+    embed_tokens_.in = vocab;
+    embed_tokens_.out = h;
+    embed_tokens_.weight = fill(vocab * h);
+    embed_tokens_.StoreAs(pool_, weight_dtype_);
+  }
   final_norm_ = fill(h, 1.0f);
   layers_.resize(c.num_hidden_layers);
   for (LlamaLayer& layer : layers_) {
@@ -269,7 +276,7 @@ Status LlamaModel::Forward(const Batch& batch, KvCache& kv, std::vector<float>* 
 Result<std::unique_ptr<Model>> LoadLlamaModel(const ModelConfig& config, const WeightStore& weights,
                                               const LoadOptions& options) {
   auto model = std::make_unique<LlamaModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->Load(weights, options.dtype));
+  LANTERN_RETURN_IF_ERROR(model->Load(weights, options));
   return std::unique_ptr<Model>(std::move(model));
 }
 
@@ -299,7 +306,7 @@ ModelConfig SmolLm135mShapeConfig() {
 Result<std::unique_ptr<Model>> NewRandomLlamaModel(const ModelConfig& config, uint64_t seed,
                                                    const LoadOptions& options) {
   auto model = std::make_unique<LlamaModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options.dtype));
+  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options));
   return std::unique_ptr<Model>(std::move(model));
 }
 

@@ -94,17 +94,25 @@ class Model {
   // The type the weights are kept in (--dtype), and the bytes they take in memory.
   DType weight_dtype() const { return weight_dtype_; }
   uint64_t weight_bytes() const { return weight_bytes_; }
+  // Whether the linear layers and LM head hold int8 weights (--quantization int8).
+  bool int8_weights() const { return int8_weights_; }
 
  protected:
   DType weight_dtype_ = DType::kF32;
+  bool int8_weights_ = false;
   uint64_t weight_bytes_ = 0;
 };
+
+enum class Quantization { kNone, kInt8 };
 
 struct LoadOptions {
   int num_threads = 0;  // 0: all cores
   // The type to keep the weights of linear layers and LM head in (vLLM's --dtype); unset:
   // as the checkpoint (ResolveWeightDType). Norms, biases and activations stay F32.
   std::optional<DType> dtype = std::nullopt;
+  // kInt8: linear layers and the LM head quantized at load in blocks of 32 inputs with a
+  // scale each (tensor/gemm8.h); untied embedding tables stay in `dtype`.
+  Quantization quantization = Quantization::kNone;
 };
 
 // Loads config.json and the weights of a Hugging Face model directory.

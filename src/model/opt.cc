@@ -38,8 +38,8 @@ class OptModel final : public Model {
   const ModelConfig& config() const override { return config_; }
   Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) override;
 
-  Status Load(const WeightStore& store, std::optional<DType> dtype);
-  Status InitRandom(uint64_t seed, std::optional<DType> dtype);
+  Status Load(const WeightStore& store, const LoadOptions& options);
+  Status InitRandom(uint64_t seed, const LoadOptions& options);
 
  private:
   Status CheckShape();
@@ -101,12 +101,14 @@ Status OptModel::CheckShape() {
   return Status::Ok();
 }
 
-Status OptModel::Load(const WeightStore& store, std::optional<DType> dtype) {
+Status OptModel::Load(const WeightStore& store, const LoadOptions& options) {
   LANTERN_RETURN_IF_ERROR(CheckShape());
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
-  weight_dtype_ = ResolveWeightDType(dtype, store);
-  WeightReader reader(store, {"model.decoder.", "decoder.", ""}, pool_, weight_dtype_);
+  weight_dtype_ = ResolveWeightDType(options.dtype, store);
+  int8_weights_ = options.quantization == Quantization::kInt8;
+  WeightReader reader(store, {"model.decoder.", "decoder.", ""}, pool_, weight_dtype_,
+                      int8_weights_);
   WeightReader root(store, {""}, pool_);
 
   LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
@@ -128,7 +130,7 @@ Status OptModel::Load(const WeightStore& store, std::optional<DType> dtype) {
     embed_tokens_.weight = std::move(embed);
     embed_tokens_.StoreAs(pool_, weight_dtype_);
   }
-  lm_head_.StoreAs(pool_, weight_dtype_);
+  lm_head_.Store(pool_, weight_dtype_, int8_weights_);
   if (has_project_) {
     LANTERN_ASSIGN_OR_RETURN(project_in_, reader.ReadLinear({"project_in"}, proj_dim_, h, false));
     LANTERN_ASSIGN_OR_RETURN(project_out_, reader.ReadLinear({"project_out"}, h, proj_dim_, false));
@@ -157,8 +159,9 @@ Status OptModel::Load(const WeightStore& store, std::optional<DType> dtype) {
   return Status::Ok();
 }
 
-Status OptModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
-  weight_dtype_ = dtype.value_or(DType::kF32);
+Status OptModel::InitRandom(uint64_t seed, const LoadOptions& options) {
+  weight_dtype_ = options.dtype.value_or(DType::kF32);
+  int8_weights_ = options.quantization == Quantization::kInt8;
   LANTERN_RETURN_IF_ERROR(CheckShape());
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
@@ -187,7 +190,7 @@ Status OptModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
     l.out = out;
     l.weight = fill(in * out);
     if (bias) l.bias = fill(out);
-    l.StoreAs(pool_, weight_dtype_);
+    l.Store(pool_, weight_dtype_, int8_weights_);
     return l;
   };
   auto norm = [&] {
@@ -197,7 +200,12 @@ Status OptModel::InitRandom(uint64_t seed, std::optional<DType> dtype) {
   };
   positions_ = fill((c.max_position_embeddings + kPositionOffset) * h);
   lm_head_ = linear(proj_dim_, vocab, false);
-  if (!c.tie_word_embeddings) embed_tokens_ = linear(vocab, proj_dim_, false);
+  if (!c.tie_word_embeddings) {  // a table: kept in the dtype, never quantized
+    embed_tokens_.in = vocab;
+    embed_tokens_.out = proj_dim_;
+    embed_tokens_.weight = fill(vocab * proj_dim_);
+    embed_tokens_.StoreAs(pool_, weight_dtype_);
+  }
   if (has_project_) {
     project_in_ = linear(proj_dim_, h, false);
     project_out_ = linear(h, proj_dim_, false);
@@ -333,7 +341,7 @@ Status OptModel::Forward(const Batch& batch, KvCache& kv, std::vector<float>* lo
 Result<std::unique_ptr<Model>> LoadOptModel(const ModelConfig& config, const WeightStore& weights,
                                             const LoadOptions& options) {
   auto model = std::make_unique<OptModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->Load(weights, options.dtype));
+  LANTERN_RETURN_IF_ERROR(model->Load(weights, options));
   return std::unique_ptr<Model>(std::move(model));
 }
 
@@ -359,7 +367,7 @@ ModelConfig Opt125mShapeConfig() {
 Result<std::unique_ptr<Model>> NewRandomOptModel(const ModelConfig& config, uint64_t seed,
                                                  const LoadOptions& options) {
   auto model = std::make_unique<OptModel>(config, options.num_threads);
-  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options.dtype));
+  LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options));
   return std::unique_ptr<Model>(std::move(model));
 }
 

@@ -12,18 +12,21 @@ KernelTables KernelsFor(CpuIsa isa) {
   portable::InstallElementwise(tables.elementwise);
   portable::InstallGemv(tables.gemv);
   portable::InstallGemv16(tables.gemv16);
+  portable::InstallGemv8(tables.gemv8);
   portable::InstallAttention(tables.attention);
 #if defined(__x86_64__)
   if (isa == CpuIsa::kAvx2 || isa == CpuIsa::kAvx512) {
     avx2::InstallElementwise(tables.elementwise);
     avx2::InstallGemv(tables.gemv);
     avx2::InstallGemv16(tables.gemv16);
+    avx2::InstallGemv8(tables.gemv8);
     avx2::InstallAttention(tables.attention);
   }
   if (isa == CpuIsa::kAvx512) {
     avx512::InstallElementwise(tables.elementwise);
     avx512::InstallGemv(tables.gemv);
     avx512::InstallGemv16(tables.gemv16);
+    avx512::InstallGemv8(tables.gemv8);
     avx512::InstallAttention(tables.attention);
   }
 #elif defined(__aarch64__)
@@ -31,6 +34,7 @@ KernelTables KernelsFor(CpuIsa isa) {
     neon::InstallElementwise(tables.elementwise);
     neon::InstallGemv(tables.gemv);
     neon::InstallGemv16(tables.gemv16);
+    neon::InstallGemv8(tables.gemv8);
     neon::InstallAttention(tables.attention);
   }
 #endif

@@ -57,6 +57,14 @@ struct Gemv16Kernels {
   Columns f16_columns;
 };
 
+struct Gemv8Kernels {
+  // As GemvKernels::columns with B in int8 and one scale per column per block of
+  // kInt8BlockRows rows (gemm8.h): scales[Int8ScaleRows(k)][ldb].
+  void (*columns)(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
+                  const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
+                  bool accumulate);
+};
+
 // Queries of one (sequence, head) computed together, so each K/V block is loaded once for
 // the whole tile.
 inline constexpr int kAttentionQueryTile = 16;
@@ -79,6 +87,7 @@ struct KernelTables {
   ElementwiseKernels elementwise{};
   GemvKernels gemv{};
   Gemv16Kernels gemv16{};
+  Gemv8Kernels gemv8{};
   AttentionKernels attention{};
 };
 
@@ -95,24 +104,28 @@ namespace portable {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
 void InstallGemv16(Gemv16Kernels& table);
+void InstallGemv8(Gemv8Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace portable
 namespace avx2 {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
 void InstallGemv16(Gemv16Kernels& table);
+void InstallGemv8(Gemv8Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace avx2
 namespace avx512 {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
 void InstallGemv16(Gemv16Kernels& table);
+void InstallGemv8(Gemv8Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace avx512
 namespace neon {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
 void InstallGemv16(Gemv16Kernels& table);
+void InstallGemv8(Gemv8Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace neon
 

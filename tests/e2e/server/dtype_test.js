@@ -1,12 +1,13 @@
-// --dtype: the real server keeps the weights in the type asked for and says so in
-// /metrics (lantern:weights_bytes{dtype}) and its log; 16-bit weights take half the bytes
-// of float32 ones and still serve completions; an unknown type is a start-up error.
+// --dtype and --quantization: the real server keeps the weights in the type asked for and
+// says so in /metrics (lantern:weights_bytes{dtype}) and its log; 16-bit weights take half
+// the bytes of float32 ones, int8 about a quarter, and both still serve completions; an
+// unknown type is a start-up error.
 'use strict';
 const { spawnSync } = require('child_process');
 const { startServer, request, metric, run, assert } = require('./harness');
 
-async function weights(dtype) {
-  const server = await startServer(['--dtype', dtype, '--disable-log-requests']);
+async function weights(dtype, extra = []) {
+  const server = await startServer(['--dtype', dtype, '--disable-log-requests', ...extra]);
   try {
     const c = await request(server.base, 'POST', '/v1/completions',
       { body: { prompt: 'Hello', max_tokens: 4, temperature: 0 } });
@@ -34,14 +35,21 @@ async function main() {
         // Matrices halve; norms, biases and position tables stay float32.
         assert.ok(ratio > 0.45 && ratio < 0.6, `${name}: ${w.bytes} / ${f32.bytes} = ${ratio}`);
       }
+      const q8 = await weights('auto', ['--quantization', 'int8']);
+      assert.strictEqual(q8.dtype, 'int8');
+      // A byte a value and a 4-byte scale per 32; norms, biases and positions stay float32.
+      const ratio = q8.bytes / f32.bytes;
+      assert.ok(ratio > 0.25 && ratio < 0.4, `int8: ${q8.bytes} / ${f32.bytes} = ${ratio}`);
       // auto keeps the test checkpoint's own type (float32).
       assert.strictEqual((await weights('auto')).dtype, 'float32');
     }],
-    ['an unknown --dtype is a start-up error naming the choices', async () => {
-      const r = spawnSync(process.env.LANTERN, ['serve', process.env.LANTERN_TEST_MODEL, '--dtype', 'int4'],
-        { encoding: 'utf8', timeout: 30000 });
-      assert.notStrictEqual(r.status, 0);
-      assert.match(r.stderr + r.stdout, /--dtype.*(bfloat16|not in)/s);
+    ['an unknown --dtype or --quantization is a start-up error naming the choices', async () => {
+      for (const [flag, value] of [['--dtype', 'int4'], ['--quantization', 'awq']]) {
+        const r = spawnSync(process.env.LANTERN, ['serve', process.env.LANTERN_TEST_MODEL, flag, value],
+          { encoding: 'utf8', timeout: 30000 });
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr + r.stdout, new RegExp(`${flag}.*not in`, 's'));
+      }
     }],
   ]);
   process.exit(failed ? 1 : 0);

@@ -34,6 +34,7 @@ struct Variant {
   std::vector<std::string> flags;
   std::vector<int> block_sizes = {16};
   std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
+  Quantization quantization = Quantization::kNone;
 };
 
 class Gpt2ForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -48,10 +49,14 @@ TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
   std::vector<std::string> reference_flags;
   if (v.dtype == DType::kBF16) reference_flags = {"--dtype", "bfloat16"};
   if (v.dtype == DType::kF16) reference_flags = {"--dtype", "float16"};
+  if (v.quantization == Quantization::kInt8) {
+    reference_flags.insert(reference_flags.end(), {"--quantization", "int8"});
+  }
   testing::Reference ref = RunReference("gpt2_reference.py", dir.path() / "model",
                                         dir.path() / "ref", sequences, 0, reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
-  auto model = LoadModel(dir.path() / "model", {.num_threads = 2, .dtype = v.dtype});
+  auto model = LoadModel(dir.path() / "model",
+                         {.num_threads = 2, .dtype = v.dtype, .quantization = v.quantization});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
@@ -73,7 +78,13 @@ INSTANTIATE_TEST_SUITE_P(
         // F32 checkpoints served in 16 bits (head_dim 16: the q scaling that
         // goes into the weights before rounding is a power of two, exact).
         Variant{"F32ServedAsBFloat16Tied", {}, {16, 4}, DType::kBF16},
-        Variant{"F32ServedAsFloat16Untied", {"--tie-word-embeddings", "0"}, {16}, DType::kF16}),
+        Variant{"F32ServedAsFloat16Untied", {"--tie-word-embeddings", "0"}, {16}, DType::kF16},
+        Variant{"Int8Tied", {}, {16, 4}, std::nullopt, Quantization::kInt8},
+        Variant{"Int8UntiedInner96",
+                {"--tie-word-embeddings", "0", "--n-inner", "96"},
+                {16},
+                std::nullopt,
+                Quantization::kInt8}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 TEST(Gpt2GreedyTest, ContinuationMatchesReference) {

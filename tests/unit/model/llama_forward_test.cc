@@ -33,6 +33,7 @@ struct Variant {
   std::vector<std::string> reference_flags = {};
   std::vector<int> block_sizes = {16};
   std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
+  Quantization quantization = Quantization::kNone;
 };
 
 class LlamaForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -47,7 +48,8 @@ TEST_P(LlamaForwardTest, MixedBatchesMatchReference) {
   testing::Reference ref = RunReference("llama_reference.py", dir.path() / "model",
                                         dir.path() / "ref", sequences, 0, v.reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
-  auto model = LoadModel(dir.path() / "model", {.num_threads = 2, .dtype = v.dtype});
+  auto model = LoadModel(dir.path() / "model",
+                         {.num_threads = 2, .dtype = v.dtype, .quantization = v.quantization});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
@@ -103,6 +105,19 @@ INSTANTIATE_TEST_SUITE_P(
                 {16},
                 DType::kF16},
         Variant{"BFloat16ServedAsF32", {"--dtype", "bf16"}, {}, {16}, DType::kF32},
+        // int8 in blocks of 32 inputs; the reference quantizes the same way.
+        Variant{"Int8Tied",
+                {"--tie-word-embeddings", "1", "--ffn", "96"},
+                {"--quantization", "int8"},
+                {16, 4},
+                std::nullopt,
+                Quantization::kInt8},
+        Variant{"Int8UntiedBFloat16Table",
+                {"--kv-heads", "2"},
+                {"--quantization", "int8", "--dtype", "bfloat16"},
+                {16},
+                DType::kBF16,
+                Quantization::kInt8},
         Variant{"MistralSlidingWindow",
                 {"--model-type", "mistral", "--sliding-window", "21"},
                 {},

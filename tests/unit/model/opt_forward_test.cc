@@ -103,6 +103,7 @@ struct Variant {
   std::vector<std::string> flags;
   std::vector<int> block_sizes = {16};
   std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
+  Quantization quantization = Quantization::kNone;
 };
 
 class OptForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -117,10 +118,14 @@ TEST_P(OptForwardTest, MixedBatchesMatchReference) {
   std::vector<std::string> reference_flags;
   if (v.dtype == DType::kBF16) reference_flags = {"--dtype", "bfloat16"};
   if (v.dtype == DType::kF16) reference_flags = {"--dtype", "float16"};
+  if (v.quantization == Quantization::kInt8) {
+    reference_flags.insert(reference_flags.end(), {"--quantization", "int8"});
+  }
   testing::Reference ref =
       RunOptReference(dir.path() / "model", dir.path() / "ref", sequences, 0, reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
-  auto model = LoadModel(dir.path() / "model", {.num_threads = 2, .dtype = v.dtype});
+  auto model = LoadModel(dir.path() / "model",
+                         {.num_threads = 2, .dtype = v.dtype, .quantization = v.quantization});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
@@ -147,7 +152,14 @@ INSTANTIATE_TEST_SUITE_P(
         // F32 checkpoints served in 16 bits, against the reference with the same rounding.
         Variant{
             "F32ServedAsBFloat16Projected", {"--word-embed-proj-dim", "32"}, {16, 4}, DType::kBF16},
-        Variant{"F32ServedAsFloat16Untied", {"--tie-word-embeddings", "0"}, {16}, DType::kF16}),
+        Variant{"F32ServedAsFloat16Untied", {"--tie-word-embeddings", "0"}, {16}, DType::kF16},
+        Variant{"Int8TiedProjected",
+                {"--word-embed-proj-dim", "48"},
+                {16},
+                std::nullopt,
+                Quantization::kInt8},
+        Variant{
+            "Int8Untied", {"--tie-word-embeddings", "0"}, {16}, std::nullopt, Quantization::kInt8}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 // Greedy decoding with a chunked prompt and one token per step matches the reference
