@@ -1,7 +1,8 @@
 // Heavy requests never stall the server: prompts are parsed, rendered and tokenized on a
 // bounded preprocessing queue, not on the I/O threads. Against the real server under
 // `ulimit -v`: /health stays fast while a second process sends four requests with
-// multi-megabyte prompts; a full queue answers 503 with Retry-After; a prompt whose bytes
+// multi-megabyte prompts and two chat templates that run until their budget stops them; a
+// full queue answers 503 with Retry-After; a prompt whose bytes
 // cannot fit the context is refused before tokenizing; a prompt list that can never be
 // queued is a 400; a client that half-closes after its request still gets its answer. Every
 // case checks that the server still serves a normal completion afterwards.
@@ -20,6 +21,11 @@ async function load(base, count, bytes) {
   const bodies = Array.from({ length: count }, (_, i) => (i % 2
     ? ['/tokenize', { prompt }]
     : ['/v1/completions', { prompt, max_tokens: 1, truncate_prompt_tokens: 8 }]));
+  // And two templates that run until their budget stops them (a 400 each).
+  const bomb = '{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}';
+  for (let i = 0; i < 2; ++i) {
+    bodies.push(['/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], chat_template: bomb }]);
+  }
   const results = await Promise.all(bodies.map(([route, body]) => request(base, 'POST', route, { body })));
   process.stdout.write(JSON.stringify(results.map((r) => r.status)));
 }
@@ -55,11 +61,12 @@ function halfClosedExchange(port, raw) {
 }
 
 async function main() {
-  const server = await startServer(['--disable-log-requests'], { memoryLimitKiB: MEMORY_LIMIT_KIB });
+  const server = await startServer(['--disable-log-requests', '--trust-request-chat-template'],
+    { memoryLimitKiB: MEMORY_LIMIT_KIB });
   const small = await startServer(['--disable-log-requests', '--preprocess-threads', '1',
     '--max-pending-preprocess', '1', '--max-queued-requests', '4'], { memoryLimitKiB: MEMORY_LIMIT_KIB });
   const failed = await run([
-    ['/health stays fast while four multi-megabyte prompts are tokenized', async () => {
+    ['/health stays fast while four multi-megabyte prompts and two template bombs run', async () => {
       const loading = runLoad(server.base, 4, 3 << 20);
       let done = false;
       loading.finally(() => { done = true; });
@@ -73,7 +80,7 @@ async function main() {
         await new Promise((r) => setTimeout(r, 20));
       }
       const statuses = await loading;
-      assert.deepStrictEqual(statuses, [200, 200, 200, 200]);
+      assert.deepStrictEqual(statuses, [200, 200, 200, 200, 400, 400]);
       latencies.sort((a, b) => a - b);
       const median = latencies[Math.floor(latencies.length / 2)];
       const worst = latencies[latencies.length - 1];
