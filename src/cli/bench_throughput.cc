@@ -20,6 +20,7 @@
 
 #include "base/clock.h"
 #include "cli/cpu_report.h"
+#include "cli/dtype_flag.h"
 #include "engine/engine.h"
 #include "model/model.h"
 #include "model/opt.h"
@@ -29,6 +30,8 @@ namespace {
 
 struct Flags {
   std::string model_dir;
+  std::string dtype = "auto";
+  std::string quantization = "none";
   int input_len = 32;
   int output_len = 64;
   int num_prompts = 0;  // 0: max(2, concurrency) per run
@@ -153,6 +156,12 @@ int RunBenchThroughput(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::Range(1, 1024));
   app.add_option("--threads", flags.threads, "compute threads (0: all cores)");
+  app.add_option("--dtype", flags.dtype,
+                 "weights in: auto (the checkpoint's; float32 for the random model), bfloat16, "
+                 "float16, float32")
+      ->check(CLI::IsMember(DTypeFlagValues()));
+  app.add_option("--quantization", flags.quantization, "none or int8 (weight-only)")
+      ->check(CLI::IsMember(QuantizationFlagValues()));
   app.add_option("--max-num-batched-tokens", flags.max_num_batched_tokens, "token budget per step")
       ->check(CLI::Range(1, 1 << 20));
   app.add_option("--kv-cache-memory", flags.kv_cache_memory,
@@ -173,20 +182,22 @@ int RunBenchThroughput(int argc, char** argv) {
   std::printf("%s\n", cpu->Describe().c_str());
 
   const SteadyTime load_start = Now();
+  const model::LoadOptions options{.num_threads = flags.threads,
+                                   .dtype = *ParseDTypeFlag(flags.dtype),
+                                   .quantization = *ParseQuantizationFlag(flags.quantization)};
   Result<std::unique_ptr<model::Model>> loaded =
-      flags.model_dir.empty()
-          ? model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, {.num_threads = flags.threads})
-          : model::LoadModel(flags.model_dir, {.num_threads = flags.threads});
+      flags.model_dir.empty() ? model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, options)
+                              : model::LoadModel(flags.model_dir, options);
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench throughput: %s\n", loaded.status().ToString().c_str());
     return 1;
   }
   std::shared_ptr<model::Model> model = std::move(loaded).value();
   const auto& mc = model->config();
-  std::printf("model: %s (%d layers, hidden %d, vocab %d), loaded in %.1f s\n",
+  std::printf("model: %s (%d layers, hidden %d, vocab %d, weights %s), loaded in %.1f s\n",
               flags.model_dir.empty() ? "OPT-125m shape, random weights" : flags.model_dir.c_str(),
               mc.num_hidden_layers, mc.hidden_size, mc.vocab_size,
-              SecondsBetween(load_start, Now()));
+              WeightsDescription(*model).c_str(), SecondsBetween(load_start, Now()));
   std::printf("input %d, output %d tokens per request; %s sampling\n\n", flags.input_len,
               flags.output_len, flags.greedy ? "greedy" : "temperature-1");
   std::printf("%5s %5s %9s %11s %11s %12s %7s %9s %9s %8s %6s\n", "conc", "reqs", "time_s",
