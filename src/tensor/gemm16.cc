@@ -5,6 +5,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/gemm.h"
+#include "tensor/skinny_split.h"
 
 namespace lantern::tensor {
 namespace {
@@ -36,35 +37,18 @@ void WidenedProduct(HalfFormat format, int64_t m, int64_t n0, int64_t n1, int64_
 void Gemm16(ThreadPool& pool, HalfFormat format, int64_t m, int64_t n, int64_t k, const float* a,
             int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
-  if (k == 0) {  // an empty sum (oneDNN would leave C as it was)
-    if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) std::fill_n(c + r * ldc, n, 0.0f);
-    }
-    return;
-  }
   const auto& table = Kernels().gemv16;
   const auto columns = format == HalfFormat::kBFloat16 ? table.bf16_columns : table.f16_columns;
-  const bool skinny = m <= kSkinny16MaxRows;
-  const int threads = pool.num_threads();
+  // k = 0 too: the skinny kernels write the empty sum (oneDNN would leave C as it was).
+  const bool skinny = m <= kSkinny16MaxRows || k == 0;
   // Skinny: slices of 32 columns (even shares of the narrow decode shapes, as SkinnyGemm);
   // widened panels: multiples of 64 (aligned loads for oneDNN).
-  const int64_t align = skinny ? 32 : 64;
-  const int64_t slice = std::max<int64_t>(align, (n / threads + align - 1) / align * align);
-  auto run = [&](int64_t begin, int64_t end) {
+  SplitColumns(pool, n, skinny ? 32 : 64, [&](int64_t begin, int64_t end) {
     if (skinny) {
       columns(m, begin, end, k, a, lda, b, ldb, c, ldc, accumulate);
     } else {
       WidenedProduct(format, m, begin, end, k, a, lda, b, ldb, c, ldc, accumulate);
     }
-  };
-  if (threads == 1 || n <= slice) {
-    run(0, n);
-    return;
-  }
-  pool.RunOnAllThreads([&](int t) {
-    const int64_t begin = std::min(n, t * slice);
-    const int64_t end = t == threads - 1 ? n : std::min(n, begin + slice);
-    if (begin < end) run(begin, end);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/gemm.h"
+#include "tensor/skinny_split.h"
 
 namespace lantern::tensor {
 namespace {
@@ -58,32 +59,15 @@ void Gemm8(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, in
            const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
            bool accumulate) {
   if (m <= 0 || n <= 0) return;
-  if (k == 0) {  // an empty sum (oneDNN would leave C as it was)
-    if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) std::fill_n(c + r * ldc, n, 0.0f);
-    }
-    return;
-  }
   const auto columns = Kernels().gemv8.columns;
-  const bool skinny = m <= kSkinny8MaxRows;
-  const int threads = pool.num_threads();
-  constexpr int64_t align = 64;  // whole cache lines of int8 weights
-  const int64_t slice = std::max<int64_t>(align, (n / threads + align - 1) / align * align);
-  auto run = [&](int64_t begin, int64_t end) {
+  // k = 0 too: the skinny kernels write the empty sum (oneDNN would leave C as it was).
+  const bool skinny = m <= kSkinny8MaxRows || k == 0;
+  SplitColumns(pool, n, 64, [&](int64_t begin, int64_t end) {  // whole lines of int8 weights
     if (skinny) {
       columns(m, begin, end, k, a, lda, b, ldb, scales, c, ldc, accumulate);
     } else {
       DequantizedProduct(m, begin, end, k, a, lda, b, ldb, scales, c, ldc, accumulate);
     }
-  };
-  if (threads == 1 || n <= slice) {
-    run(0, n);
-    return;
-  }
-  pool.RunOnAllThreads([&](int t) {
-    const int64_t begin = std::min(n, t * slice);
-    const int64_t end = t == threads - 1 ? n : std::min(n, begin + slice);
-    if (begin < end) run(begin, end);
   });
 }
 

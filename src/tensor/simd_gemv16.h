@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "tensor/dispatch.h"
+#include "tensor/skinny_split.h"
 
 namespace lantern::tensor::simd_kernels {
 namespace {
@@ -69,32 +70,9 @@ void Gemv16Rows(int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda, 
 template <class S, class W>
 void Gemv16Columns(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
                    const uint16_t* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  if (k == 0) {
-    if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) {
-        for (int64_t j = n0; j < n1; ++j) c[r * ldc + j] = 0.0f;
-      }
-    }
-    return;
-  }
-  for (int64_t r = 0; r < m; r += 4) {
-    const float* ar = a + r * lda;
-    float* cr = c + r * ldc;
-    switch (std::min<int64_t>(4, m - r)) {
-      case 1:
-        Gemv16Rows<S, W, 1>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-      case 2:
-        Gemv16Rows<S, W, 2>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-      case 3:
-        Gemv16Rows<S, W, 3>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-      default:
-        Gemv16Rows<S, W, 4>(n0, n1, k, ar, lda, b, ldb, cr, ldc, accumulate);
-        break;
-    }
-  }
+  ForRowGroups(m, n0, n1, k, c, ldc, accumulate, [&]<int M>(int64_t r) {
+    Gemv16Rows<S, W, M>(n0, n1, k, a + r * lda, lda, b, ldb, c + r * ldc, ldc, accumulate);
+  });
 }
 
 // Fills the table from a variant's vector type and its two loaders.

@@ -11,6 +11,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/gemm8.h"
+#include "tensor/skinny_split.h"
 
 namespace lantern::tensor::simd_kernels {
 namespace {
@@ -77,32 +78,9 @@ template <class S, class W>
 void Gemv8Columns(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
                   const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
                   bool accumulate) {
-  if (k == 0) {
-    if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) {
-        for (int64_t j = n0; j < n1; ++j) c[r * ldc + j] = 0.0f;
-      }
-    }
-    return;
-  }
-  for (int64_t r = 0; r < m; r += 4) {
-    const float* ar = a + r * lda;
-    float* cr = c + r * ldc;
-    switch (std::min<int64_t>(4, m - r)) {
-      case 1:
-        Gemv8Rows<S, W, 1>(n0, n1, k, ar, lda, b, ldb, scales, cr, ldc, accumulate);
-        break;
-      case 2:
-        Gemv8Rows<S, W, 2>(n0, n1, k, ar, lda, b, ldb, scales, cr, ldc, accumulate);
-        break;
-      case 3:
-        Gemv8Rows<S, W, 3>(n0, n1, k, ar, lda, b, ldb, scales, cr, ldc, accumulate);
-        break;
-      default:
-        Gemv8Rows<S, W, 4>(n0, n1, k, ar, lda, b, ldb, scales, cr, ldc, accumulate);
-        break;
-    }
-  }
+  ForRowGroups(m, n0, n1, k, c, ldc, accumulate, [&]<int M>(int64_t r) {
+    Gemv8Rows<S, W, M>(n0, n1, k, a + r * lda, lda, b, ldb, scales, c + r * ldc, ldc, accumulate);
+  });
 }
 
 }  // namespace
