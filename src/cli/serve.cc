@@ -21,6 +21,8 @@
 #include "cli/dtype_flag.h"
 #include "cli/hub_model.h"
 #include "cli/startup_trace.h"
+#include "cli/stats_log.h"
+#include "cli/vllm_flags.h"
 #include "cli/warmup.h"
 #include "engine/engine.h"
 #include "engine/generation_config.h"
@@ -30,6 +32,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/model_source.h"
+#include "server/openai_sampling.h"
 #include "server/openai_service.h"
 #include "server/router.h"
 #include "server/serving_metrics.h"
@@ -43,6 +46,7 @@ namespace {
 
 struct ServeFlags {
   std::string model;
+  std::string model_option;  // --model, vLLM's spelling of MODEL
   std::string revision = "main";
   std::string download_dir;
   std::string host = "0.0.0.0";
@@ -74,6 +78,7 @@ struct ServeFlags {
   std::string collect_detailed_traces;
   bool trace_token_events = false;
   bool trace_content = false;
+  VllmFlags vllm;  // vLLM's flags: honoured, or accepted with a warning
 };
 
 // "4GiB", "512MB", "1073741824" -> bytes.
@@ -204,7 +209,12 @@ int Serve(const ServeFlags& flags) {
   }
 
   startup.Phase("load_tokenizer");
-  auto loaded_tokenizer = tokenizer::Tokenizer::Load(*model_dir);
+  auto tokenizer_dir =
+      flags.vllm.tokenizer.empty()
+          ? *model_dir
+          : server::ResolveModelPath(flags.vllm.tokenizer, "main", server::HuggingFaceCacheDirs());
+  if (!tokenizer_dir.ok()) return fail(tokenizer_dir.status());
+  auto loaded_tokenizer = tokenizer::Tokenizer::Load(*tokenizer_dir);
   if (!loaded_tokenizer.ok()) return fail(loaded_tokenizer.status());
   std::shared_ptr<const tokenizer::Tokenizer> tok = std::move(loaded_tokenizer).value();
 
@@ -298,6 +308,12 @@ int Serve(const ServeFlags& flags) {
 
   server::Router router;
   if (!flags.api_key.empty()) router.SetApiKey(flags.api_key);
+  router.SetCors({.allowed_origins = server::ParseCorsList(flags.vllm.allowed_origins),
+                  .allowed_methods = server::ParseCorsList(flags.vllm.allowed_methods),
+                  .allowed_headers = server::ParseCorsList(flags.vllm.allowed_headers),
+                  .allow_credentials = flags.vllm.allow_credentials});
+  router.SetRootPath(flags.vllm.root_path);
+  server::SetMaxLogprobs(flags.vllm.max_logprobs);
   server::HttpServer* http_server = nullptr;
   server::ServiceOptions service_options;
   service_options.served_model_names = names;
@@ -309,7 +325,9 @@ int Serve(const ServeFlags& flags) {
   service_options.max_queued_prompts = static_cast<size_t>(flags.max_queued_requests);
   service_options.preprocess_threads = flags.preprocess_threads;
   service_options.max_pending_preprocess = static_cast<size_t>(flags.max_pending_preprocess);
-  service_options.log_requests = !flags.disable_log_requests;
+  service_options.log_requests =
+      !flags.disable_log_requests && !flags.vllm.disable_uvicorn_access_log;
+  service_options.quiet_paths = server::ParseCorsList(flags.vllm.disable_access_log_for_endpoints);
   service_options.trust_request_chat_template = flags.trust_request_chat_template;
   service_options.tracing.detailed = detailed_traces;
   service_options.tracing.token_events = flags.trace_token_events;
@@ -327,10 +345,24 @@ int Serve(const ServeFlags& flags) {
   listen_span.SetAttribute("server.port", static_cast<int64_t>(server.port()));
   startup.Finish(std::chrono::seconds(2));  // exported before we report ready
   service.SetReady(true);
+  // One summary a user can read: what is served, how, and where.
   LANTERN_LOG(kInfo, "serve") << "serving " << names.front() << " on http://" << flags.host << ":"
                               << server.port() << " (max_model_len " << info.max_model_len << ", "
                               << info.num_kv_blocks << " KV blocks of " << info.block_size
                               << " tokens)";
+  LANTERN_LOG(kInfo, "serve") << "summary: model " << flags.model << ", dtype " << dtype_name
+                              << ", KV cache "
+                              << static_cast<int64_t>(info.num_kv_blocks) * info.block_size
+                              << " tokens (" << info.kv_cache_bytes / (1 << 20) << " MiB), kernels "
+                              << cpu->isa << ", " << flags.io_threads << " I/O + "
+                              << flags.preprocess_threads << " preprocessing threads, "
+                              << "tracing "
+                              << (tracing->enabled ? "on (" + tracing->otlp_endpoint + ")" : "off")
+                              << ", API at http://" << flags.host << ":" << server.port() << "/v1";
+  std::optional<StatsLog> stats_log;
+  if (!flags.vllm.disable_log_stats) {
+    stats_log.emplace([e = engine.get()] { return e->Counters(); }, std::chrono::seconds(10));
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -372,11 +404,15 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   ServeFlags flags;
   CLI::App app{"Serve a model over the OpenAI-compatible HTTP API", "lantern serve"};
   app.option_defaults()->always_capture_default();  // --help shows each default
-  app.add_option(
-         "model,--model", flags.model,
-         "Model directory or Hugging Face repo id (fetched into the HF cache when missing); "
-         "--model as in vLLM")
-      ->required();
+  // One required model, given either way: CLI11 would mark both spellings REQUIRED, so the
+  // requirement is checked after parsing and shown once.
+  app.add_option("model", flags.model,
+                 "Model directory or Hugging Face repo id (fetched into the HF cache when "
+                 "missing)")
+      ->option_text("TEXT REQUIRED");
+  app.add_option("--model", flags.model_option,
+                 "The model, as vLLM's guides write it: same as MODEL")
+      ->default_str("");
   app.add_option("--revision", flags.revision, "Revision of a repo id: branch, tag or commit");
   app.add_option("--download-dir", flags.download_dir,
                  "Hugging Face cache for repo ids, instead of HF_HUB_CACHE's (see docs/hub.md)")
@@ -405,8 +441,14 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "KV cache size, e.g. 2GiB (default: what --max-num-seqs sequences of the full "
                  "length need, at most 30% of the available memory, container limit included, "
                  "64MiB to 4GiB)");
-  app.add_flag("--enable-prefix-caching,!--no-enable-prefix-caching", flags.enable_prefix_caching,
-               "Reuse KV blocks of shared prompt prefixes");
+  // Two flags rather than one with a negation, whose help would show the default of the
+  // negated spelling ({false}) and read as off.
+  app.add_flag_callback(
+      "--enable-prefix-caching", [&flags] { flags.enable_prefix_caching = true; },
+      "Reuse KV blocks of shared prompt prefixes (default: on)");
+  app.add_flag_callback(
+      "--no-enable-prefix-caching", [&flags] { flags.enable_prefix_caching = false; },
+      "Turn prefix caching off");
   app.add_option("--chat-template", flags.chat_template, "Chat template: a file or the template");
   app.add_flag("--trust-request-chat-template", flags.trust_request_chat_template,
                "Accept a request's own chat_template (a program the server runs; off: 400)");
@@ -450,11 +492,26 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "Detailed trace modules: model, worker, all");
   app.add_flag("--trace-token-events", flags.trace_token_events, "A span event per token");
   app.add_flag("--trace-content", flags.trace_content, "Record prompt and completion text");
+  lantern::cli::AddVllmFlags(app, flags.vllm);
+  std::vector<std::string> args = lantern::cli::NormalizeVllmArgs(argc, argv);
+  std::vector<char*> arg_pointers;
+  for (auto& arg : args) arg_pointers.push_back(arg.data());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  }
+  if (flags.model.empty()) flags.model = flags.model_option;
+  if (flags.model.empty()) {
+    std::fprintf(stderr,
+                 "lantern serve: error: MODEL is required: lantern serve MODEL (or --model "
+                 "MODEL); see lantern serve --help\n");
+    return 2;
+  }
+  if (auto status = lantern::cli::ApplyVllmFlags(app, flags.vllm); !status.ok()) {
+    std::fprintf(stderr, "lantern serve: error: %s\n", status.message().c_str());
+    return 2;
   }
   if (!flags.collect_detailed_traces.empty()) {
     for (const auto& part : CLI::detail::split(flags.collect_detailed_traces, ',')) {

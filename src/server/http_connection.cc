@@ -250,6 +250,7 @@ void Connection::RejectAndClose(int status, const std::string& message) {
   if (!socket_.is_open()) return;
   StartExchange();
   keep_alive_ = false;
+  linger_ = status != 408;  // a client too slow to send in time gets no more time
   HttpResponse response = ErrorResponse(status, message);
   DoSend(exchange_id_, response);
 }

@@ -176,9 +176,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FinishExchange();
 
   void AfterExchange() {
-    if (!keep_alive_ || closing_ || state_->stopping) return Shutdown();
+    if (!keep_alive_ || closing_ || state_->stopping)
+      return linger_ ? LingeringClose() : Shutdown();
     ReadRequest();
   }
+
+  // After a rejection sent while the client may still be sending its body (413): stop
+  // sending, read and discard what still comes (bounded in bytes and time), then close, as
+  // nginx's lingering_close does. Closing at once with unread input makes the kernel send a
+  // reset, and the client sees a broken pipe instead of the status (http_linger.cc).
+  void LingeringClose();
+  void DiscardInput(size_t discarded);
 
   void Shutdown();
 
@@ -208,6 +216,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool watching_ = false;
   bool finish_pending_ = false;
   bool gone_ = false;
+  bool linger_ = false;  // close with LingeringClose (a request rejected unread)
   std::shared_ptr<ExchangeWriter> writer_;
 
   std::string pending_;   // queued output

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <set>
+#include <utility>
 #include <vector>
 
+#include "base/log.h"
 #include "server/api_error.h"
 
 namespace lantern::server {
@@ -115,6 +119,31 @@ class PathTracker {
   std::string token_, what_;
 };
 
+// nlohmann::json's message in plain words: "[json.exception.parse_error.101] parse error at
+// line 1, column 9: syntax error while parsing object - unexpected end of input; expected
+// '}'" becomes "line 1, column 9: unexpected end of input; expected '}'". Users read the
+// position and the problem; the library's error ids and grammar terms mean nothing to them.
+std::string PlainParseError(const std::string& what) {
+  std::string text = what;
+  if (size_t bracket = text.find("] ");
+      text.rfind("[json.exception", 0) == 0 && bracket != text.npos) {
+    text.erase(0, bracket + 2);
+  }
+  if (text.rfind("parse error at ", 0) == 0) text.erase(0, 15);
+  if (size_t syntax = text.find("syntax error while parsing "); syntax != text.npos) {
+    size_t dash = text.find(" - ", syntax);
+    text.erase(syntax, dash == text.npos ? 27 : dash + 3 - syntax);
+  }
+  for (auto [from, to] : {std::pair<std::string, std::string>{"expected string literal",
+                                                              "expected a field name in quotes"},
+                          {"; expected end of input", "; expected nothing after the JSON value"},
+                          {"last read: ", "near "}}) {
+    if (size_t at = text.find(from); at != text.npos) text.replace(at, from.size(), to);
+  }
+  constexpr size_t kMax = 200;
+  return text.size() > kMax ? text.substr(0, kMax) + "..." : text;
+}
+
 // The 400 for a body nlohmann::json refused, naming the field of a number beyond a double.
 [[noreturn]] void ThrowParseError(const std::string& body) {
   PathTracker tracker;
@@ -128,9 +157,11 @@ class PathTracker {
     std::string what = path.empty() ? "The request body" : "'" + path + "'";
     throw BadRequest(what + " is a number beyond the range of a double: " + number, path);
   }
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw BadRequest("The request body is empty: send a JSON object");
+  }
   if (tracker.id() == 0) throw BadRequest("The request body is not valid JSON");
-  throw BadRequest("The request body is not valid JSON: error at byte " +
-                   std::to_string(tracker.position()) + " (" + tracker.what().substr(0, 200) + ")");
+  throw BadRequest("The request body is not valid JSON: " + PlainParseError(tracker.what()));
 }
 
 }  // namespace
@@ -260,13 +291,37 @@ std::optional<int64_t> FieldReader::Integer(const std::string& name, int64_t min
   return JsonInteger(*value, PathOf(name), min, max);
 }
 
-void FieldReader::RejectUnknown() const {
+void FieldReader::WarnUnknown() const {
   for (const auto& [name, value] : object_.items()) {
-    // null is how clients spell "not given" (the Python client's None): never an error.
-    if (!known_.count(name) && !value.is_null()) {
-      throw BadRequest("Unrecognized request argument supplied: " + PathOf(name), PathOf(name));
+    // null is how clients spell "not given" (the Python client's None): nothing to say.
+    if (!known_.count(name) && !value.is_null()) WarnIgnoredField(PathOf(name));
+  }
+}
+
+void WarnIgnoredField(const std::string& path) {
+  // Array indices are dropped ("messages[3].mood" -> "messages[].mood"), so that one
+  // field name is one line whatever message it came in.
+  std::string name;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '[') {
+      name += "[]";
+      i = path.find(']', i);
+      if (i == std::string::npos) break;
+    } else {
+      name += path[i];
     }
   }
+  constexpr size_t kMaxNames = 1024;  // a client inventing names cannot grow this forever
+  constexpr size_t kMaxName = 100;
+  if (name.size() > kMaxName) name = name.substr(0, kMaxName) + "...";
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard lock(mu);
+    if (warned.size() >= kMaxNames || !warned.insert(name).second) return;
+  }
+  LANTERN_LOG(kWarning, "server") << "request field '" << EscapeControlCharacters(name)
+                                  << "' is not supported and was ignored (said once per field)";
 }
 
 }  // namespace lantern::server

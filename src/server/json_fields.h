@@ -35,9 +35,10 @@ class FieldReader {
   // A field that is accepted and deliberately ignored.
   void Ignore(const std::string& name) { known_.insert(name); }
 
-  // Throws for the first non-null field that nothing read (OpenAI rejects unknown
-  // arguments).
-  void RejectUnknown() const;
+  // Logs the non-null fields that nothing read, as vLLM does: clients built for vLLM send
+  // extras, which are accepted and ignored. One warning line per field name for the
+  // life of the process, so that a client repeating a field cannot flood the log.
+  void WarnUnknown() const;
 
   std::string PathOf(const std::string& name) const;
 
@@ -46,6 +47,9 @@ class FieldReader {
   std::string path_;
   std::set<std::string> known_;
 };
+
+// Logs once per field name (array indices dropped) that the field at `path` was ignored.
+void WarnIgnoredField(const std::string& path);
 
 // The integer value of `value` (integral floats accepted) in [min, max], or ApiError naming
 // `param`.

@@ -98,11 +98,11 @@ json NormalizeContent(const json& content, const std::string& param) {
 
 json ReadMessages(const json* messages) {
   if (!messages) throw BadRequest("'messages' is required", "messages");
-  if (!messages->is_array() || messages->empty()) {
-    throw BadRequest(
-        "'messages' must be a non-empty list of messages, got " + DescribeJson(*messages),
-        "messages");
+  if (!messages->is_array()) {
+    throw BadRequest("'messages' must be a list of messages, got " + DescribeJson(*messages),
+                     "messages");
   }
+  if (messages->empty()) throw BadRequest("'messages' must not be empty", "messages");
   json normalized = json::array();
   for (size_t i = 0; i < messages->size(); ++i) {
     std::string param = "messages[" + std::to_string(i) + "]";
@@ -133,7 +133,7 @@ json ReadMessages(const json* messages) {
       throw BadRequest("'" + param + ".tool_calls' must be a list", param + ".tool_calls");
     }
     f.Ignore("reasoning_content");
-    f.RejectUnknown();
+    f.WarnUnknown();
     normalized.push_back(std::move(out));
   }
   return normalized;
@@ -177,6 +177,17 @@ void ReadChatFields(FieldReader& f, const nlohmann::ordered_json& ordered, ChatR
       throw BadRequest("'chat_template_kwargs' must be an object", "chat_template_kwargs");
     }
     out.chat_template_kwargs = ordered["chat_template_kwargs"];
+  }
+  // vLLM's RAG extension: documents for templates that cite them (Command R, Granite),
+  // handed to the template beside the messages, as chat_template_kwargs are.
+  if (const auto* documents = f.Get("documents")) {
+    if (!documents->is_array()) {
+      throw BadRequest("'documents' must be a list of objects, got " + DescribeJson(*documents),
+                       "documents");
+    }
+    if (!out.chat_template_kwargs.contains("documents")) {
+      out.chat_template_kwargs["documents"] = ordered["documents"];
+    }
   }
 }
 
@@ -241,11 +252,11 @@ CompletionRequest ParseCompletionRequest(const std::string& body,
     out.params.max_tokens.reset();  // explicit null: up to the context length
   }
   out.prompts = ReadPrompts(f.Get("prompt"));
-  if (auto v = f.Integer("logprobs", 0, kMaxLogprobs)) out.params.logprobs = static_cast<int>(*v);
+  if (auto v = f.Integer("logprobs", 0, MaxLogprobs())) out.params.logprobs = static_cast<int>(*v);
   if (f.Get("suffix") != nullptr) {
     throw BadRequest("'suffix' is not supported", "suffix");
   }
-  f.RejectUnknown();
+  f.WarnUnknown();
   return out;
 }
 
@@ -259,14 +270,14 @@ ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingPara
   ReadMaxTokens(f, out, "max_tokens");
   ReadMaxTokens(f, out, "max_completion_tokens");  // the newer name wins
   if (auto v = f.Bool("logprobs")) out.logprobs = *v;
-  if (auto v = f.Integer("top_logprobs", 0, kMaxLogprobs)) {
+  if (auto v = f.Integer("top_logprobs", 0, MaxLogprobs())) {
     if (!out.logprobs) {
       throw BadRequest("'top_logprobs' requires 'logprobs' to be true", "top_logprobs");
     }
     out.params.logprobs = static_cast<int>(*v);
   }
   if (out.logprobs && !out.params.logprobs) out.params.logprobs = 0;
-  f.RejectUnknown();
+  f.WarnUnknown();
   CheckToolChoice(out);
   return out;
 }
@@ -286,7 +297,7 @@ TokenizeRequest ParseTokenizeRequest(const std::string& body) {
     if (!prompt) throw BadRequest("'prompt' (a string) or 'messages' is required", "prompt");
     out.prompt = *prompt;
   }
-  f.RejectUnknown();
+  f.WarnUnknown();
   return out;
 }
 
@@ -302,7 +313,7 @@ DetokenizeRequest ParseDetokenizeRequest(const std::string& body) {
                      "tokens");
   }
   out.tokens = TokenIdList(*tokens, "tokens");
-  f.RejectUnknown();
+  f.WarnUnknown();
   return out;
 }
 

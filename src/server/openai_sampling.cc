@@ -1,12 +1,15 @@
 #include "server/openai_sampling.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 
 #include "server/api_error.h"
 
 namespace lantern::server {
 namespace {
+
+std::atomic<int> max_logprobs{20};
 
 using nlohmann::json;
 constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
@@ -134,8 +137,15 @@ void ReadStreamOptions(FieldReader& f, GenerationFields& out) {
   FieldReader so(*v, "stream_options");
   if (auto b = so.Bool("include_usage")) out.stream_options.include_usage = *b;
   if (auto b = so.Bool("continuous_usage_stats")) out.stream_options.continuous_usage_stats = *b;
-  so.RejectUnknown();
+  so.WarnUnknown();
 }
+
+}  // namespace
+
+int MaxLogprobs() { return max_logprobs.load(std::memory_order_relaxed); }
+void SetMaxLogprobs(int limit) { max_logprobs.store(limit, std::memory_order_relaxed); }
+
+namespace {
 
 void ReadN(FieldReader& f, engine::SamplingParams& p) {
   if (auto v = f.Integer("n", 1, kMaxN)) p.n = static_cast<int>(*v);
@@ -192,7 +202,7 @@ void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
   if (auto v = f.Bool("skip_special_tokens")) p.skip_special_tokens = *v;
   if (auto v = f.Bool("include_stop_str_in_output")) p.include_stop_str_in_output = *v;
   ReadN(f, p);
-  if (auto v = f.Integer("prompt_logprobs", -1, kMaxLogprobs)) {
+  if (auto v = f.Integer("prompt_logprobs", -1, MaxLogprobs())) {
     p.prompt_logprobs = static_cast<int>(*v);
   }
   if (const auto* v = f.Get("logit_bias")) ReadLogitBias(*v, p);

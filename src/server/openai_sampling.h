@@ -15,7 +15,10 @@
 
 namespace lantern::server {
 
-inline constexpr int kMaxLogprobs = 20;
+// The most logprobs a request may ask for (vLLM's --max-logprobs, 20 by default). Set once
+// at start-up, before requests are served.
+int MaxLogprobs();
+void SetMaxLogprobs(int limit);
 
 // Token ids in [0, int32 max], each error naming "param[i]".
 std::vector<int32_t> TokenIdList(const nlohmann::json& value, const std::string& param);

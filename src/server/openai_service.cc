@@ -154,6 +154,14 @@ void OpenAiService::Register(Router& router) {
              [this](const HttpRequest& r, Writer w) { HandleCompletions(r, std::move(w)); });
   router.Add("POST", "/v1/chat/completions",
              [this](const HttpRequest& r, Writer w) { HandleChat(r, std::move(w)); });
+  router.Add("POST", "/v1/responses",
+             [this](const HttpRequest& r, Writer w) { HandleResponses(r, std::move(w)); });
+  router.Add("GET", "/v1/responses/{response_id}", [](const HttpRequest& r, Writer w) {
+    throw ApiError(404,
+                   "Response '" + r.path.substr(std::string_view("/v1/responses/").size()) +
+                       "' not found: this server does not store responses",
+                   "response_id");
+  });
   router.Add("GET", "/v1/models", [this](const HttpRequest&, Writer w) { HandleModels(w); });
   // OpenAI's GET /v1/models/{model} (the clients' models.retrieve), the name raw or
   // percent-encoded. One template route: the HTTP span's http.route stays low-cardinality,
@@ -195,9 +203,12 @@ void OpenAiService::Register(Router& router) {
   // The HTTP span first, so that it is ended before the access log line is written.
   router.AddObserverFactory(MakeHttpTracingObserverFactory());
   if (context_->options.log_requests) {
-    router.AddObserverFactory([](const HttpRequest& request, const std::string&) {
-      return std::make_unique<AccessLog>(request);
-    });
+    router.AddObserverFactory(
+        [quiet = context_->options.quiet_paths](
+            const HttpRequest& request, const std::string&) -> std::unique_ptr<ExchangeObserver> {
+          if (std::find(quiet.begin(), quiet.end(), request.path) != quiet.end()) return nullptr;
+          return std::make_unique<AccessLog>(request);
+        });
   }
 }
 
@@ -400,7 +411,12 @@ void OpenAiService::PrepareCompletions(const HttpRequest& request, SteadyTime ar
 
 void OpenAiService::PrepareChat(const HttpRequest& request, SteadyTime arrival,
                                 std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket) {
-  ChatRequest parsed = ParseChatRequest(request.body, context_->options.default_params);
+  StartChat(ParseChatRequest(request.body, context_->options.default_params), arrival,
+            std::move(writer), ticket);
+}
+
+void OpenAiService::StartChat(ChatRequest parsed, SteadyTime arrival,
+                              std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket) {
   GenerationPlan plan;
   plan.chat = true;
   plan.model = ResolveModel(parsed.model);

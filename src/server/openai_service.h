@@ -59,6 +59,9 @@ struct ServiceOptions {
   int preprocess_threads = 2;
   size_t max_pending_preprocess = 64;
   bool log_requests = true;
+  // Paths whose exchanges get no access-log line (scrapes and probes, every few seconds):
+  // vLLM's --disable-access-log-for-endpoints.
+  std::vector<std::string> quiet_paths = {"/health", "/metrics", "/ping"};
   // Whether a request may carry its own `chat_template` (--trust-request-chat-template). A
   // template is a program the server runs: by default such requests get 400, as in vLLM.
   bool trust_request_chat_template = false;
@@ -103,6 +106,14 @@ class OpenAiService {
                           std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket);
   void PrepareChat(const HttpRequest& request, SteadyTime arrival,
                    std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket);
+  // From the parsed chat request on: render, tokenize, check, start generating.
+  void StartChat(ChatRequest parsed, SteadyTime arrival, std::shared_ptr<ResponseWriter> writer,
+                 InFlightTicket& ticket);
+  // POST /v1/responses (responses_service.cc): a chat request whose stream a
+  // ResponsesWriter turns into the Responses API's answer.
+  void HandleResponses(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);
+  void PrepareResponses(const HttpRequest& request, SteadyTime arrival,
+                        std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket);
   void HandleTokenize(const HttpRequest& request, ResponseWriter& writer);
   void HandleDetokenize(const HttpRequest& request, ResponseWriter& writer);
   void HandleModels(std::shared_ptr<ResponseWriter> writer);

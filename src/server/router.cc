@@ -83,6 +83,20 @@ class ObservedWriter : public ResponseWriter {
   std::shared_ptr<State> state_;
 };
 
+// Adds the CORS headers to the exchange's response, whatever answers it.
+class CorsObserver : public ExchangeObserver {
+ public:
+  CorsObserver(std::shared_ptr<const CorsPolicy> policy, std::string_view origin)
+      : policy_(std::move(policy)), origin_(origin) {}
+  void AddResponseHeaders(HeaderList& headers) override {
+    policy_->AddResponseHeaders(origin_, headers);
+  }
+
+ private:
+  std::shared_ptr<const CorsPolicy> policy_;
+  std::string origin_;
+};
+
 // Several observers of one exchange, told in order.
 class ObserverList : public ExchangeObserver {
  public:
@@ -169,11 +183,16 @@ void Router::AddObserverFactory(ObserverFactory factory) {
 
 void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const {
   auto route = Match(request.path);
-  if (!observer_factories_.empty()) {
+  const bool preflight = cors_ && CorsPolicy::IsPreflight(request);
+  if (!observer_factories_.empty() || cors_) {
     static const std::string kNoRoute;
     const std::string& route_name = route == routes_.end() ? kNoRoute : route->first;
     std::unique_ptr<ExchangeObserver> observer;
     std::vector<std::unique_ptr<ExchangeObserver>> more;
+    // A preflight carries its own CORS headers.
+    if (cors_ && !preflight) {
+      observer = std::make_unique<CorsObserver>(cors_, request.Header("origin"));
+    }
     for (const auto& factory : observer_factories_) {
       auto next = factory(request, route_name);
       if (!next) continue;
@@ -190,6 +209,7 @@ void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> 
     if (observer) writer = std::make_shared<ObservedWriter>(std::move(writer), std::move(observer));
   }
   try {
+    if (preflight) return writer->Send(cors_->Preflight(request));
     if (route == routes_.end()) {
       throw ApiError(404, "Route " + request.method + " " + request.path + " not found");
     }
@@ -226,6 +246,16 @@ void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> 
 
 Handler Router::AsHandler() const {
   return [this](const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) {
+    const std::string& root = root_path_;
+    if (!root.empty() && request.path.compare(0, root.size(), root) == 0 &&
+        (request.path.size() == root.size() || request.path[root.size()] == '/')) {
+      HttpRequest stripped = request;
+      stripped.path = request.path.size() == root.size() ? "/" : request.path.substr(root.size());
+      std::string rest = request.target.substr(root.size());
+      // "/llm?x" -> "/?x"; built anew (GCC 12 misreads an insert at 0 as overlapping).
+      stripped.target = (rest.empty() || rest[0] != '/') ? "/" + rest : rest;
+      return Handle(stripped, std::move(writer));
+    }
     Handle(request, std::move(writer));
   };
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/cors.h"
 #include "server/http_types.h"
 
 namespace lantern::server {
@@ -43,6 +44,14 @@ class Router {
   void Add(const std::string& method, const std::string& path, Handler handler);
   // When set, every path under /v1/ needs "Authorization: Bearer <key>" (as in vLLM).
   void SetApiKey(std::string api_key) { api_key_ = std::move(api_key); }
+  // Answers CORS preflights before routing and authentication (a browser sends them
+  // without credentials) and adds Access-Control-Allow-Origin to every response.
+  void SetCors(CorsOptions options) {
+    cors_ = std::make_shared<const CorsPolicy>(std::move(options));
+  }
+  // vLLM's --root-path: the API may also be reached under this prefix ("/llm"), which a
+  // proxy forwarding "/llm/v1/models" left on the path.
+  void SetRootPath(std::string prefix) { root_path_ = std::move(prefix); }
   // Replaces the observer factories with this one.
   void SetObserverFactory(ObserverFactory factory);
   // Adds a factory: each exchange gets an observer from every factory that returns one
@@ -60,6 +69,8 @@ class Router {
   Routes routes_;
   std::vector<std::pair<std::string, Routes::const_iterator>> templates_;  // prefix, route
   std::string api_key_;
+  std::shared_ptr<const CorsPolicy> cors_;
+  std::string root_path_;
   std::vector<ObserverFactory> observer_factories_;
 };
 
