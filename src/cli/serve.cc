@@ -20,6 +20,7 @@
 #include "cli/cpu_report.h"
 #include "cli/dtype_flag.h"
 #include "cli/hub_model.h"
+#include "cli/load_progress.h"
 #include "cli/startup_trace.h"
 #include "cli/stats_log.h"
 #include "cli/vllm_flags.h"
@@ -228,8 +229,9 @@ int Serve(const ServeFlags& flags) {
   if (!dtype.ok()) return fail(dtype.status());
   auto quantization = ParseQuantizationFlag(flags.quantization);
   if (!quantization.ok()) return fail(quantization.status());
-  auto loaded_model =
-      model::LoadModel(*model_dir, {.dtype = *dtype, .quantization = *quantization});
+  auto loaded_model = model::LoadModel(
+      *model_dir,
+      {.dtype = *dtype, .quantization = *quantization, .progress = MakeLoadProgressPrinter()});
   if (!loaded_model.ok()) return fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
   const std::string dtype_name = WeightsDescription(*model);

@@ -21,6 +21,8 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 
 namespace {
 
+thread_local LoadProgressScope* current_progress = nullptr;
+
 tensor::HalfFormat FormatOf(DType dtype) {
   return dtype == DType::kBF16 ? tensor::HalfFormat::kBFloat16 : tensor::HalfFormat::kFloat16;
 }
@@ -100,6 +102,21 @@ uint64_t DenseLinear::bytes() const {
          (scales8.size() + bias.size()) * sizeof(float);
 }
 
+LoadProgressScope::LoadProgressScope(std::function<void(uint64_t, uint64_t)> progress,
+                                     uint64_t total)
+    : progress_(std::move(progress)), total_(total), previous_(current_progress) {
+  current_progress = this;
+}
+
+LoadProgressScope::~LoadProgressScope() { current_progress = previous_; }
+
+void LoadProgressScope::Add(uint64_t bytes) {
+  LoadProgressScope* scope = current_progress;
+  if (scope == nullptr || !scope->progress_) return;
+  scope->done_ += bytes;
+  scope->progress_(std::min(scope->done_, scope->total_), scope->total_);
+}
+
 DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& store) {
   if (requested) return *requested;
   uint64_t values[3] = {0, 0, 0};
@@ -138,6 +155,7 @@ Result<std::vector<float>> WeightReader::Read(const std::string& name,
                     " bytes, not " + std::to_string(n) + " " + DTypeName(view->dtype) + " values");
   }
   std::vector<float> out(n);
+  LoadProgressScope::Add(view->nbytes);
   const int64_t chunk = 1 << 16;
   pool_.ParallelFor((n + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {

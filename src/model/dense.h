@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -50,6 +51,23 @@ struct DenseLinear {
   void ReadRow(int64_t row, float* out) const;
   // Bytes of weights and bias in memory.
   uint64_t bytes() const;
+};
+
+// While alive, every tensor a WeightReader on this thread reads is reported to `progress`
+// (LoadOptions::progress), against `total` bytes.
+class LoadProgressScope {
+ public:
+  LoadProgressScope(std::function<void(uint64_t, uint64_t)> progress, uint64_t total);
+  ~LoadProgressScope();
+  LoadProgressScope(const LoadProgressScope&) = delete;
+  LoadProgressScope& operator=(const LoadProgressScope&) = delete;
+  static void Add(uint64_t bytes);  // no-op without a scope
+
+ private:
+  std::function<void(uint64_t, uint64_t)> progress_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+  LoadProgressScope* previous_;
 };
 
 // The type to keep a checkpoint's weights in: `requested`, or when none was, the type most

@@ -1,6 +1,7 @@
 // LoadModel: reads config.json, opens the weights and hands both to the architecture.
 #include "model/model.h"
 
+#include "model/dense.h"
 #include "model/gpt2.h"
 #include "model/llama.h"
 #include "model/opt.h"
@@ -23,6 +24,7 @@ Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& model_dir,
                                          const LoadOptions& options) {
   LANTERN_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(model_dir));
   LANTERN_ASSIGN_OR_RETURN(WeightStore weights, WeightStore::Open(model_dir));
+  LoadProgressScope progress(options.progress, weights.total_bytes());
   switch (config.architecture) {
     case Architecture::kOpt:
       return LoadOptModel(config, weights, options);

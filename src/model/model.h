@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -113,6 +114,9 @@ struct LoadOptions {
   // kInt8: linear layers and the LM head quantized at load in blocks of 32 inputs with a
   // scale each (tensor/gemm8.h); untied embedding tables stay in `dtype`.
   Quantization quantization = Quantization::kNone;
+  // Called on the loading thread after each tensor is read: bytes read so far, and the bytes
+  // of the whole checkpoint (for a progress bar; tensors a model does not use never count).
+  std::function<void(uint64_t done, uint64_t total)> progress = nullptr;
 };
 
 // Loads config.json and the weights of a Hugging Face model directory.
