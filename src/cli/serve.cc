@@ -69,7 +69,7 @@ struct ServeFlags {
   double shutdown_timeout = 10.0;
   int io_threads = 2;
   int preprocess_threads = 2;
-  int max_pending_preprocess = 64;
+  int max_pending_preprocess = 1024;
   int max_queued_requests = 4096;
   double timeout_keep_alive = 5.0;
   double http_request_timeout = 30.0;

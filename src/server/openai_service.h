@@ -57,7 +57,7 @@ struct ServiceOptions {
   // Parsing, rendering and tokenizing run on these threads, never on the I/O threads; past
   // `max_pending_preprocess` waiting requests, new ones get 503 with Retry-After.
   int preprocess_threads = 2;
-  size_t max_pending_preprocess = 64;
+  size_t max_pending_preprocess = 1024;
   bool log_requests = true;
   // Paths whose exchanges get no access-log line (scrapes and probes, every few seconds):
   // vLLM's --disable-access-log-for-endpoints.

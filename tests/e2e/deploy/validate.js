@@ -17,15 +17,17 @@ function otelVariablesRead(sourceDir) {
   }
   const otlpEnv = fs.readFileSync(path.join(dir, 'otlp_env.cc'), 'utf8');
   const suffixes = new Set();
-  for (const m of otlpEnv.matchAll(/FirstValid<[^>]+>\(env, "([A-Z_]+)"/g)) suffixes.add(m[1]);
+  // Per-signal variables are looked up as <signal prefix><suffix>, then the generic prefix.
+  for (const m of otlpEnv.matchAll(/FirstValid<[^>]+>\(env, (?:signal_prefix, )?"([A-Z_]+)"/g)) suffixes.add(m[1]);
   for (const m of otlpEnv.matchAll(/std::string\(prefix\) \+ "([A-Z_]+)"/g)) suffixes.add(m[1]);
+  // The signals lantern exports (the logs prefix is declared but nothing exports logs yet).
+  const signals = ['TRACES', 'METRICS'].filter((s) => otlpEnv.includes(`"OTEL_EXPORTER_OTLP_${s}_"`));
   for (const suffix of suffixes) {
     names.add(`OTEL_EXPORTER_OTLP_${suffix}`);
-    names.add(`OTEL_EXPORTER_OTLP_TRACES_${suffix}`);
+    for (const signal of signals) names.add(`OTEL_EXPORTER_OTLP_${signal}_${suffix}`);
   }
   // The prefixes themselves are not variables.
-  names.delete('OTEL_EXPORTER_OTLP_');
-  names.delete('OTEL_EXPORTER_OTLP_TRACES_');
+  for (const prefix of [...names].filter((n) => n.endsWith('_'))) names.delete(prefix);
   return names;
 }
 
