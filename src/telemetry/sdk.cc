@@ -95,7 +95,9 @@ Result<TelemetryConfig> Init(TelemetryOptions options) {
     exporters.push_back(std::move(exporter));
     config.exporters.push_back("extra");
   }
-  if (exporters.empty()) return config;  // tracing stays off: no-op spans
+  if (exporters.empty() && options.extra_processors.empty()) {
+    return config;  // tracing stays off: no-op spans
+  }
 
   TracerProviderOptions provider_options;
   provider_options.sampler = SamplerFromEnv(env);
@@ -108,6 +110,10 @@ Result<TelemetryConfig> Init(TelemetryOptions options) {
   for (auto& exporter : exporters) {
     provider_options.processors.push_back(
         std::make_unique<BatchSpanProcessor>(std::move(exporter), config.batch));
+  }
+  config.extra_processors = options.extra_processors.size();
+  for (auto& processor : options.extra_processors) {
+    provider_options.processors.push_back(std::move(processor));
   }
   config.enabled = true;
   config.sampler = provider_options.sampler->Description();

@@ -15,6 +15,7 @@
 #include "telemetry/env.h"
 #include "telemetry/exporter.h"
 #include "telemetry/span_limits.h"
+#include "telemetry/span_processor.h"
 
 namespace lantern::telemetry {
 
@@ -34,12 +35,17 @@ struct TelemetryOptions {
   std::chrono::milliseconds exit_timeout{5000};
   // Additional exporters (each behind its own batch processor), e.g. for tests.
   std::vector<std::unique_ptr<SpanExporter>> extra_exporters;
+  // Processors beside the exporters' (e.g. the built-in viewer's ring of recent traces).
+  // They turn tracing on by themselves, with the configured sampler, even when no
+  // exporter is configured.
+  std::vector<std::unique_ptr<SpanProcessor>> extra_processors;
 };
 
 // What Init decided, for the start-up log line and for tests.
 struct TelemetryConfig {
   bool enabled = false;
   std::vector<std::string> exporters;  // "otlp", "console", "file", "extra"
+  size_t extra_processors = 0;          // TelemetryOptions::extra_processors installed
   std::string otlp_endpoint;           // as resolved by the OTLP half
   std::string sampler;                 // the sampler's description
   std::string service_name;
