@@ -16,6 +16,10 @@ struct Counters {
   std::atomic<uint64_t> export_batches{0};
   std::atomic<uint64_t> export_failures{0};
   std::atomic<uint64_t> export_retries{0};
+  alignas(64) std::atomic<uint64_t> tail_kept{0};
+  std::atomic<uint64_t> tail_dropped{0};
+  std::atomic<uint64_t> tail_early{0};
+  std::atomic<uint64_t> tail_spans_dropped{0};
 };
 
 Counters& Get() {
@@ -41,6 +45,10 @@ TelemetryHealth ReadHealth() {
   h.export_batches = Load(c.export_batches);
   h.export_failures = Load(c.export_failures);
   h.export_retries = Load(c.export_retries);
+  h.tail_traces_kept = Load(c.tail_kept);
+  h.tail_traces_dropped = Load(c.tail_dropped);
+  h.tail_traces_decided_early = Load(c.tail_early);
+  h.tail_spans_dropped = Load(c.tail_spans_dropped);
   return h;
 }
 
@@ -57,5 +65,14 @@ void RecordExportBatch(bool success) {
   if (!success) Get().export_failures.fetch_add(1, std::memory_order_relaxed);
 }
 void RecordExportRetry() { Get().export_retries.fetch_add(1, std::memory_order_relaxed); }
+void RecordTailDecision(bool kept, bool early, uint64_t spans_dropped) {
+  Counters& c = Get();
+  (kept ? c.tail_kept : c.tail_dropped).fetch_add(1, std::memory_order_relaxed);
+  if (early) c.tail_early.fetch_add(1, std::memory_order_relaxed);
+  if (spans_dropped > 0) c.tail_spans_dropped.fetch_add(spans_dropped, std::memory_order_relaxed);
+}
+void RecordTailSpansDropped(uint64_t count) {
+  Get().tail_spans_dropped.fetch_add(count, std::memory_order_relaxed);
+}
 
 }  // namespace lantern::telemetry

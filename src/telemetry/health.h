@@ -28,6 +28,11 @@ struct TelemetryHealth {
   uint64_t export_batches = 0;   // Export calls made by span processors
   uint64_t export_failures = 0;  // Export calls that returned kFailure
   uint64_t export_retries = 0;   // retried requests inside exporters
+  // The lantern_tail sampler (tail_sampling.h): traces decided, and how.
+  uint64_t tail_traces_kept = 0;
+  uint64_t tail_traces_dropped = 0;
+  uint64_t tail_traces_decided_early = 0;  // decided before their root ended: buffer full
+  uint64_t tail_spans_dropped = 0;         // spans of dropped traces (sampled out, by design)
 };
 
 TelemetryHealth ReadHealth();
@@ -38,5 +43,9 @@ void RecordSpansExported(uint64_t count);
 void RecordSpansDropped(DropReason reason, uint64_t count);
 void RecordExportBatch(bool success);
 void RecordExportRetry();
+// One trace decided by the tail sampler; `spans_dropped` of its spans were not kept.
+void RecordTailDecision(bool kept, bool early, uint64_t spans_dropped);
+// Spans of a trace already dropped (they ended after the decision).
+void RecordTailSpansDropped(uint64_t count);
 
 }  // namespace lantern::telemetry

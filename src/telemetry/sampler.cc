@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "base/log.h"
+#include "telemetry/tail_sampling.h"
 
 namespace lantern::telemetry {
 namespace {
@@ -169,11 +170,16 @@ std::unique_ptr<Sampler> SamplerFromEnv(const EnvLookup& env) {
   if (name == "parentbased_traceidratio") {
     return MakeParentBasedSampler(MakeTraceIdRatioSampler(RatioFromEnv(env)));
   }
+  if (name == "lantern_tail") {
+    std::optional<std::string> arg = EnvString(env, "OTEL_TRACES_SAMPLER_ARG");
+    return MakeTailSampler(ParseTailSamplingArg(arg ? *arg : std::string()));
+  }
   if (name != "parentbased_always_on") {
     LANTERN_LOG(kWarning, "telemetry")
         << "OTEL_TRACES_SAMPLER=\"" << *value
         << "\" is not a supported sampler (always_on, always_off, traceidratio, "
-           "parentbased_always_on, parentbased_always_off, parentbased_traceidratio); using "
+           "parentbased_always_on, parentbased_always_off, parentbased_traceidratio, "
+           "lantern_tail); using "
            "parentbased_always_on";
   }
   return MakeParentBasedSampler(MakeAlwaysOnSampler());

@@ -9,6 +9,7 @@
 #include "telemetry/otlp_file_exporter.h"
 #include "telemetry/propagation.h"
 #include "telemetry/resource.h"
+#include "telemetry/tail_sampling.h"
 #include "telemetry/tracer.h"
 
 namespace lantern::telemetry {
@@ -107,10 +108,17 @@ Result<TelemetryConfig> Init(TelemetryOptions options) {
                              ? std::nullopt
                              : std::optional<std::string_view>(options.default_service_name));
   config.batch = BatchSpanProcessorOptionsFromEnv(env);
+  std::vector<std::unique_ptr<SpanProcessor>> exporting;
   for (auto& exporter : exporters) {
-    provider_options.processors.push_back(
-        std::make_unique<BatchSpanProcessor>(std::move(exporter), config.batch));
+    exporting.push_back(std::make_unique<BatchSpanProcessor>(std::move(exporter), config.batch));
   }
+  if (const TailSamplingOptions* tail = TailSamplingOptionsOf(*provider_options.sampler)) {
+    // lantern_tail: every span records; the tail processor forwards the kept traces.
+    auto tail_processor = std::make_unique<TailSamplingSpanProcessor>(*tail, std::move(exporting));
+    exporting.clear();
+    exporting.push_back(std::move(tail_processor));
+  }
+  for (auto& processor : exporting) provider_options.processors.push_back(std::move(processor));
   config.extra_processors = options.extra_processors.size();
   for (auto& processor : options.extra_processors) {
     provider_options.processors.push_back(std::move(processor));
