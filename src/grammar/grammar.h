@@ -91,6 +91,8 @@ class Matcher {
  public:
   explicit Matcher(GrammarHandle grammar);
   ~Matcher();
+  Matcher(const Matcher& other);  // the same state, advancing on its own from here
+  Matcher& operator=(const Matcher& other);
   Matcher(Matcher&&) noexcept;
   Matcher& operator=(Matcher&&) noexcept;
 
