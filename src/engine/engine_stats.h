@@ -27,6 +27,8 @@ struct StepStats {
   double schedule_s = 0;                 // scheduling and batch building
   double forward_s = 0;                  // Model::Forward
   double sample_s = 0;                   // sampling, stop checks, detokenization, outputs
+  double mask_s = 0;                     // of sample_s: guided decoding's token masks
+  int num_guided_seqs = 0;               // sequences sampled under a grammar this step
   std::vector<std::string> request_ids;  // requests in the batch, in batch order
   // The requests' trace contexts (Request::trace_context), parallel to request_ids, so an
   // engine_step span can link to every request in the batch.

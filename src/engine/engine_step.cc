@@ -48,8 +48,13 @@ void Engine::AppendToken(Sequence* seq, int32_t token, std::optional<PositionLog
       seq->stop_reason = token;
     }
   }
+  // A grammar that is complete and allows nothing more ends the sequence as EOS would
+  // (the token that completed it is text, not a stop token).
+  const bool grammar_complete =
+      !finish && seq->sampling->matcher && seq->sampling->matcher->IsTerminated();
+  if (grammar_complete) finish = FinishReason::kStop;
   if (seq->detokenizer) {
-    const bool stopped_by_token = finish == FinishReason::kStop;
+    const bool stopped_by_token = finish == FinishReason::kStop && !grammar_complete;
     const size_t check_from = seq->text.size();
     // A stop token's own text is left out unless include_stop_str_in_output.
     if (!stopped_by_token || p.include_stop_str_in_output) {
@@ -210,6 +215,7 @@ void Engine::Step() {
       }
       if (chunk_rows > 0 && seq->num_computed == seq->num_tokens()) {
         const float* logits = logits_.data() + (row + chunk_rows - 1) * vocab;
+        if (seq->sampling->matcher) ++stats.num_guided_seqs;
         SampleResult sample = sampler_.Sample(logits, *seq->sampling);
         AppendToken(seq, sample.token, std::move(sample.logprobs), forward_end);
       }
@@ -218,6 +224,7 @@ void Engine::Step() {
   }
   const SteadyTime end = Now();
   stats.sample_s = SecondsBetween(forward_end, end);
+  stats.mask_s = sampler_.TakeMaskSeconds();
   for (const auto& chunk : out.chunks) {
     RequestState* r = chunk.seq->request;
     if (r->last_step == stats.step) r->metrics.model_execute_s += SecondsBetween(stats.start, end);

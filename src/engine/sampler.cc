@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/clock.h"
 #include "base/random_bits.h"
 
 namespace lantern::engine {
@@ -80,10 +81,15 @@ SamplingState::SamplingState(const SamplingParams& p, uint64_t seed,
     min_tokens_blocked.insert(min_tokens_blocked.end(), p.stop_token_ids.begin(),
                               p.stop_token_ids.end());
   }
+  if (p.grammar) {
+    matcher.emplace(p.grammar);
+    if (!p.ignore_eos) this->eos_token_ids = eos_token_ids;
+  }
 }
 
 void SamplingState::Append(int32_t token) {
   ++num_output;
+  if (matcher) matcher->Accept(token);  // EOS is no grammar token: refused, state kept
   if (params->repetition_penalty != 1.0 || params->frequency_penalty != 0 ||
       params->presence_penalty != 0) {
     ++output_counts[token];
@@ -224,8 +230,51 @@ int32_t Sampler::SampleRandom(const float* x, SamplingState& state) {
   return Argmax(x, n);
 }
 
+const float* Sampler::ApplyGrammar(const float* logits, SamplingState& state) {
+  const SteadyTime start = Now();
+  const int n = vocab_size_;
+  const size_t words = (static_cast<size_t>(n) + 31) / 32;
+  mask_bits_.resize(words);
+  state.matcher->FillMask(mask_bits_);
+  if (state.matcher->CanEnd()) {
+    for (int32_t id : state.eos_token_ids) {
+      if (id >= 0 && id < n) mask_bits_[id >> 5] |= 1u << (id & 31);
+    }
+  }
+  masked_.resize(n);
+  bool any = false;
+  for (size_t w = 0; w < words; ++w) {
+    const uint32_t bits = mask_bits_[w];
+    any |= bits != 0;
+    const int begin = static_cast<int>(w * 32), end = std::min(n, begin + 32);
+    if (bits == 0) {
+      std::fill(masked_.begin() + begin, masked_.begin() + end, kNegInf);
+    } else if (bits == ~0u) {
+      std::copy(logits + begin, logits + end, masked_.begin() + begin);
+    } else {
+      for (int i = begin; i < end; ++i) {
+        masked_[i] = (bits >> (i - begin)) & 1 ? logits[i] : kNegInf;
+      }
+    }
+  }
+  mask_s_ += SecondsBetween(start, Now());
+  return any ? masked_.data() : nullptr;
+}
+
 SampleResult Sampler::Sample(const float* logits, SamplingState& state) {
   const SamplingParams& p = *state.params;
+  if (state.matcher) {
+    const float* masked = ApplyGrammar(logits, state);
+    if (!masked) {
+      // Nothing fits (the grammar's work budget ran out, or no token spells the byte it
+      // needs): end the sequence with EOS where there is one.
+      SampleResult stuck;
+      stuck.token = state.eos_token_ids.empty() ? Argmax(logits, vocab_size_)
+                                                : state.eos_token_ids.front();
+      return stuck;
+    }
+    logits = masked;
+  }
   const float* x = Process(logits, state);
   SampleResult result;
   result.token = p.greedy() ? Argmax(x, vocab_size_) : SampleRandom(x, state);

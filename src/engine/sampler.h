@@ -42,6 +42,9 @@ struct SamplingState {
   std::unordered_map<int32_t, int> output_counts;
   int num_output = 0;
   std::vector<int32_t> min_tokens_blocked;  // EOS (unless ignore_eos) and stop_token_ids
+  // Guided decoding (params.grammar set): the sequence's own matcher, advanced by Append.
+  std::optional<grammar::Matcher> matcher;
+  std::vector<int32_t> eos_token_ids;  // allowed where the grammar may end
 };
 
 struct SampleResult {
@@ -53,7 +56,16 @@ class Sampler {
  public:
   explicit Sampler(int vocab_size);
 
+  // With a grammar, tokens it forbids are masked out first (logprobs then describe the
+  // masked distribution, as vLLM's do).
   SampleResult Sample(const float* logits, SamplingState& state);
+
+  // Seconds spent computing and applying grammar masks since the last call.
+  double TakeMaskSeconds() {
+    const double s = mask_s_;
+    mask_s_ = 0;
+    return s;
+  }
 
   // Logprobs of `chosen` and the top `top_n` tokens of a raw logits row.
   PositionLogprobs Logprobs(const float* logits, int32_t chosen, int top_n) const;
@@ -64,6 +76,9 @@ class Sampler {
   // Applies min_tokens, logit bias and penalties into work_; returns the row to sample from.
   const float* Process(const float* logits, const SamplingState& state);
   int32_t SampleRandom(const float* x, SamplingState& state);
+  // The row with the grammar's forbidden tokens at -inf (in masked_), or nullptr when the
+  // grammar allows nothing at all.
+  const float* ApplyGrammar(const float* logits, SamplingState& state);
   // Zeroes probs_ outside the top-p nucleus of the kept mass `total`; returns the new total.
   double ApplyTopP(double total, double top_p);
 
@@ -73,6 +88,9 @@ class Sampler {
   std::vector<float> scratch_;
   std::vector<std::pair<float, int32_t>> candidates_;
   std::vector<double> bucket_mass_;
+  std::vector<uint32_t> mask_bits_;
+  std::vector<float> masked_;
+  double mask_s_ = 0;
 };
 
 // exp(x) to ~1e-7 relative error, 0 for x below -87 (so -inf gives 0). Inline so that

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "grammar/grammar.h"
 
 namespace lantern::engine {
 
@@ -48,6 +49,9 @@ struct SamplingParams {
   std::map<int32_t, double> logit_bias;  // token id -> bias in [-100, 100]
   bool include_stop_str_in_output = false;
   bool skip_special_tokens = true;
+  // Guided decoding: only tokens this grammar allows are sampled, EOS only where it may
+  // end, and the sequence stops once it is complete. Compiled by the embedder (the server).
+  grammar::GrammarHandle grammar;
 
   // Parameters with the model's generation_config.json defaults applied, as vLLM starts
   // every request from them; a request's explicit fields then override these.
