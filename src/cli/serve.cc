@@ -30,11 +30,13 @@
 #include "model/model.h"
 #include "model/weights.h"
 #include "server/genai_metrics.h"
+#include "server/http_metrics.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/model_source.h"
 #include "server/openai_sampling.h"
 #include "server/openai_service.h"
+#include "server/process_metrics.h"
 #include "server/router.h"
 #include "server/serving_metrics.h"
 #include "server/step_tracing.h"
@@ -80,6 +82,7 @@ struct ServeFlags {
   bool trace_token_events = false;
   bool trace_content = false;
   VllmFlags vllm;  // vLLM's flags: honoured, or accepted with a warning
+  std::string metrics_names = "lantern";  // /metrics as lantern:* or vLLM's vllm:*
 };
 
 // "4GiB", "512MB", "1073741824" -> bytes.
@@ -261,6 +264,12 @@ int Serve(const ServeFlags& flags) {
   config.extra_eos_token_ids = tok->eos_ids();
   config.detokenizer_factory = server::MakeDetokenizerFactory(tok);
   if (detailed_traces) config.on_step = server::MakeEngineStepTracer();
+  std::vector<std::string> names = flags.served_model_names;
+  if (names.empty()) names.push_back(flags.model);
+  // Declared before the engine, which reports every step into it until it stops.
+  server::MetricsRegistry registry;
+  config.on_step =
+      server::ServingMetrics::MakeStepObserver(&registry, names.front(), std::move(config.on_step));
   if (!flags.kv_cache_memory.empty()) {
     auto bytes = ParseBytes(flags.kv_cache_memory);
     if (!bytes.ok()) return fail(bytes.status());
@@ -280,11 +289,12 @@ int Serve(const ServeFlags& flags) {
   }
   startup.EndPhase();
 
-  std::vector<std::string> names = flags.served_model_names;
-  if (names.empty()) names.push_back(flags.model);
-
-  server::MetricsRegistry registry;
-  server::ServingMetrics metrics(&registry, names.front(), info.max_model_len);
+  server::ServingMetrics metrics(&registry, names.front(), info.max_model_len,
+                                 {.block_size = info.block_size,
+                                  .num_blocks = info.num_kv_blocks,
+                                  .cache_dtype = "auto",
+                                  .enable_prefix_caching = flags.enable_prefix_caching});
+  server::AddProcessMetrics(&registry);
   registry
       .AddGauge("lantern:cpu_info",
                 "The CPU and the kernel level (LANTERN_CPU_ISA or the best it has) of this server",
@@ -315,6 +325,7 @@ int Serve(const ServeFlags& flags) {
                   .allowed_headers = server::ParseCorsList(flags.vllm.allowed_headers),
                   .allow_credentials = flags.vllm.allow_credentials});
   router.SetRootPath(flags.vllm.root_path);
+  router.AddObserverFactory(server::MakeHttpMetricsObserverFactory(&registry));
   server::SetMaxLogprobs(flags.vllm.max_logprobs);
   server::HttpServer* http_server = nullptr;
   server::ServiceOptions service_options;
@@ -331,6 +342,8 @@ int Serve(const ServeFlags& flags) {
       !flags.disable_log_requests && !flags.vllm.disable_uvicorn_access_log;
   service_options.quiet_paths = server::ParseCorsList(flags.vllm.disable_access_log_for_endpoints);
   service_options.trust_request_chat_template = flags.trust_request_chat_template;
+  service_options.metrics_naming = flags.metrics_names == "vllm" ? server::MetricsNaming::kVllm
+                                                                 : server::MetricsNaming::kLantern;
   service_options.tracing.detailed = detailed_traces;
   service_options.tracing.token_events = flags.trace_token_events;
   service_options.tracing.content = flags.trace_content;
@@ -464,6 +477,10 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                            : "";
       });
   app.add_flag("--disable-log-requests", flags.disable_log_requests, "No access log lines");
+  app.add_option("--metrics-names", flags.metrics_names,
+                 "/metrics series names: lantern (lantern:*) or vllm (vLLM's vllm:* names, "
+                 "labels and buckets, for its Grafana dashboards; see docs/metrics.md)")
+      ->check(CLI::IsMember({"lantern", "vllm"}));
   app.add_option("--generation-config", flags.generation_config,
                  "'auto' (the model's generation_config.json), 'vllm' (none) or a folder");
   app.add_option("--shutdown-timeout", flags.shutdown_timeout,

@@ -12,6 +12,7 @@
 #include "server/generation_trace.h"
 #include "server/logprobs_json.h"
 #include "server/router.h"
+#include "telemetry/ids.h"
 
 namespace lantern::server {
 namespace {
@@ -136,10 +137,12 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
           << "request " << out.request_id << " failed in the engine: " << out.error.ToString();
       done_ = true;
       AbortAll();
+      ctx_->metrics->RecordEngineError(plan_.params.n);
       trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
       throw ApiError(503, "The engine failed this request; please retry");
     }
     size_t n = static_cast<size_t>(plan_.params.n);
+    std::optional<ExemplarContext> exemplar = ExemplarOf(prompt_index);
     if (!out.prompt_logprobs.empty()) OnPromptLogprobs(prompt_index, out.prompt_logprobs);
     for (auto& delta : out.sequences) {
       size_t index = prompt_index * n + static_cast<size_t>(delta.index);
@@ -151,7 +154,8 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       }
       for (const auto& t : delta.token_times) {
         if (choice.last_token_time) {
-          ctx_->metrics->RecordInterTokenLatency(SecondsBetween(*choice.last_token_time, t));
+          ctx_->metrics->RecordInterTokenLatency(SecondsBetween(*choice.last_token_time, t),
+                                                 exemplar ? &*exemplar : nullptr);
         }
         choice.last_token_time = t;
       }
@@ -176,7 +180,14 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     }
     if (out.finished) {
       if (out.metrics) {
-        ctx_->metrics->RecordFinished(*out.metrics);
+        ServingMetrics::FinishedRequest finished{.metrics = &*out.metrics,
+                                                 .n = plan_.params.n,
+                                                 .max_tokens = plan_.params.max_tokens,
+                                                 .exemplar = exemplar ? &*exemplar : nullptr};
+        for (size_t i = prompt_index * n; i < (prompt_index + 1) * n && i < choices_.size(); ++i) {
+          finished.sequence_tokens.push_back(choices_[i].num_tokens);
+        }
+        ctx_->metrics->RecordFinished(finished);
         RecordGenAiRequest(plan_.chat, plan_.model, *out.metrics,
                            trace_.SpanContextOf(prompt_index));
       }
@@ -195,6 +206,13 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       WriteEvent(Chunk(index, "", nullptr, choice));
       trace_.OnChunkWritten(index / static_cast<size_t>(plan_.params.n));
     }
+  }
+
+  // The trace of a sampled request, kept by the histograms as their buckets' exemplar.
+  std::optional<ExemplarContext> ExemplarOf(size_t prompt_index) const {
+    const telemetry::SpanContext* span = trace_.SpanContextOf(prompt_index);
+    if (span == nullptr || !span->IsValid() || !span->IsSampled()) return std::nullopt;
+    return ExemplarContext{telemetry::ToHex(span->trace_id), telemetry::ToHex(span->span_id)};
   }
 
   // The finish reasons of the sequences of one prompt (unfinished ones count as aborted).

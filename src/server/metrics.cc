@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -48,6 +49,23 @@ std::string EscapeLabelValue(const std::string& value) {
   return out;
 }
 
+// Label values escape backslash, double quote and newline; so does OpenMetrics' HELP text.
+std::string EscapeHelp(const std::string& help, bool openmetrics) {
+  std::string out;
+  for (char c : help) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && openmetrics) {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string FormatLabels(const MetricLabels& labels, const std::string& extra_name = {},
                          const std::string& extra_value = {}) {
   if (labels.empty() && extra_name.empty()) return {};
@@ -66,6 +84,34 @@ std::string FormatLabels(const MetricLabels& labels, const std::string& extra_na
   return out;
 }
 
+bool EndsWith(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// OpenMetrics' UNIT, for the names that end in one (the unit must be the name's suffix).
+std::string UnitOf(const std::string& name) {
+  for (const char* unit : {"seconds", "bytes"}) {
+    if (EndsWith(name, std::string("_") + unit)) return unit;
+  }
+  return {};
+}
+
+// ` # {trace_id="...",span_id="..."} value timestamp`; OpenMetrics caps the exemplar's
+// label names and values at 128 characters together.
+std::string FormatExemplar(const Histogram::Exemplar& e) {
+  const auto& c = e.context;
+  std::string labels = "trace_id=\"" + c.trace_id + "\"";
+  if (8 + c.trace_id.size() + 7 + c.span_id.size() <= 128) {
+    labels += ",span_id=\"" + c.span_id + "\"";
+  }
+  return " # {" + labels + "} " + FormatNumber(e.value) + " " + FormatNumber(e.unix_seconds);
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 void Counter::Increment(double amount) { AtomicAdd(value_, amount); }
@@ -78,12 +124,35 @@ Histogram::Histogram(std::vector<double> upper_bounds)
   for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
 }
 
-void Histogram::Observe(double value) {
+size_t Histogram::BucketOf(double value) const {
   size_t i = 0;
   while (i < bounds_.size() && value > bounds_[i]) ++i;
+  return i;
+}
+
+void Histogram::Observe(double value) {
+  counts_[BucketOf(value)].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  AtomicAdd(sum_, value);
+}
+
+void Histogram::Observe(double value, const ExemplarContext& exemplar) {
+  size_t i = BucketOf(value);
+  {
+    std::lock_guard lock(exemplar_mu_);
+    if (exemplars_.empty()) exemplars_.resize(bounds_.size() + 1);
+    exemplars_[i] = std::make_unique<Exemplar>(Exemplar{exemplar, value, UnixNow()});
+  }
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(sum_, value);
+}
+
+bool Histogram::exemplar(size_t i, Exemplar* out) const {
+  std::lock_guard lock(exemplar_mu_);
+  if (i >= exemplars_.size() || !exemplars_[i]) return false;
+  *out = *exemplars_[i];
+  return true;
 }
 
 MetricsRegistry::Series& MetricsRegistry::AddSeries(const std::string& name,
@@ -136,49 +205,96 @@ Histogram* MetricsRegistry::AddHistogram(const std::string& name, const std::str
   return series.histogram.get();
 }
 
-std::string MetricsRegistry::RenderPrometheus() const {
+void MetricsRegistry::ServeAsVllm(const std::string& name) {
+  std::lock_guard lock(mu_);
+  for (auto& f : families_) {
+    if (f->name == name) f->vllm = true;
+  }
+}
+
+std::string MetricsRegistry::Render(const Exposition& exposition) const {
   std::lock_guard lock(mu_);
   std::string out;
   out.reserve(families_.size() * 512);
-  for (const auto& family : families_) {
-    const char* type = family->type == Type::kCounter ? "counter"
-                       : family->type == Type::kGauge ? "gauge"
-                                                      : "histogram";
-    out += "# HELP " + family->name + " " + family->help + "\n";
-    out += "# TYPE " + family->name + " " + type + "\n";
-    for (const auto& series : family->series) {
-      if (series->counter || series->gauge || series->read) {
-        double value = series->counter ? series->counter->value()
-                       : series->gauge ? series->gauge->value()
-                                       : series->read();
-        out += family->name + FormatLabels(series->labels) + " " + FormatNumber(value) + "\n";
-      } else if (series->histogram) {
-        const Histogram& h = *series->histogram;
-        // Read buckets first: the count is then at least their sum, never less.
-        uint64_t cumulative = 0;
-        const auto& bounds = h.upper_bounds();
-        for (size_t i = 0; i <= bounds.size(); ++i) {
-          cumulative += h.bucket_count(i);
-          std::string le = i < bounds.size() ? FormatNumber(bounds[i]) : "+Inf";
-          out += family->name + "_bucket" + FormatLabels(series->labels, "le", le) + " " +
-                 std::to_string(cumulative) + "\n";
-        }
-        out += family->name + "_sum" + FormatLabels(series->labels) + " " + FormatNumber(h.sum()) +
-               "\n";
-        out += family->name + "_count" + FormatLabels(series->labels) + " " +
-               std::to_string(cumulative) + "\n";
-      }
+  for (const auto& family : families_) RenderFamily(*family, exposition, &out);
+  if (exposition.openmetrics) out += "# EOF\n";
+  return out;
+}
+
+void MetricsRegistry::RenderFamily(const Family& family, const Exposition& exposition,
+                                   std::string* out_text) {
+  std::string& out = *out_text;
+  const bool vllm = family.vllm && exposition.naming == MetricsNaming::kVllm;
+  const bool om = exposition.openmetrics;
+  std::string name = family.name;
+  if (vllm && name.rfind("lantern:", 0) == 0) name = "vllm:" + name.substr(8);
+  // OpenMetrics names a counter family without `_total` and its sample with it.
+  std::string family_name = name;
+  std::string sample_name = name;
+  if (om && family.type == Type::kCounter) {
+    if (EndsWith(name, "_total")) {
+      family_name = name.substr(0, name.size() - 6);
+    } else {
+      sample_name = name + "_total";
     }
   }
-  return out;
+  const char* type = family.type == Type::kCounter ? "counter"
+                     : family.type == Type::kGauge ? "gauge"
+                                                   : "histogram";
+  out += "# HELP " + family_name + " " + EscapeHelp(family.help, om) + "\n";
+  out += "# TYPE " + family_name + " " + type + "\n";
+  if (om) {
+    std::string unit = UnitOf(family_name);
+    if (!unit.empty()) out += "# UNIT " + family_name + " " + unit + "\n";
+  }
+  for (const auto& series : family.series) {
+    const MetricLabels* labels = &series->labels;
+    MetricLabels with_engine;
+    if (vllm) {
+      // vLLM labels every series with its engine core's index: model_name, engine, ...
+      with_engine = series->labels;
+      auto at = with_engine.begin();
+      while (at != with_engine.end() && at->first != "model_name") ++at;
+      with_engine.insert(at == with_engine.end() ? at : at + 1, {"engine", "0"});
+      labels = &with_engine;
+    }
+    if (series->counter || series->gauge || series->read) {
+      double value = series->counter ? series->counter->value()
+                     : series->gauge ? series->gauge->value()
+                                     : series->read();
+      out += sample_name + FormatLabels(*labels) + " " + FormatNumber(value) + "\n";
+    } else if (series->histogram) {
+      const Histogram& h = *series->histogram;
+      // Read buckets first: the count is then at least their sum, never less.
+      uint64_t cumulative = 0;
+      const auto& bounds = h.upper_bounds();
+      for (size_t i = 0; i <= bounds.size(); ++i) {
+        cumulative += h.bucket_count(i);
+        std::string le = i < bounds.size() ? FormatNumber(bounds[i]) : "+Inf";
+        out +=
+            name + "_bucket" + FormatLabels(*labels, "le", le) + " " + std::to_string(cumulative);
+        Histogram::Exemplar exemplar;
+        if (om && h.exemplar(i, &exemplar)) out += FormatExemplar(exemplar);
+        out += "\n";
+      }
+      std::string sum = name + "_sum" + FormatLabels(*labels) + " " + FormatNumber(h.sum()) + "\n";
+      std::string count =
+          name + "_count" + FormatLabels(*labels) + " " + std::to_string(cumulative) + "\n";
+      out += om ? count + sum : sum + count;
+    }
+  }
+}
+
+bool WantsOpenMetrics(const std::string& accept_header) {
+  return accept_header.find("application/openmetrics-text") != std::string::npos;
 }
 
 std::vector<double> OneTwoFiveBuckets(double max) {
   std::vector<double> buckets;
   for (double scale = 1;; scale *= 10) {
     for (double m : {1.0, 2.0, 5.0}) {
+      if (m * scale > max) return buckets;
       buckets.push_back(m * scale);
-      if (m * scale >= max) return buckets;
     }
   }
 }

@@ -1,6 +1,8 @@
-// A small metrics registry rendering the Prometheus text exposition format (0.0.4).
-// Counters, gauges and histograms are lock-free to update from any thread; rendering takes
-// a snapshot. Metrics sharing a name form one family (one HELP and TYPE line).
+// A small metrics registry rendering the Prometheus text exposition format (0.0.4) and
+// OpenMetrics 1.0 (with exemplars). Counters, gauges and histograms are lock-free to update
+// from any thread; rendering takes a snapshot. Metrics sharing a name form one family (one
+// HELP and TYPE line). A family may also be served under vLLM's name (`lantern:x` as
+// `vllm:x`, with vLLM's `engine` label): one set of series, two renderings.
 #pragma once
 
 #include <atomic>
@@ -14,6 +16,22 @@
 namespace lantern::server {
 
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
+
+// How /metrics names its series: lantern's own (`lantern:`) or vLLM's (`vllm:`).
+enum class MetricsNaming { kLantern, kVllm };
+
+struct Exposition {
+  MetricsNaming naming = MetricsNaming::kLantern;
+  // OpenMetrics 1.0 (counters' `_total` samples, `# UNIT`, exemplars, `# EOF`) instead of
+  // the Prometheus text format.
+  bool openmetrics = false;
+};
+
+// The trace an observation was made in (lowercase hex ids), kept as an exemplar.
+struct ExemplarContext {
+  std::string trace_id = {};  // 32 hex digits
+  std::string span_id = {};   // 16 hex digits
+};
 
 class Counter {
  public:
@@ -36,20 +54,35 @@ class Gauge {
 
 class Histogram {
  public:
+  struct Exemplar {
+    ExemplarContext context;
+    double value = 0;
+    double unix_seconds = 0;  // when it was observed
+  };
+
   explicit Histogram(std::vector<double> upper_bounds);
   void Observe(double value);
+  // Also keeps `exemplar` as the latest exemplar of the bucket `value` falls in.
+  void Observe(double value, const ExemplarContext& exemplar);
 
   const std::vector<double>& upper_bounds() const { return bounds_; }
   // Non-cumulative count of bucket i (the last one is +Inf).
   uint64_t bucket_count(size_t i) const { return counts_[i].load(std::memory_order_relaxed); }
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   double sum() const { return sum_.load(std::memory_order_relaxed); }
+  // The latest exemplar of bucket i, if any was observed.
+  bool exemplar(size_t i, Exemplar* out) const;
 
  private:
+  size_t BucketOf(double value) const;
+
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1
   std::atomic<uint64_t> count_{0};
   std::atomic<double> sum_{0.0};
+  // Exemplars are rare (sampled requests only) and read at scrape time: a lock is fine.
+  mutable std::mutex exemplar_mu_;
+  std::vector<std::unique_ptr<Exemplar>> exemplars_;  // per bucket, null until observed
 };
 
 class MetricsRegistry {
@@ -67,7 +100,14 @@ class MetricsRegistry {
   Histogram* AddHistogram(const std::string& name, const std::string& help, MetricLabels labels,
                           std::vector<double> upper_bounds);
 
-  std::string RenderPrometheus() const;
+  // The family `name` ("lantern:x") is one of vLLM's: with MetricsNaming::kVllm it is
+  // served as "vllm:x" with an `engine="0"` label after `model_name` (or last), as vLLM's
+  // single engine core labels it. Other families keep their names in both namings.
+  void ServeAsVllm(const std::string& name);
+
+  std::string Render(const Exposition& exposition) const;
+  // The Prometheus text format with lantern's names.
+  std::string RenderPrometheus() const { return Render({}); }
 
  private:
   enum class Type { kCounter, kGauge, kHistogram };
@@ -82,15 +122,26 @@ class MetricsRegistry {
     std::string name, help;
     Type type;
     std::vector<std::unique_ptr<Series>> series;
+    bool vllm = false;
   };
   Series& AddSeries(const std::string& name, const std::string& help, Type type,
                     MetricLabels labels);
+  static void RenderFamily(const Family& family, const Exposition& exposition, std::string* out);
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Family>> families_;
 };
 
-// 1, 2, 5, 10, 20, 50, ... up to and including the first value >= max (vLLM's token buckets).
+// The content type a scraper's Accept header asks for: OpenMetrics when it names
+// application/openmetrics-text, otherwise the Prometheus text format.
+bool WantsOpenMetrics(const std::string& accept_header);
+inline constexpr const char* kPrometheusTextContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr const char* kOpenMetricsContentType =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+// 1, 2, 5, 10, 20, 50, ... up to and including max (vLLM's build_1_2_5_buckets: every
+// value <= max).
 std::vector<double> OneTwoFiveBuckets(double max);
 
 }  // namespace lantern::server

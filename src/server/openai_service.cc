@@ -194,11 +194,15 @@ void OpenAiService::Register(Router& router) {
   router.Add("GET", "/version", [](const HttpRequest&, Writer w) {
     w->Send(JsonResponse({{"version", LANTERN_VERSION_STRING}}));
   });
-  router.Add("GET", "/metrics", [this](const HttpRequest&, Writer w) {
+  // Prometheus text by default; OpenMetrics (with exemplars) when the scraper asks for it.
+  router.Add("GET", "/metrics", [this](const HttpRequest& request, Writer w) {
+    bool openmetrics = WantsOpenMetrics(std::string(request.Header("accept")));
+    std::string body = context_->registry->Render(
+        {.naming = context_->options.metrics_naming, .openmetrics = openmetrics});
     w->Send(HttpResponse{200,
-                         "text/plain; version=0.0.4; charset=utf-8",
+                         openmetrics ? kOpenMetricsContentType : kPrometheusTextContentType,
                          {},
-                         context_->registry->RenderPrometheus()});
+                         std::move(body)});
   });
   // The HTTP span first, so that it is ended before the access log line is written.
   router.AddObserverFactory(MakeHttpTracingObserverFactory());

@@ -66,6 +66,8 @@ struct ServiceOptions {
   // template is a program the server runs: by default such requests get 400, as in vLLM.
   bool trust_request_chat_template = false;
   RequestTracingOptions tracing;  // request spans (HTTP spans follow the global provider)
+  // /metrics under lantern's names or vLLM's (--metrics-names).
+  MetricsNaming metrics_naming = MetricsNaming::kLantern;
 };
 
 class OpenAiService {

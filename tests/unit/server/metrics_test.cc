@@ -81,9 +81,70 @@ TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
   EXPECT_EQ(h->sum(), 20000);
 }
 
-TEST(MetricsTest, OneTwoFiveBucketsCoverTheMax) {
+// vLLM's build_1_2_5_buckets: every 1-2-5 value up to the max, none beyond.
+TEST(MetricsTest, OneTwoFiveBucketsStopAtTheMax) {
   EXPECT_EQ(OneTwoFiveBuckets(100), (std::vector<double>{1, 2, 5, 10, 20, 50, 100}));
-  EXPECT_EQ(OneTwoFiveBuckets(2048).back(), 5000);
+  EXPECT_EQ(OneTwoFiveBuckets(2048).back(), 2000);
+}
+
+// One set of series, two namings: vLLM's families renamed and labelled with engine="0"
+// after model_name; lantern's own families unchanged.
+TEST(MetricsTest, VllmNamingRenamesOnlyVllmFamilies) {
+  MetricsRegistry registry;
+  registry
+      .AddCounter("lantern:request_success_total", "Done.",
+                  {{"model_name", "m"}, {"finished_reason", "stop"}})
+      ->Increment();
+  registry.AddGauge("lantern:cache_config_info", "Info.", {{"block_size", "16"}})->Set(1);
+  registry.AddGauge("lantern:cpu_info", "CPU.", {{"isa", "avx2"}})->Set(1);
+  registry.ServeAsVllm("lantern:request_success_total");
+  registry.ServeAsVllm("lantern:cache_config_info");
+  const std::string lantern = registry.RenderPrometheus();
+  EXPECT_NE(lantern.find("lantern:request_success_total{model_name=\"m\",finished_reason=\"stop\"} "
+                         "1.0\n"),
+            std::string::npos)
+      << lantern;
+  const std::string vllm = registry.Render({.naming = MetricsNaming::kVllm});
+  EXPECT_NE(vllm.find("# TYPE vllm:request_success_total counter\n"
+                      "vllm:request_success_total{model_name=\"m\",engine=\"0\",finished_reason="
+                      "\"stop\"} 1.0\n"),
+            std::string::npos)
+      << vllm;
+  EXPECT_NE(vllm.find("vllm:cache_config_info{block_size=\"16\",engine=\"0\"} 1.0\n"),
+            std::string::npos)
+      << vllm;
+  EXPECT_NE(vllm.find("lantern:cpu_info{isa=\"avx2\"} 1.0\n"), std::string::npos) << vllm;
+  EXPECT_EQ(vllm.find("lantern:request_success_total"), std::string::npos) << vllm;
+}
+
+TEST(MetricsTest, OpenMetricsHasTotalsUnitsExemplarsAndEof) {
+  MetricsRegistry registry;
+  registry.AddCounter("lantern:prompt_tokens_total", "Tokens.", {})->Increment(3);
+  Histogram* h =
+      registry.AddHistogram("lantern:e2e_request_latency_seconds", "E2E.", {}, {0.5, 1.0});
+  h->Observe(0.2);
+  h->Observe(0.7, {.trace_id = "0af7651916cd43dd8448eb211c80319c", .span_id = "b7ad6b7169203331"});
+  h->Observe(0.3);  // no exemplar: the bucket keeps none, the other keeps its own
+  const std::string text = registry.RenderPrometheus();
+  EXPECT_EQ(text.find('#' + std::string(" {")), std::string::npos) << "no exemplars in text";
+  EXPECT_EQ(text.find("# EOF"), std::string::npos);
+  const std::string om = registry.Render({.openmetrics = true});
+  EXPECT_NE(om.find("# TYPE lantern:prompt_tokens counter\nlantern:prompt_tokens_total 3.0\n"),
+            std::string::npos)
+      << om;
+  EXPECT_NE(om.find("# UNIT lantern:e2e_request_latency_seconds seconds\n"), std::string::npos)
+      << om;
+  EXPECT_NE(om.find("lantern:e2e_request_latency_seconds_bucket{le=\"0.5\"} 2\n"),
+            std::string::npos)
+      << om;
+  EXPECT_NE(om.find("lantern:e2e_request_latency_seconds_bucket{le=\"1.0\"} 3 # "
+                    "{trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"} "
+                    "0.7 "),
+            std::string::npos)
+      << om;
+  EXPECT_EQ(om.substr(om.size() - 6), "# EOF\n");
+  EXPECT_TRUE(WantsOpenMetrics("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"));
+  EXPECT_FALSE(WantsOpenMetrics("text/plain;version=0.0.4"));
 }
 
 TEST(AuthTest, BearerTokens) {
