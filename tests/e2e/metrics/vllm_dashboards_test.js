@@ -208,7 +208,7 @@ async function main() {
           const [label, selector] = spec.label_values;
           const q = selector ? `?${qs({ 'match[]': substitute(selector), start: loadStart, end })}` : '';
           const offered = await api(prom, `/api/v1/label/${label}/values${q}`);
-          const want = { job: 'lantern', model_name: 'tiny', instance: `127.0.0.1:${server.port}` }[label];
+          const want = { job: 'lantern', model_name: 'tiny', instance: `127.0.0.1:${server.port}`, engine: '0' }[label];
           assert.ok(offered.includes(want), `${dashboard.title}: $${name} offers ${JSON.stringify(offered)}`);
           values[name] = want;
         }
