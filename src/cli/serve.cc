@@ -41,6 +41,7 @@
 #include "server/serving_metrics.h"
 #include "server/step_tracing.h"
 #include "server/tokenizer_codec.h"
+#include "telemetry/logs_sdk.h"
 #include "telemetry/sdk.h"
 #include "tokenizer/tokenizer.h"
 
@@ -81,6 +82,7 @@ struct ServeFlags {
   std::string collect_detailed_traces;
   bool trace_token_events = false;
   bool trace_content = false;
+  std::string log_format = "text";  // issue 17: text or json lines on stderr
   VllmFlags vllm;  // vLLM's flags: honoured, or accepted with a warning
   std::string metrics_names = "lantern";  // /metrics as lantern:* or vLLM's vllm:*
 };
@@ -156,6 +158,19 @@ Result<telemetry::TelemetryConfig> InitTracing(const ServeFlags& flags) {
   return config;
 }
 
+// Turns OTLP logs on from OTEL_LOGS_EXPORTER (issue 17) and says what was decided.
+Result<telemetry::LogsConfig> InitLogExport() {
+  auto config = telemetry::InitLogs({.default_service_name = "lantern"});
+  if (!config.ok() || !config->enabled) return config;
+  std::string exporters;
+  for (const auto& e : config->exporters) exporters += (exporters.empty() ? "" : ",") + e;
+  LANTERN_LOG(kInfo, "serve") << "log export on: exporter " << exporters
+                              << (config->otlp_endpoint.empty()
+                                      ? ""
+                                      : ", endpoint " + config->otlp_endpoint);
+  return config;
+}
+
 int Serve(const ServeFlags& flags) {
   RaiseFileLimit();
   // Signals go to the thread that waits for them, not to whichever thread runs.
@@ -168,6 +183,8 @@ int Serve(const ServeFlags& flags) {
   auto tracing = InitTracing(flags);
   if (!tracing.ok()) return Fail(tracing.status());
   const bool detailed_traces = tracing->enabled && !flags.collect_detailed_traces.empty();
+  auto log_export = InitLogExport();
+  if (!log_export.ok()) return Fail(log_export.status());
 
   // The start-up trace (tracing must be initialised above this line): one span per phase,
   // ended and flushed before the server says it is ready; an early return marks it failed.
@@ -307,6 +324,7 @@ int Serve(const ServeFlags& flags) {
       ->Set(static_cast<double>(model->weight_bytes()));
   metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
   server::StartGenAiMetrics([e = engine.get()] { return e->Counters(); });
+  telemetry::RegisterLogsMetrics();  // lantern.logs.dropped / exported over OTLP metrics
 
   server::HttpServerOptions http;
   http.host = flags.host;
@@ -408,6 +426,10 @@ int Serve(const ServeFlags& flags) {
     LANTERN_LOG(kWarning, "serve") << "tracing: spans still unexported after 3 s were dropped";
   }
   LANTERN_LOG(kInfo, "serve") << "stopped";
+  // The last lines leave too (bounded, like the spans).
+  if (log_export->enabled && !telemetry::ShutdownLogs(std::chrono::seconds(3))) {
+    LANTERN_LOG(kWarning, "serve") << "log export: records still unexported after 3 s were dropped";
+  }
   return 0;
 }
 
@@ -511,6 +533,11 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "Detailed trace modules: model, worker, all");
   app.add_flag("--trace-token-events", flags.trace_token_events, "A span event per token");
   app.add_flag("--trace-content", flags.trace_content, "Record prompt and completion text");
+  app.add_option("--log-format", flags.log_format,
+                 "Log lines on stderr: text, or json (one object per line with time, level, "
+                 "logger, message, and trace_id/span_id on a request's lines)")
+      ->envname("LANTERN_LOG_FORMAT")
+      ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case));
   lantern::cli::AddVllmFlags(app, flags.vllm);
   std::vector<std::string> args = lantern::cli::NormalizeVllmArgs(argc, argv);
   std::vector<char*> arg_pointers;
@@ -521,6 +548,8 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  lantern::log::SetFormat(
+      lantern::log::ParseFormat(flags.log_format).value_or(lantern::log::Format::kText));
   if (flags.model.empty()) flags.model = flags.model_option;
   if (flags.model.empty()) {
     std::fprintf(stderr,

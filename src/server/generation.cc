@@ -37,7 +37,8 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
         plan_(std::move(plan)),
         writer_(std::move(writer)),
         trace_(plan_, writer_->trace_context(), ctx_->options.max_model_len,
-               ctx_->options.tracing) {
+               ctx_->options.tracing),
+        log_context_(log::CurrentContext()) {
     size_t n = static_cast<size_t>(plan_.params.n);
     choices_.resize(plan_.prompts.size() * n);
     for (size_t i = 0; i < choices_.size(); ++i) {
@@ -112,6 +113,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
   }
 
   void Drain(size_t i) {
+    log::ScopedContext scope(log_context_);  // on an I/O thread: lines name the request
     std::lock_guard lock(mu_);
     if (done_) return;
     try {
@@ -383,6 +385,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
   GenerationPlan plan_;
   std::shared_ptr<ResponseWriter> writer_;
   GenerationTrace trace_;  // guarded by mu_ after Start
+  const log::Context log_context_;  // the request's trace, for the lines Drain writes
 
   std::mutex mu_;
   std::vector<std::shared_ptr<engine::RequestStream>> streams_;

@@ -35,9 +35,11 @@ class AccessLog : public ExchangeObserver {
   AccessLog(const HttpRequest& request)
       : line_(request.client_address + ":" + std::to_string(request.client_port) + " \"" +
               request.method + " " + request.path + "\""),
-        start_(Now()) {}
+        start_(Now()),
+        log_context_(log::CurrentContext()) {}
   void OnStatus(int status) override { status_ = status; }
   void OnEnd(bool client_gone) override {
+    log::ScopedContext scope(log_context_);  // OnEnd runs on whichever thread ends it
     LANTERN_LOG(kInfo, "http") << line_ << " " << status_
                                << (client_gone ? " (client disconnected)" : "") << " "
                                << static_cast<int64_t>(SecondsBetween(start_, Now()) * 1000)
@@ -47,6 +49,7 @@ class AccessLog : public ExchangeObserver {
  private:
   std::string line_;
   SteadyTime start_;
+  log::Context log_context_;  // the request's trace (set by the router)
   int status_ = 0;
 };
 
@@ -133,8 +136,10 @@ void OpenAiService::RunOffIo(const HttpRequest& request, std::shared_ptr<Respons
   if (admit) Admit();
   auto ticket = std::make_shared<InFlightTicket>(admit ? in_flight_ : nullptr);
   auto copy = std::make_shared<HttpRequest>(request);
-  bool queued = preprocess_->TrySubmit([copy, writer, ticket, work = std::move(work)] {
+  bool queued = preprocess_->TrySubmit([copy, writer, ticket, work = std::move(work),
+                                        log_context = log::CurrentContext()] {
     if (writer->cancelled()) return;  // the client left while the request waited
+    log::ScopedContext scope(log_context);
     try {
       work(*copy, writer, *ticket);
     } catch (...) {

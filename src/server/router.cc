@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include "base/log.h"
 #include "server/api_error.h"
 #include "server/auth.h"
+#include "server/request_log_context.h"
+#include "telemetry/context.h"
 
 namespace lantern::server {
 namespace {
@@ -184,6 +187,13 @@ void Router::AddObserverFactory(ObserverFactory factory) {
 void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer) const {
   auto route = Match(request.path);
   const bool preflight = cors_ && CorsPolicy::IsPreflight(request);
+  // Every line logged while handling the request carries its trace (issue 17): the
+  // caller's traceparent, replaced by the HTTP span's ids once that span exists, so that
+  // observers made after it (the access log) see those.
+  std::optional<log::ScopedContext> log_context;
+  if (log::Context caller = TraceParentLogContext(request); caller.valid()) {
+    log_context.emplace(caller);
+  }
   if (!observer_factories_.empty() || cors_) {
     static const std::string kNoRoute;
     const std::string& route_name = route == routes_.end() ? kNoRoute : route->first;
@@ -196,6 +206,10 @@ void Router::Handle(const HttpRequest& request, std::shared_ptr<ResponseWriter> 
     for (const auto& factory : observer_factories_) {
       auto next = factory(request, route_name);
       if (!next) continue;
+      if (const telemetry::Context* trace = next->trace_context()) {
+        log_context.reset();
+        log_context.emplace(ToLogContext(trace->span_context));
+      }
       if (observer) {
         more.push_back(std::move(next));
       } else {
