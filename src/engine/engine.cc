@@ -59,7 +59,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> mod
     return InvalidArgument("kv_cache_memory must be positive, got " +
                            Str(config.kv_cache_memory_bytes));
   }
-  const int64_t per_block = static_cast<int64_t>(model->KvBytesPerBlock(config.block_size));
+  info.kv_cache_dtype = config.kv_cache_dtype.value_or(model->AutoKvCacheDType());
+  const int64_t per_block =
+      static_cast<int64_t>(model->KvBytesPerBlock(config.block_size, info.kv_cache_dtype));
   const int64_t needed_blocks = (info.max_model_len + config.block_size - 1) / config.block_size;
   // By default the pool holds what the model can use, max_num_seqs sequences of the full
   // length, within the memory rule's share: a small model gets a small pool, and its
@@ -82,7 +84,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> mod
   for (int32_t id : config.extra_eos_token_ids) {
     if (!Contains(info.eos_token_ids, id)) info.eos_token_ids.push_back(id);
   }
-  std::unique_ptr<model::KvCache> kv = model->NewKvCache(info.num_kv_blocks, config.block_size);
+  std::unique_ptr<model::KvCache> kv =
+      model->NewKvCache(info.num_kv_blocks, config.block_size, info.kv_cache_dtype);
   if (!kv) return Internal("engine: the model did not create a KV cache");
   std::unique_ptr<Engine> engine(
       new Engine(std::move(model), std::move(config), std::move(info), std::move(kv)));

@@ -29,6 +29,7 @@ struct EngineInfo {
   int block_size = 0;
   int num_kv_blocks = 0;
   size_t kv_cache_bytes = 0;
+  model::DType kv_cache_dtype = model::DType::kF32;  // what the pool holds K and V in
   int vocab_size = 0;
   std::vector<int32_t> eos_token_ids;
 };

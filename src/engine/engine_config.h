@@ -8,6 +8,7 @@
 
 #include "engine/detokenizer.h"
 #include "engine/engine_stats.h"
+#include "model/weights.h"
 
 namespace lantern::engine {
 
@@ -15,6 +16,8 @@ struct EngineConfig {
   int max_num_seqs = 256;
   int max_num_batched_tokens = 2048;
   int64_t kv_cache_memory_bytes = 0;  // 0: DefaultKvCacheMemory()
+  // The KV cache's element type (--kv-cache-dtype); unset: the model's AutoKvCacheDType().
+  std::optional<model::DType> kv_cache_dtype = std::nullopt;
   int block_size = 16;
   int max_model_len = 0;  // 0: the model's max_position_embeddings
   bool enable_prefix_caching = true;

@@ -8,6 +8,7 @@
 #include "base/thread_pool.h"
 #include "model/batch_plan.h"
 #include "model/dense.h"
+#include "model/kv_layer.h"
 #include "tensor/attention.h"
 #include "tensor/gemm.h"
 #include "tensor/kernels.h"
@@ -144,9 +145,7 @@ void Gpt2Model::LayerForward(int index, const Gpt2Layer& layer, KvCache& kv) {
   const int64_t h = config_.hidden_size, rows = plan_.rows;
   LayerNorm(layer.ln_1, x_.data(), rows, normed_.data());
   layer.c_attn.Apply(pool_, normed_.data(), rows, qkv_.data(), false);
-  tensor::PagedKvLayer kv_layer{
-      kv.key_block(index, 0), kv.value_block(index, 0), static_cast<int64_t>(kv.floats_per_block()),
-      kv.block_size(),        kv.num_kv_heads(),        kv.head_dim()};
+  const tensor::PagedKvLayer kv_layer = PagedLayer(kv, index);
   tensor::WritePagedKv(pool_, kv_layer, plan_.sequences, qkv_.data() + h, 3 * h,
                        qkv_.data() + 2 * h, 3 * h);
   tensor::PagedAttention(pool_, kv_layer, plan_.sequences, qkv_.data(), 3 * h,

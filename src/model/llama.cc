@@ -8,6 +8,7 @@
 #include "base/thread_pool.h"
 #include "model/batch_plan.h"
 #include "model/dense.h"
+#include "model/kv_layer.h"
 #include "model/rope_scaling.h"
 #include "tensor/attention.h"
 #include "tensor/gemm.h"
@@ -226,9 +227,7 @@ void LlamaModel::LayerForward(int index, const LlamaLayer& layer, KvCache& kv) {
                     1.0f / std::sqrt(static_cast<float>(hd)));
   tensor::ApplyRope(pool_, k, rows, qkv_dim_, c.num_key_value_heads, hd, cos_.data(), sin_.data(),
                     1.0f);
-  tensor::PagedKvLayer kv_layer{
-      kv.key_block(index, 0), kv.value_block(index, 0), static_cast<int64_t>(kv.floats_per_block()),
-      kv.block_size(),        kv.num_kv_heads(),        kv.head_dim()};
+  const tensor::PagedKvLayer kv_layer = PagedLayer(kv, index);
   tensor::WritePagedKv(pool_, kv_layer, plan_.sequences, k, qkv_dim_, v, qkv_dim_);
   const int window = index >= c.max_window_layers ? c.sliding_window : 0;
   tensor::PagedAttention(pool_, kv_layer, plan_.sequences, q, qkv_dim_, c.num_attention_heads,

@@ -9,15 +9,18 @@
 
 namespace lantern::model {
 
-std::unique_ptr<KvCache> Model::NewKvCache(int num_blocks, int block_size) const {
+std::unique_ptr<KvCache> Model::NewKvCache(int num_blocks, int block_size,
+                                           std::optional<DType> kv_dtype) const {
   const ModelConfig& c = config();
   return std::make_unique<KvCache>(c.num_hidden_layers, num_blocks, block_size,
-                                   c.num_key_value_heads, c.head_dim);
+                                   c.num_key_value_heads, c.head_dim,
+                                   kv_dtype.value_or(AutoKvCacheDType()));
 }
 
-size_t Model::KvBytesPerBlock(int block_size) const {
+size_t Model::KvBytesPerBlock(int block_size, std::optional<DType> kv_dtype) const {
   const ModelConfig& c = config();
-  return KvCache::BytesPerBlock(c.num_hidden_layers, block_size, c.num_key_value_heads, c.head_dim);
+  return KvCache::BytesPerBlock(c.num_hidden_layers, block_size, c.num_key_value_heads, c.head_dim,
+                                kv_dtype.value_or(AutoKvCacheDType()));
 }
 
 Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& model_dir,

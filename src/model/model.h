@@ -20,9 +20,12 @@ namespace lantern::model {
 
 // The K and V storage of every layer, as fixed-size blocks of `block_size` token slots.
 // Block ids are indices into this pool; the engine's block manager hands them out.
+// Elements are `dtype` (vLLM's --kv-cache-dtype): fp32, or bfloat16 / IEEE half, two bytes
+// each, so a pool of the same bytes holds twice the tokens.
 class KvCache {
  public:
-  KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim);
+  KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim,
+          DType dtype = DType::kF32);
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;
 
@@ -31,37 +34,40 @@ class KvCache {
   int block_size() const { return block_size_; }
   int num_kv_heads() const { return num_kv_heads_; }
   int head_dim() const { return head_dim_; }
-  size_t bytes() const { return num_floats_ * sizeof(float); }
-  static size_t BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim);
+  DType dtype() const { return dtype_; }
+  size_t bytes() const { return num_elements_ * DTypeSize(dtype_); }
+  static size_t BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim,
+                              DType dtype);
 
   // Layout of one layer's blocks: K is [block][kv_head][head_dim][slot] (slots are the
   // fast axis: one vector FMA chain over head_dim scores 16 slots at once), V is
   // [block][kv_head][slot][head_dim]. Either way one head's data of a block is contiguous
-  // (tensor/attention.h reads them as tensor::PagedKvLayer).
-  float* key_block(int layer, int block) { return storage_.get() + Offset(layer, block, 0); }
-  float* value_block(int layer, int block) { return storage_.get() + Offset(layer, block, 1); }
-  const float* key_block(int layer, int block) const {
-    return storage_.get() + Offset(layer, block, 0);
-  }
-  const float* value_block(int layer, int block) const {
-    return storage_.get() + Offset(layer, block, 1);
-  }
-  size_t floats_per_block() const { return floats_per_block_; }
+  // (tensor/attention.h reads them as tensor::PagedKvLayer). The pointers are to elements
+  // of dtype(): float, or the uint16_t bits of a 16-bit float.
+  void* key_block(int layer, int block) { return At(Offset(layer, block, 0)); }
+  void* value_block(int layer, int block) { return At(Offset(layer, block, 1)); }
+  const void* key_block(int layer, int block) const { return At(Offset(layer, block, 0)); }
+  const void* value_block(int layer, int block) const { return At(Offset(layer, block, 1)); }
+  size_t elements_per_block() const { return elements_per_block_; }
 
  private:
   size_t Offset(int layer, int block, int kv) const {
-    return ((static_cast<size_t>(layer) * 2 + kv) * num_blocks_ + block) * floats_per_block_;
+    return ((static_cast<size_t>(layer) * 2 + kv) * num_blocks_ + block) * elements_per_block_;
+  }
+  void* At(size_t element) const {
+    return static_cast<char*>(storage_.get()) + element * DTypeSize(dtype_);
   }
   int num_layers_, num_blocks_, block_size_, num_kv_heads_, head_dim_;
-  size_t floats_per_block_;
-  size_t num_floats_;
+  DType dtype_;
+  size_t elements_per_block_;
+  size_t num_elements_;
   // Anonymous zero pages: the pool's memory is committed as blocks are first written, so a
   // large pool costs nothing at start-up.
   struct Unmap {
     size_t bytes;
-    void operator()(float* p) const;
+    void operator()(void* p) const;
   };
-  std::unique_ptr<float, Unmap> storage_;
+  std::unique_ptr<void, Unmap> storage_;
 };
 
 // The new tokens of one sequence in a batch.
@@ -83,9 +89,16 @@ class Model {
   virtual ~Model() = default;
   virtual const ModelConfig& config() const = 0;
 
-  // Allocates a KV cache laid out for this model.
-  std::unique_ptr<KvCache> NewKvCache(int num_blocks, int block_size = 16) const;
-  size_t KvBytesPerBlock(int block_size = 16) const;
+  // Allocates a KV cache laid out for this model, its elements `kv_dtype` (unset: vLLM's
+  // --kv-cache-dtype auto, AutoKvCacheDType()).
+  std::unique_ptr<KvCache> NewKvCache(int num_blocks, int block_size = 16,
+                                      std::optional<DType> kv_dtype = std::nullopt) const;
+  size_t KvBytesPerBlock(int block_size = 16, std::optional<DType> kv_dtype = std::nullopt) const;
+  // --kv-cache-dtype auto: 16 bits, IEEE half when the weights are kept in it, bfloat16
+  // otherwise (its range is fp32's, so no activation overflows it).
+  DType AutoKvCacheDType() const {
+    return weight_dtype_ == DType::kF16 ? DType::kF16 : DType::kBF16;
+  }
 
   // Computes the batch, writing K/V of the new tokens into their slots of `kv`, and
   // returns logits row-major [rows x vocab_size], rows in batch order as each sequence's

@@ -8,6 +8,7 @@
 #include "base/thread_pool.h"
 #include "model/batch_plan.h"
 #include "model/dense.h"
+#include "model/kv_layer.h"
 #include "tensor/attention.h"
 #include "tensor/gemm.h"
 #include "tensor/kernels.h"
@@ -281,12 +282,7 @@ void OptModel::LayerForward(int layer_index, const OptLayer& layer, KvCache& kv)
     attn_in = normed_.data();
   }
   layer.qkv.Apply(pool_, attn_in, rows, qkv_.data(), false);
-  tensor::PagedKvLayer kv_layer{kv.key_block(layer_index, 0),
-                                kv.value_block(layer_index, 0),
-                                static_cast<int64_t>(kv.floats_per_block()),
-                                kv.block_size(),
-                                kv.num_kv_heads(),
-                                kv.head_dim()};
+  const tensor::PagedKvLayer kv_layer = PagedLayer(kv, layer_index);
   tensor::WritePagedKv(pool_, kv_layer, plan_.sequences, qkv_.data() + h, 3 * h,
                        qkv_.data() + 2 * h, 3 * h);
   tensor::PagedAttention(pool_, kv_layer, plan_.sequences, qkv_.data(), 3 * h,

@@ -11,17 +11,24 @@
 
 namespace lantern::tensor {
 
-// One layer's K and V blocks. Block b starts at keys + b * block_stride (values the
-// same). Inside a block, per KV head: keys are [head_dim][block_size] (slots are the
-// fast axis, so 16 slots' scores are one vector FMA chain over head_dim) and values are
-// [block_size][head_dim].
+// The type K and V are stored in (vLLM's --kv-cache-dtype): fp32, or 16 bits (half the
+// memory, so twice the tokens in a pool) that attention widens in registers and sums in fp32.
+enum class KvElement : uint8_t { kF32, kBF16, kF16 };
+
+inline int KvElementSize(KvElement type) { return type == KvElement::kF32 ? 4 : 2; }
+
+// One layer's K and V blocks, elements of `type` (float, or uint16_t bits of a bfloat16 or
+// IEEE half). Block b starts at element b * block_stride of keys (values the same). Inside a
+// block, per KV head: keys are [head_dim][block_size] (slots are the fast axis, so 16 slots'
+// scores are one vector FMA chain over head_dim) and values are [block_size][head_dim].
 struct PagedKvLayer {
-  float* keys = nullptr;
-  float* values = nullptr;
-  int64_t block_stride = 0;
+  void* keys = nullptr;
+  void* values = nullptr;
+  int64_t block_stride = 0;  // in elements
   int block_size = 16;
   int num_kv_heads = 0;
   int head_dim = 0;
+  KvElement type = KvElement::kF32;
 };
 
 // The new tokens of one sequence: rows [first_row, first_row + num_new) of q/k/v/out,
@@ -35,7 +42,8 @@ struct AttentionSequence {
 };
 
 // Stores each new token's K and V (rows of width num_kv_heads * head_dim at leading
-// dimensions ldk/ldv) into slot pos % block_size of block block_table[pos / block_size].
+// dimensions ldk/ldv) into slot pos % block_size of block block_table[pos / block_size],
+// rounded to nearest even when the layer holds 16-bit elements.
 void WritePagedKv(ThreadPool& pool, const PagedKvLayer& kv,
                   std::span<const AttentionSequence> sequences, const float* k, int64_t ldk,
                   const float* v, int64_t ldv);

@@ -76,10 +76,14 @@ struct AttentionTile {
 };
 
 struct AttentionKernels {
-  // The tile's rows of `out`; `scratch` holds count * head_dim floats (any contents).
-  void (*attend_tile)(const PagedKvLayer& kv, const AttentionSequence& seq,
-                      const AttentionTile& tile, const float* q, int64_t ldq, int num_heads,
-                      float* out, int64_t ldo, int window, float* scratch);
+  // The tile's rows of `out`; `scratch` holds count * head_dim floats (any contents). One
+  // entry per KvElement: the 16-bit ones widen K/V in registers and sum in fp32.
+  using AttendTile = void (*)(const PagedKvLayer& kv, const AttentionSequence& seq,
+                              const AttentionTile& tile, const float* q, int64_t ldq, int num_heads,
+                              float* out, int64_t ldo, int window, float* scratch);
+  AttendTile attend_tile;
+  AttendTile attend_tile_bf16;
+  AttendTile attend_tile_f16;
 };
 
 struct KernelTables {

@@ -4,6 +4,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/half.h"
+#include "tensor/portable/half_vec.h"
 #include "tensor/portable/vec.h"
 #include "tensor/simd_attention.h"
 #include "tensor/simd_gemv.h"
@@ -33,6 +34,8 @@ void InstallElementwise(ElementwiseKernels& table) {
 
 void InstallGemv(GemvKernels& table) { simd_kernels::FillGemv<Vec>(table); }
 
-void InstallAttention(AttentionKernels& table) { simd_kernels::FillAttention<Vec>(table); }
+void InstallAttention(AttentionKernels& table) {
+  simd_kernels::FillAttention<Vec, BFloat16, Half>(table);
+}
 
 }  // namespace lantern::tensor::portable

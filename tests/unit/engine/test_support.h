@@ -42,7 +42,7 @@ class HistoryModel : public model::Model {
         const int pos = s.start_position + static_cast<int>(j);
         const int block = s.block_table[pos / bs];
         if (block < 0 || block >= kv.num_blocks()) return InvalidArgument("bad block id");
-        kv.key_block(0, block)[pos % bs] = static_cast<float>(s.tokens[j] + 1);
+        PutSlot(kv, block, pos % bs, s.tokens[j] + 1);
       }
       int first_row = end;
       if (s.logits == model::SequenceChunk::Logits::kAll) first_row = s.start_position;
@@ -50,8 +50,8 @@ class HistoryModel : public model::Model {
       for (int row = first_row; row < end; ++row) {
         uint64_t h = 0x1234;
         for (int pos = 0; pos <= row; ++pos) {
-          const float v = kv.key_block(0, s.block_table[pos / bs])[pos % bs];
-          if (v <= 0) return InvalidArgument("position never computed");
+          const uint32_t v = GetSlot(kv, s.block_table[pos / bs], pos % bs);
+          if (v == 0) return InvalidArgument("position never computed");
           h = Mix(h ^ static_cast<uint64_t>(v));
         }
         for (int t = 0; t < config_.vocab_size; ++t) {
@@ -65,6 +65,21 @@ class HistoryModel : public model::Model {
   std::atomic<int> forward_calls{0};
 
  private:
+  // A token id + 1 kept in a K slot of layer 0, in whatever element type the cache has
+  // (the ids stay below 2^16, so 16-bit slots hold them as integers).
+  static void PutSlot(model::KvCache& kv, int block, int slot, uint32_t value) {
+    if (kv.dtype() == model::DType::kF32) {
+      static_cast<float*>(kv.key_block(0, block))[slot] = static_cast<float>(value);
+    } else {
+      static_cast<uint16_t*>(kv.key_block(0, block))[slot] = static_cast<uint16_t>(value);
+    }
+  }
+  static uint32_t GetSlot(const model::KvCache& kv, int block, int slot) {
+    if (kv.dtype() == model::DType::kF32) {
+      return static_cast<uint32_t>(static_cast<const float*>(kv.key_block(0, block))[slot]);
+    }
+    return static_cast<const uint16_t*>(kv.key_block(0, block))[slot];
+  }
   static uint64_t Mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;

@@ -74,10 +74,11 @@ inline std::vector<SequencePlan> MixedPlans(int vocab) {
 // Runs the plans step by step and checks every returned logits row against the
 // reference (max |diff| / max |want| per row <= tolerance). Sequences take turns asking
 // for all, the last or no logits.
+// The cache holds K/V in kv_dtype (the reference must round them the same way).
 inline void RunAndCompare(Model& model, int block_size, int num_blocks,
                           const std::vector<SequencePlan>& plans, const Reference& ref,
-                          double tolerance) {
-  auto kv = model.NewKvCache(num_blocks, block_size);
+                          double tolerance, DType kv_dtype = DType::kF32) {
+  auto kv = model.NewKvCache(num_blocks, block_size, kv_dtype);
   ShuffledBlockPool blocks(num_blocks, 11);
   const int vocab = model.config().vocab_size;
   std::vector<size_t> next_chunk(plans.size(), 0);
@@ -134,8 +135,8 @@ inline void RunAndCompare(Model& model, int block_size, int num_blocks,
 // Greedy decoding of `prompt` with a chunked prefill (4 tokens, then the rest) and one
 // token per step, over blocks {5, 2, 7, 0}; returns the `steps` generated ids.
 inline std::vector<int32_t> GreedyContinuation(Model& model, const std::vector<int32_t>& prompt,
-                                               int steps) {
-  auto kv = model.NewKvCache(8, 16);
+                                               int steps, DType kv_dtype = DType::kF32) {
+  auto kv = model.NewKvCache(8, 16, kv_dtype);
   std::vector<int32_t> table = {5, 2, 7, 0};
   std::vector<int32_t> tokens = prompt;
   std::vector<int32_t> generated;

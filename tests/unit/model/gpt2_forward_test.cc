@@ -21,6 +21,10 @@ using testing::RunReference;
 using testing::TempDir;
 
 constexpr double kTolerance = 1e-4;
+// With a 16-bit KV cache: Lantern rounds its fp32 K and V, the reference its float64 ones, so
+// a value that lies within fp32's error of a rounding midpoint lands one 16-bit step (2^-8
+// relative for bfloat16) apart; a few such elements move the logits by up to ~1e-4.
+constexpr double kKvTolerance = 3e-4;
 constexpr int kVocab = 512;
 
 bool MakeGpt2Model(const std::filesystem::path& dir, std::vector<std::string> flags) {
@@ -35,6 +39,7 @@ struct Variant {
   std::vector<int> block_sizes = {16};
   std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
   Quantization quantization = Quantization::kNone;
+  DType kv_dtype = DType::kF32;  // the KV cache's type (--kv-cache-dtype)
 };
 
 class Gpt2ForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -52,6 +57,12 @@ TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
   if (v.quantization == Quantization::kInt8) {
     reference_flags.insert(reference_flags.end(), {"--quantization", "int8"});
   }
+  if (v.kv_dtype == DType::kBF16) {
+    reference_flags.insert(reference_flags.end(), {"--kv-cache-dtype", "bfloat16"});
+  }
+  if (v.kv_dtype == DType::kF16) {
+    reference_flags.insert(reference_flags.end(), {"--kv-cache-dtype", "float16"});
+  }
   testing::Reference ref = RunReference("gpt2_reference.py", dir.path() / "model",
                                         dir.path() / "ref", sequences, 0, reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
@@ -61,7 +72,8 @@ TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
     const int num_blocks = 2 * 330 / block_size + 8;
-    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref, kTolerance);
+    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref,
+                           v.kv_dtype == DType::kF32 ? kTolerance : kKvTolerance, v.kv_dtype);
   }
 }
 
@@ -84,7 +96,15 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--tie-word-embeddings", "0", "--n-inner", "96"},
                 {16},
                 std::nullopt,
-                Quantization::kInt8}),
+                Quantization::kInt8},
+        // 16-bit KV caches (--kv-cache-dtype): the reference rounds K and V after c_attn.
+        Variant{"KvBFloat16Tied", {}, {16, 4}, std::nullopt, Quantization::kNone, DType::kBF16},
+        Variant{"KvFloat16WeightsFloat16ScaledByLayer",
+                {"--dtype", "f16", "--scale-attn-by-inverse-layer-idx", "1"},
+                {16},
+                std::nullopt,
+                Quantization::kNone,
+                DType::kF16}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 TEST(Gpt2GreedyTest, ContinuationMatchesReference) {

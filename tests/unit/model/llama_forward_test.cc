@@ -19,6 +19,10 @@ using testing::RunReference;
 using testing::TempDir;
 
 constexpr double kTolerance = 1e-4;
+// With a 16-bit KV cache: Lantern rounds its fp32 K and V, the reference its float64 ones, so
+// a value that lies within fp32's error of a rounding midpoint lands one 16-bit step (2^-8
+// relative for bfloat16) apart; a few such elements move the logits by up to ~1e-4.
+constexpr double kKvTolerance = 3e-4;
 constexpr int kVocab = 512;
 
 bool MakeLlamaModel(const std::filesystem::path& dir, std::vector<std::string> flags) {
@@ -34,6 +38,9 @@ struct Variant {
   std::vector<int> block_sizes = {16};
   std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
   Quantization quantization = Quantization::kNone;
+  // The KV cache's type (--kv-cache-dtype); a 16-bit one needs reference_flags to round K
+  // and V the same way (--kv-cache-dtype there too).
+  DType kv_dtype = DType::kF32;
 };
 
 class LlamaForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -54,7 +61,8 @@ TEST_P(LlamaForwardTest, MixedBatchesMatchReference) {
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
     const int num_blocks = 2 * 330 / block_size + 8;  // ~2x the peak need: blocks get reused
-    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref, kTolerance);
+    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref,
+                           v.kv_dtype == DType::kF32 ? kTolerance : kKvTolerance, v.kv_dtype);
   }
 }
 
@@ -124,7 +132,30 @@ INSTANTIATE_TEST_SUITE_P(
                 {16, 4}},
         Variant{"Qwen2SlidingWindowUpperLayers",
                 {"--model-type", "qwen2", "--layers", "3", "--sliding-window", "9",
-                 "--max-window-layers", "1"}}),
+                 "--max-window-layers", "1"}},
+        // 16-bit KV caches (--kv-cache-dtype): the reference rounds K (after RoPE) and V to
+        // the same type, then computes in float64.
+        Variant{"KvBFloat16Gqa",
+                {"--kv-heads", "2"},
+                {"--kv-cache-dtype", "bfloat16"},
+                {16, 4, 32},
+                std::nullopt,
+                Quantization::kNone,
+                DType::kBF16},
+        Variant{"KvFloat16MistralWindowF16Weights",
+                {"--model-type", "mistral", "--sliding-window", "21", "--dtype", "f16"},
+                {"--kv-cache-dtype", "float16"},
+                {16, 4},
+                std::nullopt,
+                Quantization::kNone,
+                DType::kF16},
+        Variant{"KvBFloat16WeightsBFloat16Qwen3",
+                {"--model-type", "qwen3", "--head-dim", "32"},
+                {"--dtype", "bfloat16", "--kv-cache-dtype", "bfloat16"},
+                {16},
+                DType::kBF16,
+                Quantization::kNone,
+                DType::kBF16}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 // Greedy decoding with a chunked prompt and one token per step matches the reference

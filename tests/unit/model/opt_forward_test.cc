@@ -22,6 +22,10 @@ using testing::ShuffledBlockPool;
 using testing::TempDir;
 
 constexpr double kTolerance = 1e-4;
+// With a 16-bit KV cache: Lantern rounds its fp32 K and V, the reference its float64 ones, so
+// a value that lies within fp32's error of a rounding midpoint lands one 16-bit step (2^-8
+// relative for bfloat16) apart; a few such elements move the logits by up to ~1e-4.
+constexpr double kKvTolerance = 3e-4;
 constexpr int kVocab = 512;  // the tiny preset
 
 struct SequencePlan {
@@ -47,8 +51,9 @@ std::vector<SequencePlan> MixedPlans() {
 // Runs the plans step by step and checks every returned logits row. Sequences take
 // turns asking for all, the last or no logits.
 void RunAndCompare(Model& model, int block_size, int num_blocks,
-                   const std::vector<SequencePlan>& plans, const testing::Reference& ref) {
-  auto kv = model.NewKvCache(num_blocks, block_size);
+                   const std::vector<SequencePlan>& plans, const testing::Reference& ref,
+                   DType kv_dtype) {
+  auto kv = model.NewKvCache(num_blocks, block_size, kv_dtype);
   ShuffledBlockPool blocks(num_blocks, 11);
   const int vocab = model.config().vocab_size;
   std::vector<size_t> next_chunk(plans.size(), 0);
@@ -87,7 +92,8 @@ void RunAndCompare(Model& model, int block_size, int num_blocks,
         ASSERT_LE((row + 1) * vocab, logits.size());
         const double err = RelativeError(logits.data() + row * vocab,
                                          ref.logits[s].data() + int64_t{pos} * vocab, vocab);
-        ASSERT_LE(err, kTolerance) << "sequence " << s << " position " << pos << " step " << step;
+        ASSERT_LE(err, kv_dtype == DType::kF32 ? kTolerance : kKvTolerance)
+            << "sequence " << s << " position " << pos << " step " << step;
         ++rows_checked;
       }
       done[s] += n;
@@ -104,6 +110,7 @@ struct Variant {
   std::vector<int> block_sizes = {16};
   std::optional<DType> dtype = std::nullopt;  // LoadOptions::dtype (--dtype)
   Quantization quantization = Quantization::kNone;
+  DType kv_dtype = DType::kF32;  // the KV cache's type (--kv-cache-dtype)
 };
 
 class OptForwardTest : public ::testing::TestWithParam<Variant> {};
@@ -121,6 +128,12 @@ TEST_P(OptForwardTest, MixedBatchesMatchReference) {
   if (v.quantization == Quantization::kInt8) {
     reference_flags.insert(reference_flags.end(), {"--quantization", "int8"});
   }
+  if (v.kv_dtype == DType::kBF16) {
+    reference_flags.insert(reference_flags.end(), {"--kv-cache-dtype", "bfloat16"});
+  }
+  if (v.kv_dtype == DType::kF16) {
+    reference_flags.insert(reference_flags.end(), {"--kv-cache-dtype", "float16"});
+  }
   testing::Reference ref =
       RunOptReference(dir.path() / "model", dir.path() / "ref", sequences, 0, reference_flags);
   ASSERT_EQ(ref.logits.size(), plans.size());
@@ -130,7 +143,7 @@ TEST_P(OptForwardTest, MixedBatchesMatchReference) {
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
     const int num_blocks = 2 * 330 / block_size + 8;  // ~2x the peak need: blocks get reused
-    RunAndCompare(**model, block_size, num_blocks, plans, ref);
+    RunAndCompare(**model, block_size, num_blocks, plans, ref, v.kv_dtype);
   }
 }
 
@@ -159,7 +172,27 @@ INSTANTIATE_TEST_SUITE_P(
                 std::nullopt,
                 Quantization::kInt8},
         Variant{
-            "Int8Untied", {"--tie-word-embeddings", "0"}, {16}, std::nullopt, Quantization::kInt8}),
+            "Int8Untied", {"--tie-word-embeddings", "0"}, {16}, std::nullopt, Quantization::kInt8},
+        // 16-bit KV caches (--kv-cache-dtype): the reference rounds K and V after their
+        // projections to the same type.
+        Variant{"KvBFloat16PostNorm",
+                {"--do-layer-norm-before", "0"},
+                {16, 4, 32},
+                std::nullopt,
+                Quantization::kNone,
+                DType::kBF16},
+        Variant{"KvFloat16WeightsFloat16",
+                {"--dtype", "f16"},
+                {16, 4},
+                std::nullopt,
+                Quantization::kNone,
+                DType::kF16},
+        Variant{"KvBFloat16Int8",
+                {"--word-embed-proj-dim", "48"},
+                {16},
+                std::nullopt,
+                Quantization::kInt8,
+                DType::kBF16}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 // Greedy decoding with a chunked prompt and one token per step matches the reference
@@ -177,7 +210,7 @@ TEST(OptGreedyTest, ContinuationMatchesReference) {
     ASSERT_EQ(ref.greedy.size(), 1u);
     auto model = LoadModel(dir.path() / "model", {.num_threads = 2});
     ASSERT_TRUE(model.ok()) << model.status().ToString();
-    auto kv = (*model)->NewKvCache(8, 16);
+    auto kv = (*model)->NewKvCache(8, 16, DType::kF32);
     std::vector<int32_t> table = {5, 2};
     std::vector<int32_t> tokens = prompt;
     std::vector<int32_t> generated;

@@ -1,8 +1,9 @@
-// The NEON variant of the skinny GEMMs over narrow weights: bfloat16 widened by a shifting
-// lengthen (vshll), IEEE half by fcvtl, int8 by two lengthens and a conversion, all in base
-// armv8-a (see simd_gemv16.h, simd_gemv8.h).
+// The NEON variant of the skinny GEMMs over narrow weights: 16-bit floats by half_vec.h's
+// loaders, int8 by two lengthens and a conversion, all in base armv8-a (see simd_gemv16.h,
+// simd_gemv8.h).
 #include <arm_neon.h>
 
+#include "tensor/arm/neon/half_vec.h"
 #include "tensor/arm/neon/vec.h"
 #include "tensor/dispatch.h"
 #include "tensor/simd_gemv16.h"
@@ -10,28 +11,6 @@
 
 namespace lantern::tensor::neon {
 namespace {
-
-uint16x4_t LoadFirst(const uint16_t* p, int n) {
-  uint16_t lanes[4] = {0, 0, 0, 0};
-  for (int i = 0; i < n; ++i) lanes[i] = p[i];
-  return vld1_u16(lanes);
-}
-
-float32x4_t WidenBFloat16(uint16x4_t h) { return vreinterpretq_f32_u32(vshll_n_u16(h, 16)); }
-
-float32x4_t WidenHalf(uint16x4_t h) { return vcvt_f32_f16(vreinterpret_f16_u16(h)); }
-
-struct BFloat16 {
-  static float32x4_t Load(const uint16_t* p) { return WidenBFloat16(vld1_u16(p)); }
-  static float32x4_t LoadPartial(const uint16_t* p, int n) {
-    return WidenBFloat16(LoadFirst(p, n));
-  }
-};
-
-struct Half {
-  static float32x4_t Load(const uint16_t* p) { return WidenHalf(vld1_u16(p)); }
-  static float32x4_t LoadPartial(const uint16_t* p, int n) { return WidenHalf(LoadFirst(p, n)); }
-};
 
 float32x4_t WidenInt8(const int8_t* four) {
   int8_t lanes[8] = {four[0], four[1], four[2], four[3], 0, 0, 0, 0};

@@ -2,6 +2,7 @@
 // registers, and the half-precision conversion NEON has in hardware.
 #include <arm_neon.h>
 
+#include "tensor/arm/neon/half_vec.h"
 #include "tensor/arm/neon/vec.h"
 #include "tensor/dispatch.h"
 #include "tensor/simd_attention.h"
@@ -31,6 +32,8 @@ void InstallElementwise(ElementwiseKernels& table) {
 
 void InstallGemv(GemvKernels& table) { simd_kernels::FillGemv<Vec>(table); }
 
-void InstallAttention(AttentionKernels& table) { simd_kernels::FillAttention<Vec>(table); }
+void InstallAttention(AttentionKernels& table) {
+  simd_kernels::FillAttention<Vec, BFloat16, Half>(table);
+}
 
 }  // namespace lantern::tensor::neon

@@ -6,6 +6,7 @@
 #include "tensor/simd_attention.h"
 #include "tensor/simd_gemv.h"
 #include "tensor/simd_kernels.h"
+#include "tensor/x86/avx2/half_vec.h"
 #include "tensor/x86/avx2/vec.h"
 
 namespace lantern::tensor::avx2 {
@@ -29,6 +30,8 @@ void InstallElementwise(ElementwiseKernels& table) {
 
 void InstallGemv(GemvKernels& table) { simd_kernels::FillGemv<Vec>(table); }
 
-void InstallAttention(AttentionKernels& table) { simd_kernels::FillAttention<Vec>(table); }
+void InstallAttention(AttentionKernels& table) {
+  simd_kernels::FillAttention<Vec, BFloat16, Half>(table);
+}
 
 }  // namespace lantern::tensor::avx2

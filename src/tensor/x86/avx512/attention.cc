@@ -1,5 +1,7 @@
 // The AVX-512 variant of paged attention's tile kernel: 16 slots' scores are masked FMAs
-// over the head dimension (keys are stored slot-minor), with an online softmax.
+// over the head dimension (keys are stored slot-minor), with an online softmax. A 16-bit
+// cache is read 16 elements per masked 256-bit load and widened in registers: bfloat16 by
+// a zero-extend and a shift, IEEE half by vcvtph2ps; the sums stay fp32.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -11,6 +13,27 @@
 namespace lantern::tensor::avx512 {
 namespace {
 
+// Masked loads of 16 elements widened to fp32 (masked-off lanes read nothing and are 0).
+struct F32Elements {
+  using T = float;
+  static __m512 Load(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+};
+
+struct BFloat16Elements {
+  using T = uint16_t;
+  static __m512 Load(__mmask16 m, const uint16_t* p) {
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+  }
+};
+
+struct HalfElements {
+  using T = uint16_t;
+  static __m512 Load(__mmask16 m, const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+  }
+};
+
 // Online-softmax state of one query row.
 struct RowState {
   float max;
@@ -20,19 +43,19 @@ struct RowState {
 // The 16 slots' scores against one query row (keys slot-minor: kt[d * bs + slot]), the head
 // dimension split over four partial sums so that the FMAs do not wait on each other (one
 // chain of 64 dependent FMAs otherwise, latency-bound).
-__m512 Scores(const float* qrow, const float* kt, int bs, int hd, __mmask16 mask) {
+template <class E>
+__m512 Scores(const float* qrow, const typename E::T* kt, int bs, int hd, __mmask16 mask) {
   __m512 part[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                     _mm512_setzero_ps()};
   int d = 0;
   for (; d + 4 <= hd; d += 4) {
     for (int u = 0; u < 4; ++u) {
-      part[u] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d + u]),
-                                _mm512_maskz_loadu_ps(mask, kt + (d + u) * bs), part[u]);
+      part[u] =
+          _mm512_fmadd_ps(_mm512_set1_ps(qrow[d + u]), E::Load(mask, kt + (d + u) * bs), part[u]);
     }
   }
   for (; d < hd; ++d) {
-    part[0] =
-        _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), _mm512_maskz_loadu_ps(mask, kt + d * bs), part[0]);
+    part[0] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), E::Load(mask, kt + d * bs), part[0]);
   }
   return _mm512_add_ps(_mm512_add_ps(part[0], part[1]), _mm512_add_ps(part[2], part[3]));
 }
@@ -40,7 +63,9 @@ __m512 Scores(const float* qrow, const float* kt, int bs, int hd, __mmask16 mask
 // arow[d] += sum over slots t in [lo, lanes) of p[t] * v[t][d]: 64 columns at a time in four
 // vectors, even and odd slots summed apart, so that eight FMAs are independent (a chain over
 // the slots per vector otherwise).
-void AccumulateValues(const float* p, int lo, int lanes, const float* v, int hd, float* arow) {
+template <class E>
+void AccumulateValues(const float* p, int lo, int lanes, const typename E::T* v, int hd,
+                      float* arow) {
   for (int d = 0; d < hd; d += 64) {
     __mmask16 dm[4];
     __m512 even[4], odd[4];
@@ -52,23 +77,24 @@ void AccumulateValues(const float* p, int lo, int lanes, const float* v, int hd,
     int t = lo;
     for (; t + 1 < lanes; t += 2) {
       const __m512 p0 = _mm512_set1_ps(p[t]), p1 = _mm512_set1_ps(p[t + 1]);
-      const float* v0 = v + static_cast<int64_t>(t) * hd + d;
+      const typename E::T* v0 = v + static_cast<int64_t>(t) * hd + d;
       for (int g = 0; g < 4; ++g) {
-        even[g] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(dm[g], v0 + 16 * g), even[g]);
-        odd[g] = _mm512_fmadd_ps(p1, _mm512_maskz_loadu_ps(dm[g], v0 + hd + 16 * g), odd[g]);
+        even[g] = _mm512_fmadd_ps(p0, E::Load(dm[g], v0 + 16 * g), even[g]);
+        odd[g] = _mm512_fmadd_ps(p1, E::Load(dm[g], v0 + hd + 16 * g), odd[g]);
       }
     }
     if (t < lanes) {
       const __m512 p0 = _mm512_set1_ps(p[t]);
-      const float* v0 = v + static_cast<int64_t>(t) * hd + d;
+      const typename E::T* v0 = v + static_cast<int64_t>(t) * hd + d;
       for (int g = 0; g < 4; ++g)
-        even[g] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(dm[g], v0 + 16 * g), even[g]);
+        even[g] = _mm512_fmadd_ps(p0, E::Load(dm[g], v0 + 16 * g), even[g]);
     }
     for (int g = 0; g < 4; ++g)
       _mm512_mask_storeu_ps(arow + d + 16 * g, dm[g], _mm512_add_ps(even[g], odd[g]));
   }
 }
 
+template <class E>
 void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const AttentionTile& task,
                 const float* q, int64_t ldq, int num_heads, float* out, int64_t ldo, int window,
                 float* acc) {
@@ -87,8 +113,11 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Atte
   alignas(64) float probs[16];
   for (int64_t j = first_block; j < num_blocks; ++j) {
     const int64_t block = seq.block_table[j];
-    const float* kt = kv.keys + block * kv.block_stride + static_cast<int64_t>(kv_head) * hd * bs;
-    const float* vb = kv.values + block * kv.block_stride + static_cast<int64_t>(kv_head) * bs * hd;
+    using T = typename E::T;
+    const T* kt = static_cast<const T*>(kv.keys) + block * kv.block_stride +
+                  static_cast<int64_t>(kv_head) * hd * bs;
+    const T* vb = static_cast<const T*>(kv.values) + block * kv.block_stride +
+                  static_cast<int64_t>(kv_head) * bs * hd;
     const int64_t block_start = j * bs;
     for (int i = 0; i < task.count; ++i) {
       const int64_t pos = seq.start_position + task.first + i;
@@ -105,7 +134,7 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Atte
         const int lanes = std::min(16, valid - c);
         const __mmask16 mask =
             static_cast<__mmask16>(FirstLanes(lanes) & ~FirstLanes(std::max(0, skip - c)));
-        __m512 s = Scores(qrow, kt + c, bs, hd, mask);
+        __m512 s = Scores<E>(qrow, kt + c, bs, hd, mask);
         s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), mask, s);
         const float chunk_max = _mm512_reduce_max_ps(s);
         if (chunk_max > st.max) {
@@ -122,8 +151,8 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Atte
         const __m512 p = _mm512_maskz_mov_ps(mask, Exp(_mm512_sub_ps(s, _mm512_set1_ps(st.max))));
         st.sum += _mm512_reduce_add_ps(p);
         _mm512_store_ps(probs, p);
-        AccumulateValues(probs, std::max(0, skip - c), lanes, vb + static_cast<int64_t>(c) * hd, hd,
-                         arow);
+        AccumulateValues<E>(probs, std::max(0, skip - c), lanes, vb + static_cast<int64_t>(c) * hd,
+                            hd, arow);
       }
     }
   }
@@ -136,6 +165,10 @@ void AttendTile(const PagedKvLayer& kv, const AttentionSequence& seq, const Atte
 
 }  // namespace
 
-void InstallAttention(AttentionKernels& table) { table.attend_tile = AttendTile; }
+void InstallAttention(AttentionKernels& table) {
+  table.attend_tile = AttendTile<F32Elements>;
+  table.attend_tile_bf16 = AttendTile<BFloat16Elements>;
+  table.attend_tile_f16 = AttendTile<HalfElements>;
+}
 
 }  // namespace lantern::tensor::avx512
