@@ -280,7 +280,9 @@ int Serve(const ServeFlags& flags) {
   config.max_queued_requests = flags.max_queued_requests;
   config.extra_eos_token_ids = tok->eos_ids();
   config.detokenizer_factory = server::MakeDetokenizerFactory(tok);
-  if (detailed_traces) config.on_step = server::MakeEngineStepTracer();
+  // With tracing on, steps are traced for every request (--collect-detailed-traces) or for
+  // those that ask with the detail header (server/http_tracing.h).
+  if (tracing->enabled) config.on_step = server::MakeEngineStepTracer(detailed_traces);
   std::vector<std::string> names = flags.served_model_names;
   if (names.empty()) names.push_back(flags.model);
   // Declared before the engine, which reports every step into it until it stops.

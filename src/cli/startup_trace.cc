@@ -6,6 +6,8 @@
 #include "base/log.h"
 #include "telemetry/propagation.h"
 #include "telemetry/sdk.h"
+#include "telemetry/tail_sampling.h"
+#include "telemetry/tracer.h"
 
 namespace lantern::cli {
 namespace {
@@ -31,6 +33,13 @@ StartupTrace::StartupTrace(StartupTraceOptions options)
   telemetry::Attributes attributes;
   attributes.push_back({"gen_ai.request.model", options.served_model});
   attributes.push_back({"lantern.version", options.version});
+  // A tail sampler (lantern_tail) keeps the start-up trace whatever its ratio: one per
+  // process, and the one trace that tells why a start was slow.
+  const telemetry::TracerProvider* provider =
+      options.provider != nullptr ? options.provider : telemetry::GlobalTracerProvider();
+  if (provider != nullptr && telemetry::TailSamplingOptionsOf(provider->sampler()) != nullptr) {
+    attributes.push_back({telemetry::kForceKeepAttribute, int64_t{1}});
+  }
   root_ = tracer_.StartSpan("lantern.startup", telemetry::SpanKind::kInternal, options.parent,
                             Now(), std::move(attributes));
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/generation.h"
+#include "server/step_tracing.h"
 #include "telemetry/tracer.h"
 
 namespace lantern::server {
@@ -20,6 +21,12 @@ GenerationTrace::GenerationTrace(const GenerationPlan& plan, const telemetry::Co
   const telemetry::Tracer& tracer = ServerTracer();
   if (!tracer.Enabled()) return;
   options_ = options;
+  if (parent != nullptr && parent->detailed) {
+    // The request asked for the detailed level (the detail header): for it alone.
+    options_.detailed = true;
+    options_.token_events = true;
+    detail_requested_ = true;
+  }
   n_ = plan.params.n;
   arrival_ = plan.arrival;
   const telemetry::SpanContext parent_context =
@@ -56,7 +63,8 @@ GenerationTrace::~GenerationTrace() { FailOpen("aborted"); }
 
 std::shared_ptr<void> GenerationTrace::EngineContext(size_t prompt) const {
   if (!active() || !options_.detailed || !requests_[prompt].span.IsRecording()) return nullptr;
-  return std::make_shared<telemetry::SpanContext>(requests_[prompt].span.context());
+  return std::make_shared<EngineTraceContext>(
+      EngineTraceContext{requests_[prompt].span.context(), detail_requested_});
 }
 
 void GenerationTrace::RecordDelta(size_t prompt, const engine::SequenceDelta& delta) {

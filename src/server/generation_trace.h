@@ -28,8 +28,9 @@ class GenerationTrace {
   GenerationTrace& operator=(const GenerationTrace&) = delete;
 
   bool active() const { return !requests_.empty(); }
-  // For engine::Request::trace_context: the llm_request span's SpanContext (engine_step
-  // spans link to it); null unless detailed traces are on and the span records.
+  // For engine::Request::trace_context: an EngineTraceContext (step_tracing.h) with the
+  // llm_request span's context (engine_step spans link to it); null unless detailed traces
+  // are on (for every request, or for this one by its detail header) and the span records.
   std::shared_ptr<void> EngineContext(size_t prompt) const;
   // The llm_request span of `prompt` (metric exemplars point at it); null when not traced.
   const telemetry::SpanContext* SpanContextOf(size_t prompt) const {
@@ -60,6 +61,7 @@ class GenerationTrace {
   void End(Traced& request);
 
   RequestTracingOptions options_;
+  bool detail_requested_ = false;  // by the request itself (telemetry::Context::detailed)
   int n_ = 1;
   SteadyTime arrival_;
   std::vector<Traced> requests_;  // per prompt; empty when not traced

@@ -7,9 +7,11 @@
 #include <string_view>
 
 #include "base/log.h"
+#include "server/auth.h"
 #include "telemetry/context.h"
 #include "telemetry/propagation.h"
 #include "telemetry/span.h"
+#include "telemetry/tail_sampling.h"
 #include "telemetry/trace_context.h"
 #include "telemetry/tracer.h"
 
@@ -54,10 +56,29 @@ class RequestCarrier : public telemetry::TextMapCarrier {
   mutable std::string joined_;
 };
 
+// Whether `request` raises itself to the detailed level (kTraceDetailHeader).
+bool DetailRequested(const HttpRequest& request, const std::string& api_key) {
+  std::string_view value = request.Header(kTraceDetailHeader);
+  if (value.empty()) return false;
+  if (!api_key.empty() && !BearerTokenMatches(request.Header("authorization"), api_key)) {
+    LANTERN_LOG(kDebug, "tracing")
+        << kTraceDetailHeader << " ignored: the request has no valid API key";
+    return false;
+  }
+  std::string lower(value);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "detailed") {
+    LANTERN_LOG(kDebug, "tracing")
+        << kTraceDetailHeader << ": \"" << value << "\" is not a detail level (detailed); ignored";
+    return false;
+  }
+  return true;
+}
+
 class HttpSpanObserver : public ExchangeObserver {
  public:
   HttpSpanObserver(const telemetry::Tracer& tracer, const HttpRequest& request,
-                   const std::string& route) {
+                   const std::string& route, const std::string& api_key) {
     telemetry::Context parent =
         telemetry::GlobalPropagator().Extract(RequestCarrier(request), telemetry::Context{});
     context_.baggage = std::move(parent.baggage);
@@ -79,6 +100,11 @@ class HttpSpanObserver : public ExchangeObserver {
         {"network.protocol.version", std::string(request.http_version == 10 ? "1.0" : "1.1")});
     std::string_view agent = request.Header("user-agent");
     if (!agent.empty()) a.push_back({"user_agent.original", std::string(agent)});
+    context_.detailed = DetailRequested(request, api_key);
+    if (context_.detailed) {
+      a.push_back({"lantern.trace.detail", std::string("detailed")});
+      a.push_back({telemetry::kForceKeepAttribute, int64_t{1}});
+    }
     span_ = tracer.StartSpan(route.empty() ? request.method : request.method + " " + route,
                              std::move(options));
     context_.span_context = span_.context();
@@ -130,15 +156,15 @@ void WarnTracingDisabled(const HttpRequest& request) {
 
 }  // namespace
 
-Router::ObserverFactory MakeHttpTracingObserverFactory() {
-  return [tracer = telemetry::tracer("lantern.server")](
+Router::ObserverFactory MakeHttpTracingObserverFactory(std::string api_key) {
+  return [tracer = telemetry::tracer("lantern.server"), api_key = std::move(api_key)](
              const HttpRequest& request,
              const std::string& route) -> std::unique_ptr<ExchangeObserver> {
     if (!tracer.Enabled()) {
       WarnTracingDisabled(request);
       return nullptr;
     }
-    return std::make_unique<HttpSpanObserver>(tracer, request, route);
+    return std::make_unique<HttpSpanObserver>(tracer, request, route, api_key);
   };
 }
 

@@ -11,10 +11,16 @@
 
 namespace lantern::server {
 
+// The per-request detail header: `x-lantern-trace-detail: detailed` raises one request to
+// the detailed level (its engine_step spans, per-token events) and forces its trace to be
+// kept (telemetry::kForceKeepAttribute on the HTTP span). With an API key set it counts
+// only beside a valid "Authorization: Bearer <key>"; ignored (debug log) otherwise.
+inline constexpr char kTraceDetailHeader[] = "x-lantern-trace-detail";
+
 // A Router observer factory. While tracing is off (no provider) it returns no observer and
 // builds nothing; the first request that carries a traceparent then logs, once per
-// process, that tracing is disabled.
-Router::ObserverFactory MakeHttpTracingObserverFactory();
+// process, that tracing is disabled. `api_key`: the server's (--api-key), or empty.
+Router::ObserverFactory MakeHttpTracingObserverFactory(std::string api_key = {});
 
 // "00-<trace id>-<span id>-<flags>"; "" for an invalid context.
 std::string FormatTraceResponse(const telemetry::SpanContext& context);

@@ -210,7 +210,7 @@ void OpenAiService::Register(Router& router) {
                          std::move(body)});
   });
   // The HTTP span first, so that it is ended before the access log line is written.
-  router.AddObserverFactory(MakeHttpTracingObserverFactory());
+  router.AddObserverFactory(MakeHttpTracingObserverFactory(router.api_key()));
   if (context_->options.log_requests) {
     router.AddObserverFactory(
         [quiet = context_->options.quiet_paths](

@@ -44,6 +44,7 @@ class Router {
   void Add(const std::string& method, const std::string& path, Handler handler);
   // When set, every path under /v1/ needs "Authorization: Bearer <key>" (as in vLLM).
   void SetApiKey(std::string api_key) { api_key_ = std::move(api_key); }
+  const std::string& api_key() const { return api_key_; }
   // Answers CORS preflights before routing and authentication (a browser sends them
   // without credentials) and adds Access-Control-Allow-Origin to every response.
   void SetCors(CorsOptions options) {

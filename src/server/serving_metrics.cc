@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "telemetry/health.h"
+#include "telemetry/tail_sampling.h"
+#include "telemetry/tracer.h"
 
 namespace lantern::server {
 namespace {
@@ -137,6 +139,29 @@ void ServingMetrics::AddTracingCounters() {
   r.AddCallbackCounter("lantern:tracing_export_failures_total",
                        "Export calls that failed (after the exporter's retries).", labels_,
                        [] { return static_cast<double>(ReadHealth().export_failures); });
+  const telemetry::TracerProvider* provider = telemetry::GlobalTracerProvider();
+  if (provider == nullptr || telemetry::TailSamplingOptionsOf(provider->sampler()) == nullptr) {
+    return;
+  }
+  // OTEL_TRACES_SAMPLER=lantern_tail: what it decided, and how often its buffer was full.
+  for (const char* decision : {"kept", "dropped"}) {
+    MetricLabels labels = labels_;
+    labels.emplace_back("decision", decision);
+    const bool kept = decision[0] == 'k';
+    r.AddCallbackCounter(
+        "lantern:tracing_tail_traces_total", "Traces the tail sampler decided, by decision.",
+        labels, [kept] {
+          telemetry::TelemetryHealth h = ReadHealth();
+          return static_cast<double>(kept ? h.tail_traces_kept : h.tail_traces_dropped);
+        });
+  }
+  r.AddCallbackCounter(
+      "lantern:tracing_tail_early_decisions_total",
+      "Traces the tail sampler decided before they ended because its buffer was full.", labels_,
+      [] { return static_cast<double>(ReadHealth().tail_traces_decided_early); });
+  r.AddCallbackCounter("lantern:tracing_tail_spans_dropped_total",
+                       "Spans of traces the tail sampler did not keep.", labels_,
+                       [] { return static_cast<double>(ReadHealth().tail_spans_dropped); });
 }
 
 void ServingMetrics::SetEngineCountersSource(

@@ -4,10 +4,17 @@
 #include <utility>
 
 #include "telemetry/span.h"
+#include "telemetry/tail_sampling.h"
 
 namespace lantern::server {
 
-void RecordEngineStepSpan(const telemetry::Tracer& tracer, const engine::StepStats& step) {
+void RecordEngineStepSpan(const telemetry::Tracer& tracer, const engine::StepStats& step,
+                          bool every_step) {
+  if (!every_step) {
+    bool any = false;
+    for (const auto& context : step.trace_contexts) any = any || context != nullptr;
+    if (!any) return;
+  }
   if (!tracer.Enabled()) return;
   telemetry::StartSpanOptions options;
   options.start_time = telemetry::Timestamp(step.start);
@@ -26,9 +33,16 @@ void RecordEngineStepSpan(const telemetry::Tracer& tracer, const engine::StepSta
   a.push_back({"lantern.step.schedule_s", step.schedule_s});
   a.push_back({"lantern.step.forward_s", step.forward_s});
   a.push_back({"lantern.step.sample_s", step.sample_s});
+  if (step.num_guided_seqs > 0) {  // guided decoding: the token masks' share of sample_s
+    a.push_back({"lantern.step.mask_s", step.mask_s});
+    a.push_back({"lantern.step.guided_seqs", int64_t{step.num_guided_seqs}});
+  }
+  bool keep = false;
   for (size_t i = 0; i < step.trace_contexts.size() && i < step.request_ids.size(); ++i) {
-    const auto* linked = static_cast<const telemetry::SpanContext*>(step.trace_contexts[i].get());
-    if (linked == nullptr || !linked->IsValid()) continue;
+    const auto* context = static_cast<const EngineTraceContext*>(step.trace_contexts[i].get());
+    if (context == nullptr || !context->span.IsValid()) continue;
+    const telemetry::SpanContext* linked = &context->span;
+    keep = keep || context->keep;
     telemetry::SpanLink link;
     link.trace_id = linked->trace_id;
     link.span_id = linked->span_id;
@@ -37,13 +51,15 @@ void RecordEngineStepSpan(const telemetry::Tracer& tracer, const engine::StepSta
     link.attributes.push_back({"gen_ai.request.id", step.request_ids[i]});
     options.links.push_back(std::move(link));
   }
+  // A step of a request that asked for the detailed level is kept with that request.
+  if (keep) a.push_back({telemetry::kForceKeepAttribute, int64_t{1}});
   telemetry::Span span = tracer.StartSpan("engine_step", std::move(options));
   span.End(telemetry::Timestamp(step.end));
 }
 
-std::function<void(const engine::StepStats&)> MakeEngineStepTracer() {
-  return [tracer = telemetry::tracer("lantern.engine")](const engine::StepStats& step) {
-    RecordEngineStepSpan(tracer, step);
+std::function<void(const engine::StepStats&)> MakeEngineStepTracer(bool every_step) {
+  return [tracer = telemetry::tracer("lantern.engine"), every_step](const engine::StepStats& step) {
+    RecordEngineStepSpan(tracer, step, every_step);
   };
 }
 

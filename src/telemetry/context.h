@@ -12,6 +12,9 @@ struct Context {
   // The parent for spans started with this context; invalid means "start a new trace".
   SpanContext span_context;
   Baggage baggage;
+  // The request asked for the detailed level (the server's per-request detail header):
+  // engine-step spans and per-token events for it alone, and its trace kept.
+  bool detailed = false;
 };
 
 }  // namespace lantern::telemetry

@@ -13,6 +13,7 @@
 #include "span_capture.h"
 #include "telemetry/context.h"
 #include "telemetry/sampler.h"
+#include "telemetry/tail_sampling.h"
 #include "telemetry/trace_context.h"
 
 namespace lantern::server {
@@ -223,6 +224,42 @@ TEST(HttpTracingSampling, UnsampledStillAnswersTraceresponse) {
   ASSERT_EQ(header.size(), 55u) << header;
   EXPECT_EQ(header.substr(0, 3), "00-");
   EXPECT_EQ(header.substr(53), "00");
+}
+
+// The detail header (issue 17): accepted with the API key (or without one set), then the
+// exchange's context asks for the detailed level and the HTTP span forces its trace kept.
+TEST(HttpTracingDetail, HeaderNeedsTheApiKeyWhenOneIsSet) {
+  SpanCapture capture(true);
+  struct Case {
+    std::string api_key, authorization, value;
+    bool detailed;
+  };
+  const Case cases[] = {
+      {"", "", "detailed", true},
+      {"", "", "DETAILED", true},
+      {"", "", "verbose", false},
+      {"sk-1", "Bearer sk-1", "detailed", true},
+      {"sk-1", "Bearer sk-2", "detailed", false},
+      {"sk-1", "", "detailed", false},
+  };
+  for (const Case& c : cases) {
+    Router router;
+    router.SetObserverFactory(MakeHttpTracingObserverFactory(c.api_key));
+    bool detailed = false;
+    router.Add("GET", "/x", [&](const HttpRequest&, auto w) {
+      detailed = w->trace_context() != nullptr && w->trace_context()->detailed;
+      w->Send(HttpResponse{});
+    });
+    HttpRequest request = MakeRequest("GET", "/x");
+    request.headers.emplace_back(kTraceDetailHeader, c.value);
+    if (!c.authorization.empty()) request.headers.emplace_back("authorization", c.authorization);
+    router.Handle(request, std::make_shared<FakeWriter>());
+    EXPECT_EQ(detailed, c.detailed) << c.api_key << " / " << c.authorization << " / " << c.value;
+    auto spans = capture.spans();
+    ASSERT_FALSE(spans.empty());
+    const auto* keep = Attr(spans.back().attributes, telemetry::kForceKeepAttribute);
+    EXPECT_EQ(keep != nullptr, c.detailed);
+  }
 }
 
 TEST(HttpTracingOff, NoObserverNoHeader) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "span_capture.h"
+#include "telemetry/tail_sampling.h"
 #include "telemetry/trace_context.h"
 
 namespace lantern::server {
@@ -34,10 +35,12 @@ TEST(StepTracing, RootSpanWithShapeAndLinks) {
   step.schedule_s = 0.001;
   step.forward_s = 0.003;
   step.sample_s = 0.001;
-  auto linked = std::make_shared<telemetry::SpanContext>(
-      *telemetry::ParseTraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+  auto context = std::make_shared<EngineTraceContext>(EngineTraceContext{
+      *telemetry::ParseTraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+      false});
+  const telemetry::SpanContext* linked = &context->span;
   step.request_ids = {"cmpl-a-0", "cmpl-b-0"};
-  step.trace_contexts = {linked, nullptr};  // the second request is not traced
+  step.trace_contexts = {context, nullptr};  // the second request is not traced
   RecordEngineStepSpan(capture.tracer(), step);
 
   auto spans = capture.named("engine_step");
@@ -66,6 +69,28 @@ TEST(StepTracing, RootSpanWithShapeAndLinks) {
   EXPECT_EQ(s.links[0].trace_id, linked->trace_id);
   EXPECT_EQ(s.links[0].span_id, linked->span_id);
   EXPECT_EQ(std::get<std::string>(*Attr(s.links[0].attributes, "gen_ai.request.id")), "cmpl-a-0");
+}
+
+// Without --collect-detailed-traces only steps of requests raised by the detail header
+// (those with a context) record, and such a step asks the tail sampler to keep it.
+TEST(StepTracing, PerRequestDetailRecordsOnlyStepsWithAContext) {
+  SpanCapture capture;
+  engine::StepStats step;
+  step.start = Now();
+  step.end = step.start + 1ms;
+  step.request_ids = {"cmpl-a-0"};
+  step.trace_contexts = {nullptr};
+  RecordEngineStepSpan(capture.tracer(), step, /*every_step=*/false);
+  EXPECT_TRUE(capture.named("engine_step").empty());
+  auto context = std::make_shared<EngineTraceContext>(EngineTraceContext{
+      *telemetry::ParseTraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+      true});
+  step.trace_contexts = {context};
+  RecordEngineStepSpan(capture.tracer(), step, /*every_step=*/false);
+  auto spans = capture.named("engine_step");
+  ASSERT_EQ(spans.size(), 1u);
+  ASSERT_NE(Attr(spans[0].attributes, telemetry::kForceKeepAttribute), nullptr);
+  EXPECT_EQ(std::get<int64_t>(*Attr(spans[0].attributes, telemetry::kForceKeepAttribute)), 1);
 }
 
 TEST(StepTracing, NothingWithoutProvider) {
