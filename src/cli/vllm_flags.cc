@@ -4,6 +4,7 @@
 #include <istream>
 
 #include "base/log.h"
+#include "toolcall/tool_parser.h"
 
 namespace lantern::cli {
 namespace {
@@ -54,9 +55,6 @@ const IgnoredFlag kIgnored[] = {
     {"--scheduling-policy", true, "requests are scheduled first come, first served"},
     {"--prefix-caching-hash-algo", true, "prefix blocks are matched by their token ids"},
     {"--speculative-config", true, "there is no speculative decoding"},
-    {"--enable-auto-tool-choice", false,
-     "there is no tool-call parser: tool_choice \"auto\" with tools is a 400"},
-    {"--tool-call-parser", true, "there is no tool-call parser"},
     {"--reasoning-parser", true, "there is no reasoning parser"},
     {"--guided-decoding-backend", true, "there is no structured output"},
     {"--enable-prompt-tokens-details", false, "usage has no prompt token details"},
@@ -169,6 +167,13 @@ void AddVllmFlags(CLI::App& app, VllmFlags& flags) {
   app.add_option("--disable-access-log-for-endpoints", flags.disable_access_log_for_endpoints,
                  "Paths without access log lines, comma-separated ('' logs every path)")
       ->group(honoured);
+  app.add_flag("--enable-auto-tool-choice", flags.enable_auto_tool_choice,
+               "tool_choice \"auto\": read the model's tool calls with --tool-call-parser")
+      ->group(honoured);
+  app.add_option("--tool-call-parser", flags.tool_call_parser,
+                 "The format the model writes tool calls in: hermes (Qwen 2.5/3, Hermes), "
+                 "llama3_json (Llama 3.1-3.3), mistral")
+      ->group(honoured);
   app.add_option("--tensor-parallel-size", flags.tensor_parallel_size,
                  "Must be 1: lantern runs one process")
       ->group(honoured);
@@ -230,6 +235,15 @@ Status ApplyVllmFlags(const CLI::App& app, VllmFlags& flags) {
     flags.ignored[name] = value;
     LANTERN_LOG(kWarning, "serve")
         << name << (flag.takes_value ? " " + value : "") << " has no effect: " << flag.why;
+  }
+  if (!flags.tool_call_parser.empty()) {
+    auto parser = toolcall::MakeParser(flags.tool_call_parser);
+    if (!parser.ok()) return InvalidArgument("--tool-call-parser: " + parser.status().message());
+  }
+  if (flags.enable_auto_tool_choice && flags.tool_call_parser.empty()) {
+    return InvalidArgument(
+        "--enable-auto-tool-choice needs --tool-call-parser NAME: the format the model writes "
+        "its tool calls in (hermes, llama3_json or mistral)");
   }
   if (!flags.uvicorn_log_level.empty()) {
     std::string level = CLI::detail::to_lower(flags.uvicorn_log_level);

@@ -20,7 +20,7 @@ constexpr int kMaxN = 128;
 // absence leaves the output as asked (beam search's length penalty, KV transfer, ...).
 void IgnoreHarmlessFields(FieldReader& fields) {
   for (const char* name :
-       {"user", "metadata", "store", "service_tier", "parallel_tool_calls", "priority",
+       {"user", "metadata", "store", "service_tier", "priority",
         "request_id", "prompt_cache_key", "safety_identifier", "reasoning_effort",
         "include_reasoning", "spaces_between_special_tokens", "cache_salt", "kv_transfer_params",
         "vllm_xargs", "mm_processor_kwargs", "length_penalty", "guided_decoding_backend",
