@@ -43,8 +43,9 @@
 #include "server/tokenizer_codec.h"
 #include "telemetry/logs_sdk.h"
 #include "telemetry/sdk.h"
+#include "ui/trace_ring.h"
+#include "ui/ui_service.h"
 #include "tokenizer/tokenizer.h"
-#include "toolcall/tool_parser.h"
 
 namespace lantern::cli {
 namespace {
@@ -84,6 +85,11 @@ struct ServeFlags {
   bool trace_token_events = false;
   bool trace_content = false;
   std::string log_format = "text";  // issue 17: text or json lines on stderr
+  // The built-in trace viewer (issue 18).
+  bool ui = false;
+  int ui_max_traces = 1000;
+  int64_t ui_max_bytes = int64_t{64} << 20;
+  std::string ui_trace_url;
   VllmFlags vllm;  // vLLM's flags: honoured, or accepted with a warning
   std::string metrics_names = "lantern";  // /metrics as lantern:* or vLLM's vllm:*
 };
@@ -134,8 +140,11 @@ int Fail(const Status& status) {
 }
 
 // Turns tracing on (flag or OTEL_* environment) and says what was decided.
-Result<telemetry::TelemetryConfig> InitTracing(const ServeFlags& flags) {
+Result<telemetry::TelemetryConfig> InitTracing(const ServeFlags& flags,
+                                               std::shared_ptr<ui::TraceRing> ui_ring) {
   telemetry::TelemetryOptions options;
+  // The viewer's ring sits beside the exporters: with --ui tracing is on even without one.
+  if (ui_ring) options.extra_processors.push_back(ui::MakeTraceRingProcessor(ui_ring));
   options.otlp_traces_endpoint = flags.otlp_traces_endpoint;
   options.default_service_name = "lantern";
   auto config = telemetry::Init(std::move(options));
@@ -147,6 +156,7 @@ Result<telemetry::TelemetryConfig> InitTracing(const ServeFlags& flags) {
   }
   std::string exporters;
   for (const auto& e : config->exporters) exporters += (exporters.empty() ? "" : ",") + e;
+  if (ui_ring) exporters += exporters.empty() ? "none (--ui keeps recent traces)" : " + --ui";
   std::string endpoint = config->otlp_endpoint.empty() ? "" : ", endpoint " + config->otlp_endpoint;
   LANTERN_LOG(kInfo, "serve") << "tracing on: service.name " << config->service_name
                               << ", exporter " << exporters << endpoint << ", sampler "
@@ -181,7 +191,14 @@ int Serve(const ServeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto tracing = InitTracing(flags);
+  std::shared_ptr<ui::TraceRing> ui_ring;
+  if (flags.ui) {
+    ui_ring = std::make_shared<ui::TraceRing>(
+        ui::TraceRingOptions{.max_traces = static_cast<size_t>(flags.ui_max_traces),
+                             .max_bytes = static_cast<size_t>(flags.ui_max_bytes),
+                             .max_step_spans = static_cast<size_t>(flags.ui_max_traces) * 4});
+  }
+  auto tracing = InitTracing(flags, ui_ring);
   if (!tracing.ok()) return Fail(tracing.status());
   const bool detailed_traces = tracing->enabled && !flags.collect_detailed_traces.empty();
   auto log_export = InitLogExport();
@@ -363,10 +380,6 @@ int Serve(const ServeFlags& flags) {
       !flags.disable_log_requests && !flags.vllm.disable_uvicorn_access_log;
   service_options.quiet_paths = server::ParseCorsList(flags.vllm.disable_access_log_for_endpoints);
   service_options.trust_request_chat_template = flags.trust_request_chat_template;
-  service_options.enable_auto_tool_choice = flags.vllm.enable_auto_tool_choice;
-  if (!flags.vllm.tool_call_parser.empty()) {
-    service_options.tool_parser = toolcall::MakeParser(flags.vllm.tool_call_parser).value();
-  }
   service_options.metrics_naming = flags.metrics_names == "vllm" ? server::MetricsNaming::kVllm
                                                                  : server::MetricsNaming::kLantern;
   service_options.tracing.detailed = detailed_traces;
@@ -377,6 +390,16 @@ int Serve(const ServeFlags& flags) {
       service_options, engine.get(), std::move(codec).value(), &registry, &metrics,
       [&http_server](std::function<void()> task) { http_server->Post(std::move(task)); });
   service.Register(router);
+  std::optional<ui::UiService> ui_service;
+  if (ui_ring) {
+    ui_service.emplace(ui::UiOptions{.api_key = flags.api_key,
+                                     .trace_url = flags.ui_trace_url,
+                                     .version = LANTERN_VERSION,
+                                     .trace_content = flags.trace_content,
+                                     .detailed_traces = detailed_traces},
+                       ui_ring, &registry);
+    ui_service->Register(router);
+  }
   server::HttpServer server(http, router.AsHandler());
   http_server = &server;
   telemetry::Span& listen_span = startup.Phase("listen");
@@ -399,6 +422,11 @@ int Serve(const ServeFlags& flags) {
                               << "tracing "
                               << (tracing->enabled ? "on (" + tracing->otlp_endpoint + ")" : "off")
                               << ", API at http://" << flags.host << ":" << server.port() << "/v1";
+  if (ui_ring) {
+    LANTERN_LOG(kInfo, "serve") << "trace viewer at http://" << flags.host << ":" << server.port()
+                                << "/ui/ (the " << flags.ui_max_traces << " most recent traces, "
+                                << flags.ui_max_bytes / (1 << 20) << " MiB at most)";
+  }
   std::optional<StatsLog> stats_log;
   if (!flags.vllm.disable_log_stats) {
     stats_log.emplace([e = engine.get()] { return e->Counters(); }, std::chrono::seconds(10));
@@ -545,6 +573,23 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "logger, message, and trace_id/span_id on a request's lines)")
       ->envname("LANTERN_LOG_FORMAT")
       ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case));
+  app.add_flag("--ui", flags.ui,
+               "Serve the built-in trace and metrics viewer at /ui/ (keeps recent traces in "
+               "memory; turns tracing on; make run turns it on)");
+  app.add_option("--ui-max-traces", flags.ui_max_traces, "Traces the viewer keeps, at most")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--ui-max-bytes", flags.ui_max_bytes,
+                 "Memory the viewer's traces may take, e.g. 64MiB (oldest traces go first)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(int64_t{1} << 16, int64_t{1} << 40));
+  app.add_option("--ui-trace-url", flags.ui_trace_url,
+                 "Link each trace to your Jaeger/Tempo: a URL with {trace_id}, e.g. "
+                 "'http://localhost:16686/trace/{trace_id}'")
+      ->check([](const std::string& url) -> std::string {
+        return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0
+                   ? ""
+                   : "must be an http:// or https:// URL";
+      });
   lantern::cli::AddVllmFlags(app, flags.vllm);
   std::vector<std::string> args = lantern::cli::NormalizeVllmArgs(argc, argv);
   std::vector<char*> arg_pointers;
