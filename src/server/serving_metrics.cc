@@ -79,6 +79,27 @@ ServingMetrics::ServingMetrics(MetricsRegistry* registry, const std::string& mod
   prompt_cached_ = by_source("local_cache_hit");
   by_source("external_kv_transfer");
   registry->ServeAsVllm("lantern:prompt_tokens_by_source_total");
+  // Counted per sequence at its end, as vLLM counts each child request's prompt.
+  prompt_tokens_total_ = registry->AddCounter("lantern:prompt_tokens_total",
+                                              "Number of prefill tokens processed.", labels_);
+  registry->ServeAsVllm("lantern:prompt_tokens_total");
+  // Cached prompt tokens (the local prefix cache: lantern's only tier, the memory it
+  // computes from, which vLLM calls "device"), read from the by-source count.
+  auto cached = [c = prompt_cached_] { return c->value(); };
+  registry->AddCallbackCounter("lantern:prompt_tokens_cached_total",
+                               "Number of cached prompt tokens (local or external).", labels_,
+                               cached);
+  registry->ServeAsVllm("lantern:prompt_tokens_cached_total");
+  MetricLabels device = labels_;
+  device.emplace_back("source", "device");
+  registry->AddCallbackCounter("lantern:prompt_tokens_cached_by_source_total",
+                               "Number of cached prompt tokens by the tier that held them.", device,
+                               cached);
+  registry->ServeAsVllm("lantern:prompt_tokens_cached_by_source_total");
+  prefill_computed_ = AddHistogram("request_prefill_kv_computed_tokens",
+                                   "Histogram of prompt tokens prefill computed per request "
+                                   "(the rest came from the prefix cache).",
+                                   token_buckets);
   // vLLM's info gauge: its labels are the cache configuration, without model_name.
   registry
       ->AddGauge("lantern:cache_config_info", "Information of the LLMEngine CacheConfig",
@@ -191,8 +212,6 @@ void ServingMetrics::SetEngineCountersSource(
                        field(&C::prefix_cache_hits));
   r.AddCallbackCounter("lantern:num_preemptions_total", "Cumulative number of preemptions.",
                        labels_, field(&C::num_preemptions));
-  r.AddCallbackCounter("lantern:prompt_tokens_total", "Number of prefill tokens processed.",
-                       labels_, field(&C::prompt_tokens));
   r.AddCallbackCounter("lantern:generation_tokens_total", "Number of generation tokens processed.",
                        labels_, field(&C::generation_tokens));
   for (const char* name :
@@ -265,6 +284,8 @@ void ServingMetrics::RecordFinished(const FinishedRequest& request) {
     // other child requests find all of it cached.
     int computed = i == 0 ? m.num_computed_prompt_tokens : 0;
     prompt_computed_->Increment(computed);
+    prompt_tokens_total_->Increment(m.num_prompt_tokens);
+    observe(prefill_computed_, computed);
     prompt_cached_->Increment(std::max(0, m.num_prompt_tokens - computed));
     observe(generation_tokens_, generated);
     // vLLM's API server always sets max_tokens: unset, it is what the context leaves.

@@ -84,6 +84,8 @@ class ServingMetrics {
   Counter* errors_ = nullptr;
   Counter* prompt_computed_;
   Counter* prompt_cached_;
+  Counter* prompt_tokens_total_;
+  Histogram* prefill_computed_;
   MetricsRegistry* registry_;
   MetricLabels labels_;
 };
