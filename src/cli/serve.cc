@@ -46,6 +46,7 @@
 #include "ui/trace_ring.h"
 #include "ui/ui_service.h"
 #include "tokenizer/tokenizer.h"
+#include "toolcall/tool_parser.h"
 
 namespace lantern::cli {
 namespace {
@@ -380,6 +381,10 @@ int Serve(const ServeFlags& flags) {
       !flags.disable_log_requests && !flags.vllm.disable_uvicorn_access_log;
   service_options.quiet_paths = server::ParseCorsList(flags.vllm.disable_access_log_for_endpoints);
   service_options.trust_request_chat_template = flags.trust_request_chat_template;
+  service_options.enable_auto_tool_choice = flags.vllm.enable_auto_tool_choice;
+  if (!flags.vllm.tool_call_parser.empty()) {
+    service_options.tool_parser = toolcall::MakeParser(flags.vllm.tool_call_parser).value();
+  }
   service_options.metrics_naming = flags.metrics_names == "vllm" ? server::MetricsNaming::kVllm
                                                                  : server::MetricsNaming::kLantern;
   service_options.tracing.detailed = detailed_traces;
