@@ -94,6 +94,39 @@ StackSet CompiledGrammar::Initial() const {
   return out;
 }
 
+int32_t CompiledGrammar::StateOf(const StackSet& set) const {
+  std::string key(reinterpret_cast<const char*>(set.data()), set.size() * sizeof(int32_t));
+  auto it = state_index_.find(key);
+  if (it != state_index_.end()) return it->second;
+  if (states_.size() >= kMaxStates) {
+    // Start the DFA over (matchers keep stack sets, not state ids, so nothing dangles).
+    states_.clear();
+    transitions_.clear();
+    state_index_.clear();
+    masks_.clear();
+  }
+  const auto id = static_cast<int32_t>(states_.size());
+  states_.push_back(set);
+  transitions_.emplace_back();
+  transitions_.back().fill(kUnknown);
+  state_index_.emplace(std::move(key), id);
+  return id;
+}
+
+int32_t CompiledGrammar::Transition(int32_t state, uint8_t byte) const {
+  int32_t next = transitions_[state][byte];
+  if (next != kUnknown) return next;
+  StackSet out;
+  Step(states_[state], byte, &out);
+  const size_t generation = states_.size();
+  next = out.empty() ? kDead : StateOf(out);
+  // StateOf may have started the DFA over, taking `state` with it.
+  if (states_.size() >= generation && state < static_cast<int32_t>(transitions_.size())) {
+    transitions_[state][byte] = next;
+  }
+  return next;
+}
+
 StackSet CompiledGrammar::Advance(const StackSet& state, std::string_view bytes) const {
   std::lock_guard<std::mutex> lock(mu_);
   StackSet current = state, next;
@@ -105,22 +138,24 @@ StackSet CompiledGrammar::Advance(const StackSet& state, std::string_view bytes)
   return current;
 }
 
-// Depth-first over the token trie with one state per depth; a subtree whose prefix no
-// stack accepts is skipped whole.
-void CompiledGrammar::Walk(const StackSet& state, std::vector<uint32_t>* words) const {
+// Depth-first over the token trie with one DFA state per depth; a subtree whose prefix no
+// stack accepts is skipped whole. Most transitions are found filled in by earlier walks.
+void CompiledGrammar::Walk(int32_t start, std::vector<uint32_t>* words) const {
   const TokenTrie& trie = vocab_->impl().trie;
-  const size_t mark = nodes_.size();
-  std::vector<StackSet> states(1, state);
+  std::vector<int32_t> states(1, start);
   work_ = 0;
   const uint32_t n = static_cast<uint32_t>(trie.byte.size());
   for (uint32_t i = 1; i < n;) {
     const uint16_t d = trie.depth[i];
     if (states.size() <= d) states.resize(d + 1);
-    Step(states[d - 1], trie.byte[i], &states[d]);
-    if (states[d].empty()) {
+    const size_t before = states_.size();
+    const int32_t next = Transition(states[d - 1], trie.byte[i]);
+    if (states_.size() < before) return;  // the DFA started over: keep what was found
+    if (next == kDead) {
       i = trie.end[i];
       continue;
     }
+    states[d] = next;
     for (uint32_t t = trie.token_begin[i]; t < trie.token_begin[i + 1]; ++t) {
       const int32_t id = trie.tokens[t];
       (*words)[id >> 5] |= 1u << (id & 31);
@@ -128,27 +163,20 @@ void CompiledGrammar::Walk(const StackSet& state, std::vector<uint32_t>* words) 
     if (work_ > kMaxWalkWork) break;  // keep what is known to be allowed
     ++i;
   }
-  // Stacks made during the walk belong to no state; forget them.
-  for (size_t i = mark; i < nodes_.size(); ++i) {
-    const uint64_t key =
-        (static_cast<uint64_t>(nodes_[i].pos) << 32) | static_cast<uint32_t>(nodes_[i].parent);
-    interned_.erase(key);
-  }
-  nodes_.resize(mark);
 }
 
 void CompiledGrammar::Mask(const StackSet& state, std::vector<uint32_t>* words) const {
   const size_t num_words = (static_cast<size_t>(vocab_->size()) + 31) / 32;
   std::lock_guard<std::mutex> lock(mu_);
-  std::string key(reinterpret_cast<const char*>(state.data()), state.size() * sizeof(int32_t));
-  if (auto it = masks_.find(key); it != masks_.end()) {
+  const int32_t id = StateOf(state);
+  if (auto it = masks_.find(id); it != masks_.end()) {
     *words = it->second;
     return;
   }
   words->assign(num_words, 0);
-  Walk(state, words);
+  Walk(id, words);
   if ((masks_.size() + 1) * num_words * sizeof(uint32_t) > kMaxCachedMaskBytes) masks_.clear();
-  masks_.emplace(std::move(key), *words);
+  if (id < static_cast<int32_t>(states_.size()) && states_[id] == state) masks_.emplace(id, *words);
 }
 
 }  // namespace lantern::grammar

@@ -3,6 +3,7 @@
 // parser state. Internal to the grammar module.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -51,10 +52,12 @@ class CompiledGrammar {
   void Mask(const StackSet& state, std::vector<uint32_t>* words) const;
 
   // Work limits (bounded work on hostile grammars): stacks deeper than this die; a mask
-  // walk stops (keeping the tokens found so far) after this many stack steps.
+  // walk stops (keeping the tokens found so far) after this many stack steps; the lazy DFA
+  // starts over past kMaxStates states.
   static constexpr uint32_t kMaxStackDepth = 4096;
   static constexpr size_t kMaxWalkWork = 20'000'000;
   static constexpr size_t kMaxCachedMaskBytes = 4 << 20;  // per grammar
+  static constexpr size_t kMaxStates = 16384;
 
  private:
   struct Node {
@@ -65,7 +68,13 @@ class CompiledGrammar {
   int32_t Intern(uint32_t pos, int32_t parent) const;
   void Expand(int32_t id, StackSet* out) const;
   void Step(const StackSet& in, uint8_t byte, StackSet* out) const;
-  void Walk(const StackSet& state, std::vector<uint32_t>* words) const;
+  // The lazily built DFA over stack sets: a state id per distinct set, its transitions
+  // filled on first use (kUnknown), kDead where the byte is refused.
+  static constexpr int32_t kUnknown = -2;
+  static constexpr int32_t kDead = -1;
+  int32_t StateOf(const StackSet& set) const;
+  int32_t Transition(int32_t state, uint8_t byte) const;
+  void Walk(int32_t state, std::vector<uint32_t>* words) const;
 
   const GrammarKind kind_;
   const GrammarIr ir_;
@@ -76,7 +85,10 @@ class CompiledGrammar {
   mutable std::vector<Node> nodes_;
   mutable std::unordered_map<uint64_t, int32_t> interned_;
   mutable size_t work_ = 0;
-  mutable std::unordered_map<std::string, std::vector<uint32_t>> masks_;
+  mutable std::vector<StackSet> states_;
+  mutable std::vector<std::array<int32_t, 256>> transitions_;
+  mutable std::unordered_map<std::string, int32_t> state_index_;
+  mutable std::unordered_map<int32_t, std::vector<uint32_t>> masks_;  // by state
 };
 
 }  // namespace lantern::grammar

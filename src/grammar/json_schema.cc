@@ -492,37 +492,33 @@ class Converter {
                         KeyExcept(known, hint) + " " + Primitive("colon") + " " + value);
       }
     }
-    std::vector<std::string> req, opt;
+    // Properties in the schema's order, the optional ones free to be left out:
+    // rest_i (something was written before i) ::= (sep p_i)? rest_{i+1}, or sep p_i rest_{i+1}
+    // when p_i is required; first_i (nothing yet) ::= p_i rest_{i+1} | first_{i+1}, the
+    // second alternative only when p_i is optional.
+    std::vector<std::pair<std::string, bool>> items;  // kv, required
     auto kv = [&](const std::string& name, const json& sub) {
       return GbnfLiteral(json(name).dump()) + " " + Primitive("colon") + " " +
              Visit(sub, hint + "-" + name, path + "/properties/" + name, depth + 1);
     };
-    for (const auto& [name, sub] : props.items()) {
-      (required.count(name) ? req : opt).push_back(kv(name, sub));
-    }
+    for (const auto& [name, sub] : props.items()) items.emplace_back(kv(name, sub), required.count(name) > 0);
     for (const auto& name : required) {
-      if (!props.contains(name)) req.push_back(kv(name, true));
+      if (!props.contains(name)) items.emplace_back(kv(name, true), true);
     }
     const std::string sep = Primitive("sep");
-    std::string body;
-    const std::string extras = extra.empty() ? "" : " ( " + sep + " " + extra + " )*";
-    if (!req.empty()) {
-      for (size_t i = 0; i < req.size(); ++i) body += (i ? " " + sep + " " : "") + req[i];
-      for (const auto& o : opt) body += " ( " + sep + " " + o + " )?";
-      body += extras;
-    } else if (!opt.empty() || !extra.empty()) {
-      // The first property present starts the list; the later ones follow with commas.
-      std::vector<std::string> firsts;
-      for (size_t i = 0; i < opt.size(); ++i) {
-        std::string alt = opt[i];
-        for (size_t j = i + 1; j < opt.size(); ++j) alt += " ( " + sep + " " + opt[j] + " )?";
-        firsts.push_back(alt + extras);
-      }
-      if (!extra.empty()) firsts.push_back(extra + extras);
-      body = "( ";
-      for (size_t i = 0; i < firsts.size(); ++i) body += (i ? " | " : "") + firsts[i];
-      body += " )?";
+    std::string rest = extra.empty() ? "" : "( " + sep + " " + extra + " )*";
+    std::string first = extra.empty() ? "" : "( " + extra + " " + rest + " )?";
+    for (size_t k = items.size(); k-- > 0;) {
+      const auto& [item, req] = items[k];
+      const std::string next_rest = rest.empty() ? "" : " " + rest;
+      const std::string new_first =
+          req ? item + next_rest
+              : "( " + item + next_rest + (first.empty() ? " )?" : " | " + first + " )");
+      rest = NewRule(hint + "-rest", req ? sep + " " + item + next_rest
+                                         : "( " + sep + " " + item + " )?" + next_rest);
+      first = NewRule(hint + "-first", new_first);
     }
+    std::string body = first;
     const std::string space = Primitive("space");
     return NewRule(hint, "\"{\" " + space + " " + (body.empty() ? "" : body + " ") + space +
                              " \"}\"");
