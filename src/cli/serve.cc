@@ -27,6 +27,7 @@
 #include "cli/warmup.h"
 #include "engine/engine.h"
 #include "engine/generation_config.h"
+#include "grammar/grammar.h"
 #include "model/model.h"
 #include "model/weights.h"
 #include "server/genai_metrics.h"
@@ -40,6 +41,7 @@
 #include "server/router.h"
 #include "server/serving_metrics.h"
 #include "server/step_tracing.h"
+#include "server/structured_output.h"
 #include "server/tokenizer_codec.h"
 #include "telemetry/logs_sdk.h"
 #include "telemetry/sdk.h"
@@ -366,6 +368,8 @@ int Serve(const ServeFlags& flags) {
   router.SetRootPath(flags.vllm.root_path);
   router.AddObserverFactory(server::MakeHttpMetricsObserverFactory(&registry));
   server::SetMaxLogprobs(flags.vllm.max_logprobs);
+  // Every token's bytes, for structured outputs' grammars (built once; see grammar.h).
+  server::SetGrammarVocabulary(grammar::Vocabulary::FromTokenizer(*tok));
   server::HttpServer* http_server = nullptr;
   server::ServiceOptions service_options;
   service_options.served_model_names = names;

@@ -56,7 +56,7 @@ const IgnoredFlag kIgnored[] = {
     {"--prefix-caching-hash-algo", true, "prefix blocks are matched by their token ids"},
     {"--speculative-config", true, "there is no speculative decoding"},
     {"--reasoning-parser", true, "there is no reasoning parser"},
-    {"--guided-decoding-backend", true, "there is no structured output"},
+    {"--guided-decoding-backend", true, "structured outputs have one built-in backend"},
     {"--enable-prompt-tokens-details", false, "usage has no prompt token details"},
     {"--enable-server-load-tracking", false, "server load is in /metrics (num_requests_*)"},
     {"--enable-force-include-usage", false, "usage is sent when stream_options asks for it"},

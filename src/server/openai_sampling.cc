@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "server/api_error.h"
+#include "server/structured_output.h"
 
 namespace lantern::server {
 namespace {
@@ -37,12 +38,7 @@ void RejectUnsupportedFields(FieldReader& f) {
     const char* what;
   };
   static const Feature kUnsupported[] = {
-      {"guided_json", "structured output"},
-      {"guided_regex", "structured output"},
-      {"guided_choice", "structured output"},
-      {"guided_grammar", "structured output"},
-      {"structural_tag", "structured output"},
-      {"structured_outputs", "structured output"},
+      {"structural_tag", "structural tags (use 'structured_outputs' or 'response_format')"},
       {"use_beam_search", "beam search"},
       {"allowed_token_ids", "token allow-lists"},
       {"bad_words", "bad-word lists"},
@@ -222,19 +218,7 @@ void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
     }
     out.truncate_prompt_tokens = static_cast<int>(*v);
   }
-  if (const auto* v = f.Get("response_format")) {
-    if (!v->is_object() || !v->contains("type") || !(*v)["type"].is_string()) {
-      throw BadRequest(
-          "'response_format' must be an object with a string 'type', got " + DescribeJson(*v),
-          "response_format");
-    }
-    if ((*v)["type"] != "text") {
-      throw BadRequest("'response_format' type \"" + (*v)["type"].get<std::string>() +
-                           "\" is not supported: this server has no structured output; only "
-                           "{\"type\": \"text\"} is accepted",
-                       "response_format");
-    }
-  }
+  ReadStructuredOutput(f, p);
   IgnoreHarmlessFields(f);
   RejectUnsupportedFields(f);
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "server/structured_output.h"
+
 namespace lantern::server {
 namespace {
 
@@ -41,6 +43,11 @@ Attributes LlmRequestStartAttributes(const LlmRequestStart& start) {
   if (!p.stop.empty()) a.push_back({"gen_ai.request.stop_sequences", p.stop});
   a.push_back({"gen_ai.request.stream", start.stream});
   a.push_back({"gen_ai.response.id", start.response_id});
+  a.push_back({"gen_ai.output.type", std::string(OutputTypeOf(p))});
+  if (p.grammar) {
+    a.push_back({"lantern.grammar.kind",
+                 std::string(grammar::GrammarKindName(grammar::KindOf(*p.grammar)))});
+  }
   return a;
 }
 

@@ -112,10 +112,15 @@ void RejectUnsupported(const ordered& body) {
   }
   if (auto text = body.find("text"); text != body.end() && text->is_object()) {
     auto format = text->find("format");
-    if (format != text->end() && format->is_object() && format->value("type", "text") != "text") {
-      throw BadRequest("'text.format' \"" + format->value("type", "") +
-                           "\" is not supported: this server has no structured output",
+    const std::string type =
+        format != text->end() && format->is_object() ? format->value("type", "text") : "text";
+    if (type != "text" && type != "json_schema" && type != "json_object") {
+      throw BadRequest("'text.format' \"" + type +
+                           "\" is not supported; use \"text\", \"json_schema\" or \"json_object\"",
                        "text.format");
+    }
+    if (type == "json_schema" && (!format->contains("schema") || (*format)["schema"].is_null())) {
+      throw BadRequest("'text.format.schema' is required for \"json_schema\"", "text.format");
     }
   }
 }
@@ -162,6 +167,19 @@ ResponsesRequest ParseResponsesRequest(const std::string& body,
       chat["top_logprobs"] = value;
     } else {
       chat[key] = value;
+    }
+  }
+  // text.format is chat's response_format, flattened: {type, name, schema, strict}.
+  if (auto text = in.find("text"); text != in.end() && text->is_object()) {
+    if (auto format = text->find("format"); format != text->end() && format->is_object()) {
+      const std::string type = format->value("type", "text");
+      if (type == "json_object") chat["response_format"] = {{"type", "json_object"}};
+      if (type == "json_schema") {
+        ordered schema = {{"name", format->value("name", "response")},
+                          {"schema", (*format)["schema"]}};
+        if (format->contains("strict")) schema["strict"] = (*format)["strict"];
+        chat["response_format"] = {{"type", "json_schema"}, {"json_schema", schema}};
+      }
     }
   }
   chat["stream"] = true;  // the writer gathers the chunks when the client asked for a body

@@ -94,14 +94,15 @@ async function main() {
       assert.strictEqual(c.choices[0].finish_reason, 'length');
     }],
     ['unsupported features are refused clearly, never silently ignored', async () => {
-      await rejects(client.chat.completions.create({ ...greedy, messages: user, response_format: { type: 'json_object' } }),
-        OpenAI.BadRequestError, 400, 'response_format', /json_object.*not supported/);
+      await rejects(client.chat.completions.create({ ...greedy, messages: user, response_format: { type: 'json_schema',
+        json_schema: { name: 'x', schema: { type: 'array', uniqueItems: true } } } }),
+        OpenAI.BadRequestError, 400, 'response_format', /keyword 'uniqueItems' is not supported/);
       await rejects(client.chat.completions.create({ ...greedy, messages: user, tools: [tool] }),
         OpenAI.BadRequestError, 400, 'tool_choice', /tool-call parser/);
       await rejects(client.chat.completions.create({ ...greedy, messages: user, tools: [tool], tool_choice: 'required' }),
         OpenAI.BadRequestError, 400, 'tool_choice');
-      await rejects(client.completions.create({ ...greedy, prompt: 'x', guided_choice: ['a', 'b'] }),
-        OpenAI.BadRequestError, 400, 'guided_choice', /structured output/);
+      await rejects(client.completions.create({ ...greedy, prompt: 'x', guided_regex: 'a(?=b)' }),
+        OpenAI.BadRequestError, 400, 'guided_regex', /lookaround assertions are not supported/);
       // tool_choice "none": the tools are rendered into the prompt and the reply is text.
       const plain = await client.chat.completions.create({ ...greedy, messages: user });
       const withTools = await client.chat.completions.create({ ...greedy, messages: user, tools: [tool], tool_choice: 'none' });
