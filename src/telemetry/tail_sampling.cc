@@ -316,8 +316,9 @@ struct TailSamplingSpanProcessor::State {
     }
     if (auto d = decided.find(span->trace_id); d != decided.end()) {
       // A span that ended after its trace was decided follows the decision, except that a
-      // trace dropped early (not complete yet) is kept from a span that qualifies on.
-      if (d->second == Decision::kDroppedEarly && reasons != 0) d->second = Decision::kKept;
+      // span that qualifies on its own (its trace was dropped early, or the root ended
+      // before the span that failed or was slow) keeps itself and what follows.
+      if (d->second != Decision::kKept && reasons != 0) d->second = Decision::kKept;
       if (d->second == Decision::kKept) {
         out.keep.push_back(std::move(span));
       } else {

@@ -7,8 +7,8 @@
 //
 // The buffer is bounded by spans and by bytes: when a new span would exceed either, the
 // oldest held traces are decided early (kept if they already qualify or fall in the
-// ratio, dropped otherwise; a trace dropped early is still watched, so a span of it that
-// later qualifies is kept with whatever follows it). Nothing here knows about the server:
+// ratio, dropped otherwise). Decisions are remembered for spans that end after their root;
+// a span that qualifies on its own turns a dropped trace into a kept one from there on. Nothing here knows about the server:
 // it reads span status, `error.type`, `http.response.status_code`, an `aborted` event,
 // `gen_ai.latency.time_to_first_token` and kForceKeepAttribute.
 #pragma once
