@@ -1,6 +1,6 @@
 // vLLM's `vllm serve` flags that lantern serve accepts beside its own, so that a vLLM
 // command line or --config file works unchanged: the ones with a meaning here are honoured
-// (--tokenizer, --max-logprobs, --root-path, --uvicorn-log-level, --config, CORS,
+// (--tokenizer, --max-logprobs, --root-path, --uvicorn-log-level, --config, CORS, tool calling,
 // --disable-log-stats, access-log choices); the ones that only make sense for vLLM's GPU
 // workers are accepted with one warning each saying why they change nothing; a value that
 // cannot work here (--tensor-parallel-size 4 in one CPU process) is a start-up error.
@@ -27,6 +27,9 @@ struct VllmFlags {
   bool disable_log_stats = false;
   bool disable_uvicorn_access_log = false;
   std::string disable_access_log_for_endpoints = "/health,/metrics,/ping";
+  // Tool calling: tool_choice "auto" reads the model's calls with this parser.
+  bool enable_auto_tool_choice = false;
+  std::string tool_call_parser;
   // Parallelism: anything but 1 is an error.
   int tensor_parallel_size = 1;
   int pipeline_parallel_size = 1;

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "server/api_error.h"
+#include "server/chat_tools.h"
 #include "server/genai_metrics.h"
 #include "server/generation_trace.h"
 #include "server/logprobs_json.h"
@@ -44,6 +45,10 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     for (size_t i = 0; i < choices_.size(); ++i) {
       if (!plan_.echo_texts.empty()) choices_[i].text = plan_.echo_texts[i / n];
       choices_[i].text_length = choices_[i].text.size();
+      choices_[i].echo_size = choices_[i].text.size();
+      if (plan_.chat && plan_.tool_parser && plan_.stream) {
+        choices_[i].tools = std::make_unique<ChoiceToolCalls>(*plan_.tool_parser);
+      }
     }
     for (const auto& prompt : plan_.prompts) prompt_tokens_ += static_cast<int>(prompt.size());
   }
@@ -99,6 +104,9 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     std::optional<SteadyTime> last_token_time;
     json logprobs;           // accumulated (non-streaming)
     size_t text_length = 0;  // characters so far, echo included (for text_offset)
+    size_t echo_size = 0;    // the echoed prompt leading `text`
+    std::unique_ptr<ChoiceToolCalls> tools;  // streaming with tools: its calls so far
+    int tool_calls = 0;                      // calls made
   };
 
   void OnClientGone() {
@@ -170,7 +178,14 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
         choice.finish = delta.finish_reason;
         choice.stop_reason = StopReasonJson(delta.stop_reason);
       }
-      if (plan_.stream) {
+      if (plan_.stream && choice.tools) {
+        json message = choice.tools->Delta(delta.text, delta.finish_reason.has_value());
+        choice.tool_calls = choice.tools->calls();
+        if (!message.empty() || delta.finish_reason || !logprobs.is_null()) {
+          WriteEvent(ChatChunk(index, std::move(message), logprobs, choice));
+          trace_.OnChunkWritten(prompt_index);
+        }
+      } else if (plan_.stream) {
         if (!delta.text.empty() || delta.finish_reason || !logprobs.is_null()) {
           WriteEvent(Chunk(index, delta.text, logprobs, choice));
           trace_.OnChunkWritten(prompt_index);
@@ -283,15 +298,23 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
   }
 
   json Chunk(size_t index, const std::string& text, const json& logprobs, const Choice& choice) {
-    json c;
     if (plan_.chat) {
       json delta = json::object();
       if (!text.empty()) delta["content"] = text;
-      c = {{"index", index}, {"delta", std::move(delta)}, {"logprobs", logprobs}};
-    } else {
-      c = {{"index", index}, {"text", text}, {"logprobs", logprobs}};
+      return ChatChunk(index, std::move(delta), logprobs, choice);
     }
-    c["finish_reason"] = choice.finish ? json(engine::FinishReasonName(*choice.finish)) : json();
+    json c = {{"index", index}, {"text", text}, {"logprobs", logprobs}};
+    c["finish_reason"] = FinishReason(choice);
+    c["stop_reason"] = choice.stop_reason;
+    json chunk = ChunkBase();
+    chunk["choices"] = json::array({std::move(c)});
+    return chunk;
+  }
+
+  // A chat chunk with the given delta ({"content": ...}, {"tool_calls": [...]}).
+  json ChatChunk(size_t index, json delta, const json& logprobs, const Choice& choice) {
+    json c = {{"index", index}, {"delta", std::move(delta)}, {"logprobs", logprobs}};
+    c["finish_reason"] = FinishReason(choice);
     c["stop_reason"] = choice.stop_reason;
     json chunk = ChunkBase();
     chunk["choices"] = json::array({std::move(c)});
@@ -321,6 +344,16 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     }
   }
 
+  // The engine's reason, or "tool_calls" for a chat choice that stopped after making calls.
+  json FinishReason(const Choice& choice) const {
+    if (!choice.finish) return nullptr;
+    if (choice.tool_calls > 0 && plan_.finish_as_tool_calls &&
+        *choice.finish == engine::FinishReason::kStop) {
+      return "tool_calls";
+    }
+    return engine::FinishReasonName(*choice.finish);
+  }
+
   void WriteEvent(const json& chunk) { writer_->WriteChunk("data: " + Dump(chunk) + "\n\n"); }
 
   json Usage() const {
@@ -345,14 +378,25 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     json choices = json::array();
     for (size_t index = 0; index < choices_.size(); ++index) {
       Choice& choice = choices_[index];
-      json finish = choice.finish ? json(engine::FinishReasonName(*choice.finish)) : json();
+      json message = {{"role", "assistant"}, {"content", choice.text}};
+      if (plan_.chat && plan_.tool_parser) {
+        // Only the generated text holds calls; an echoed prompt stays content.
+        std::string_view generated = std::string_view(choice.text).substr(choice.echo_size);
+        message = ToolCallMessage(*plan_.tool_parser, generated, &choice.tool_calls);
+        if (choice.echo_size > 0) {
+          const json& content = message["content"];
+          message["content"] = choice.text.substr(0, choice.echo_size) +
+                               (content.is_string() ? content.get<std::string>() : "");
+        }
+      }
+      json finish = FinishReason(choice);
       json logprobs = choice.logprobs;
       if (plan_.logprobs && logprobs.is_null()) {
         logprobs = plan_.chat ? json{{"content", json::array()}} : json(nullptr);
       }
       if (plan_.chat) {
         choices.push_back({{"index", index},
-                           {"message", {{"role", "assistant"}, {"content", choice.text}}},
+                           {"message", std::move(message)},
                            {"logprobs", logprobs},
                            {"finish_reason", finish},
                            {"stop_reason", choice.stop_reason}});

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "server/http_types.h"
 #include "server/openai_service.h"
+#include "toolcall/tool_parser.h"
 
 namespace lantern::server {
 
@@ -42,6 +43,11 @@ struct GenerationPlan {
   // completions: echo with max_tokens 0; the engine's one token is dropped from the answer.
   bool score_prompt_only = false;
   SteadyTime arrival;  // when the HTTP request was handed to the service
+  // Chat with tools: reads each choice's tool calls out of its text (null: the text is content).
+  std::shared_ptr<const toolcall::Parser> tool_parser;
+  // finish_reason "tool_calls" when a choice made calls ("stop" stays for a named function,
+  // as OpenAI answers it).
+  bool finish_as_tool_calls = true;
   // Per prompt, the text as given or rendered; filled only with --trace-content.
   std::vector<std::string> prompt_texts;
 };

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/sampling_params.h"
+#include "server/chat_tools.h"  // ToolChoice
 #include "server/json_fields.h"  // ParseJsonObject
 
 namespace lantern::server {
@@ -54,8 +55,9 @@ struct ChatRequest : GenerationFields {
   // a list of text parts; other fields (name, tool_calls, tool_call_id) kept as given.
   // Ordered as the client sent them: templates' tojson keeps key order, as in Python.
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-  nlohmann::ordered_json tools;            // null when absent; passed to the template as is
-  std::optional<std::string> tool_choice;  // "none" or "auto" when given
+  nlohmann::ordered_json tools;  // null when absent; passed to the template as is
+  ToolChoice tool_choice;        // auto when tools are given without one
+  bool parallel_tool_calls = true;
   bool logprobs = false;
   bool add_generation_prompt = true;
   bool continue_final_message = false;

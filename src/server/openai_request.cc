@@ -126,6 +126,10 @@ json ReadMessages(const json* messages) {
     } else if (*role != "assistant") {
       throw BadRequest("'" + param + ".content' is required for role \"" + *role + "\"",
                        param + ".content");
+    } else {
+      // An assistant turn that only called tools: templates test its content as a string
+      // ('</think>' in message.content), and vLLM hands them "" for it.
+      out["content"] = "";
     }
     f.String("name");
     f.String("tool_call_id");
@@ -146,24 +150,11 @@ void ReadChatFields(FieldReader& f, const nlohmann::ordered_json& ordered, ChatR
   for (size_t i = 0; i < messages.size(); ++i) {
     if (messages[i].contains("content")) out.messages[i]["content"] = messages[i]["content"];
   }
-  if (const auto* tools = f.Get("tools")) {
-    if (!tools->is_array()) {
-      throw BadRequest("'tools' must be a list, got " + DescribeJson(*tools), "tools");
-    }
-    out.tools = ordered["tools"];
-  }
-  if (const auto* choice = f.Get("tool_choice")) {
-    if (!choice->is_string() || (*choice != "none" && *choice != "auto")) {
-      throw BadRequest(
-          "'tool_choice' " +
-              (choice->is_string() ? "\"" + choice->get<std::string>() + "\""
-                                   : std::string("naming a function")) +
-              " is not supported: forcing a tool call needs structured output, which this "
-              "server does not have; use \"none\"",
-          "tool_choice");
-    }
-    out.tool_choice = choice->get<std::string>();
-  }
+  if (const auto* tools = f.Get("tools")) out.tools = ReadTools(*tools, ordered["tools"]);
+  out.tool_choice = ReadToolChoice(f.Get("tool_choice"), f.Get("tools") ? *f.Get("tools") : json());
+  if (auto v = f.Bool("parallel_tool_calls")) out.parallel_tool_calls = *v;
+  // Templates read a call's arguments as a mapping (tool_call.function.arguments | tojson).
+  ArgumentsAsMappings(out.messages);
   if (auto v = f.Bool("add_generation_prompt")) out.add_generation_prompt = *v;
   if (auto v = f.Bool("continue_final_message")) out.continue_final_message = *v;
   if (out.add_generation_prompt && out.continue_final_message && f.Get("add_generation_prompt")) {
@@ -188,24 +179,6 @@ void ReadChatFields(FieldReader& f, const nlohmann::ordered_json& ordered, ChatR
     if (!out.chat_template_kwargs.contains("documents")) {
       out.chat_template_kwargs["documents"] = ordered["documents"];
     }
-  }
-}
-
-// As vLLM without a tool-call parser: tools with tool_choice "auto" (the default when tools
-// are given) are refused, since the tool calls the model writes would come back as plain
-// text; "none" renders the tools into the prompt and answers with text.
-void CheckToolChoice(const ChatRequest& request) {
-  bool has_tools = request.tools.is_array() && !request.tools.empty();
-  std::string choice = request.tool_choice.value_or(has_tools ? "auto" : "none");
-  if (choice == "auto" && has_tools) {
-    throw BadRequest(
-        "'tool_choice' \"auto\" (the default when 'tools' are given) needs a tool-call parser, "
-        "which this server does not have; set 'tool_choice' to \"none\" to render the tools "
-        "into the prompt and get the model's reply as text",
-        "tool_choice");
-  }
-  if (choice != "none" && !has_tools) {
-    throw BadRequest("'tool_choice' is only allowed when 'tools' are given", "tool_choice");
   }
 }
 
@@ -278,7 +251,6 @@ ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingPara
   }
   if (out.logprobs && !out.params.logprobs) out.params.logprobs = 0;
   f.WarnUnknown();
-  CheckToolChoice(out);
   return out;
 }
 

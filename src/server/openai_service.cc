@@ -424,6 +424,42 @@ void OpenAiService::PrepareChat(const HttpRequest& request, SteadyTime arrival,
             std::move(writer), ticket);
 }
 
+// How the reply's tool calls are read: "auto" with the server's parser (as vLLM, a 400
+// unless it was started with one), "required" and a named function with the grammar that
+// forces them, "none" not at all (the tools still reach the template).
+void OpenAiService::ApplyToolChoice(ChatRequest& request, GenerationPlan& plan) const {
+  const ToolChoice& choice = request.tool_choice;
+  const auto& options = context_->options;
+  switch (choice.mode) {
+    case ToolChoice::Mode::kNone:
+      return;
+    case ToolChoice::Mode::kAuto:
+      if (!options.enable_auto_tool_choice || !options.tool_parser) {
+        throw BadRequest(
+            "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to "
+            "be set: the server reads the model's calls with a tool-call parser" +
+                std::string(choice.given ? ""
+                                         : " (\"auto\" is the default when 'tools' are given)") +
+                "; set 'tool_choice' to \"none\" to render the tools into the prompt and get "
+                "the model's reply as text",
+            "tool_choice");
+      }
+      plan.tool_parser = options.tool_parser;
+      // Mistral's [TOOL_CALLS] is a control token: keep it in the text to find the calls.
+      if (options.tool_parser->needs_special_tokens()) request.params.skip_special_tokens = false;
+      return;
+    case ToolChoice::Mode::kRequired:
+    case ToolChoice::Mode::kNamed:
+      throw BadRequest(
+          "'tool_choice' \"" +
+              std::string(choice.mode == ToolChoice::Mode::kRequired ? "required"
+                                                                     : choice.function) +
+              "\" forces a tool call, which needs guided decoding; this server does not have it "
+              "yet: use \"auto\" or \"none\"",
+          "tool_choice");
+  }
+}
+
 void OpenAiService::StartChat(ChatRequest parsed, SteadyTime arrival,
                               std::shared_ptr<ResponseWriter> writer, InFlightTicket& ticket) {
   GenerationPlan plan;
@@ -438,6 +474,7 @@ void OpenAiService::StartChat(ChatRequest parsed, SteadyTime arrival,
   CheckContextLength(context_->options.max_model_len, ids.size(), parsed.params, true);
   plan.prompts.push_back(std::move(ids));
   if (context_->options.tracing.content) plan.prompt_texts.push_back(std::move(prompt));
+  ApplyToolChoice(parsed, plan);
   // vLLM's chat echo: the reply starts with the last message when that is the one the
   // model continues (an assistant message, or any with add_generation_prompt off).
   if (parsed.echo) {

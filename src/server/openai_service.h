@@ -25,8 +25,11 @@
 #include "server/request_tracing.h"
 #include "server/router.h"
 #include "server/serving_metrics.h"
+#include "toolcall/tool_parser.h"
 
 namespace lantern::server {
+
+struct GenerationPlan;
 
 // What the service needs of the tokenizer and the chat template; the embedder wires these
 // to the real tokenizer (the server never depends on its internals).
@@ -65,6 +68,10 @@ struct ServiceOptions {
   // Whether a request may carry its own `chat_template` (--trust-request-chat-template). A
   // template is a program the server runs: by default such requests get 400, as in vLLM.
   bool trust_request_chat_template = false;
+  // --enable-auto-tool-choice and --tool-call-parser: tool_choice "auto" reads the model's
+  // calls with this parser; without both, "auto" with tools is a 400 (as in vLLM).
+  bool enable_auto_tool_choice = false;
+  std::shared_ptr<const toolcall::Parser> tool_parser;
   RequestTracingOptions tracing;  // request spans (HTTP spans follow the global provider)
   // /metrics under lantern's names or vLLM's (--metrics-names).
   MetricsNaming metrics_naming = MetricsNaming::kLantern;
@@ -111,6 +118,8 @@ class OpenAiService {
   // From the parsed chat request on: render, tokenize, check, start generating.
   void StartChat(ChatRequest parsed, SteadyTime arrival, std::shared_ptr<ResponseWriter> writer,
                  InFlightTicket& ticket);
+  // tool_choice: how the reply's tool calls are read (and forced); 400 when not possible.
+  void ApplyToolChoice(ChatRequest& request, GenerationPlan& plan) const;
   // POST /v1/responses (responses_service.cc): a chat request whose stream a
   // ResponsesWriter turns into the Responses API's answer.
   void HandleResponses(const HttpRequest& request, std::shared_ptr<ResponseWriter> writer);

@@ -230,22 +230,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be a list"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "max_completion_tokens": -1})",
                 "max_completion_tokens", "[1, "},
-        // As vLLM without a tool-call parser: tools default to "auto", which is refused.
+        // tool_choice "auto" needs the server's parser, forced calls its grammar: the service
+        // decides (tests/e2e/server/tool_calling_test.js); parsing checks the shapes.
+        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "always",
+                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
+                "tool_choice", "\"none\", \"auto\", \"required\""},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}],
+                    "tool_choice": {"type": "function", "function": {"name": "g"}},
                     "tools": [{"type": "function", "function": {"name": "f"}}]})",
-                "tool_choice", "tool-call parser"},
-        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "auto",
-                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
-                "tool_choice", "tool-call parser"},
-        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required",
-                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
-                "tool_choice", "structured output"},
+                "tool_choice", "not in 'tools'"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}],
-                    "tool_choice": {"type": "function", "function": {"name": "f"}},
-                    "tools": [{"type": "function", "function": {"name": "f"}}]})",
-                "tool_choice", "naming a function"},
+                    "tools": [{"type": "function", "function": {"description": "f"}}]})",
+                "tools[0].function.name", "non-empty string"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "auto"})",
-                "tool_choice", "only allowed when 'tools'"},
+                "tool_choice", "needs 'tools'"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "functions": [{"name": "f"}]})",
                 "functions", "see 'tools'"}));
 
@@ -265,6 +263,38 @@ TEST(ChatRequestTest, ContentPartsAreJoinedAndMaxCompletionTokensWins) {
   EXPECT_TRUE(r.tools.is_array());
   EXPECT_TRUE(r.add_generation_prompt);
   EXPECT_FALSE(r.params.max_tokens == 16);
+}
+
+TEST(ChatRequestTest, ToolChoicesAndToolHistoryForTheTemplate) {
+  const std::string tools = R"("tools": [{"type": "function", "function": {"name": "f"}}])";
+  auto choice = [&](const std::string& field) {
+    return ParseChatRequest(R"({"messages": [{"role": "user", "content": "x"}], )" + tools + field +
+                            "}")
+        .tool_choice;
+  };
+  EXPECT_EQ(choice("").mode, ToolChoice::Mode::kAuto);  // the default with tools
+  EXPECT_FALSE(choice("").given);
+  EXPECT_EQ(choice(R"(, "tool_choice": "none")").mode, ToolChoice::Mode::kNone);
+  EXPECT_EQ(choice(R"(, "tool_choice": "required")").mode, ToolChoice::Mode::kRequired);
+  auto named = choice(R"(, "tool_choice": {"type": "function", "function": {"name": "f"}})");
+  EXPECT_EQ(named.mode, ToolChoice::Mode::kNamed);
+  EXPECT_EQ(named.function, "f");
+  EXPECT_EQ(ParseChatRequest(R"({"messages": [{"role": "user", "content": "x"}]})").tool_choice.mode,
+            ToolChoice::Mode::kNone);
+
+  // Arguments reach the template as a mapping, key order kept; content-less turns as "".
+  auto r = ParseChatRequest(R"({"messages": [{"role": "user", "content": "x"},
+      {"role": "assistant", "content": null, "tool_calls": [
+        {"id": "1", "type": "function", "function": {"name": "f", "arguments": "{\"b\": 1, \"a\": [2]}"}},
+        {"id": "2", "type": "function", "function": {"name": "f", "arguments": {"z": true}}},
+        {"id": "3", "type": "function", "function": {"name": "f", "arguments": "not json"}}]},
+      {"role": "tool", "content": "r", "tool_call_id": "1"}], "parallel_tool_calls": false})");
+  const auto& calls = r.messages[1]["tool_calls"];
+  EXPECT_EQ(calls[0]["function"]["arguments"].dump(), R"({"b":1,"a":[2]})");
+  EXPECT_EQ(calls[1]["function"]["arguments"].dump(), R"({"z":true})");
+  EXPECT_EQ(calls[2]["function"]["arguments"], "not json");
+  EXPECT_EQ(r.messages[1]["content"], "");
+  EXPECT_FALSE(r.parallel_tool_calls);
 }
 
 TEST(ChatRequestTest, NoMaxTokensMeansUpToTheContext) {
