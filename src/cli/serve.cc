@@ -347,7 +347,7 @@ int Serve(const ServeFlags& flags) {
       ->Set(static_cast<double>(model->weight_bytes()));
   metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
   server::StartGenAiMetrics([e = engine.get()] { return e->Counters(); });
-  telemetry::RegisterLogsMetrics();  // lantern.logs.dropped / exported over OTLP metrics
+  if (log_export->enabled) telemetry::RegisterLogsMetrics();  // lantern.logs.dropped, .exported
 
   server::HttpServerOptions http;
   http.host = flags.host;
