@@ -284,10 +284,10 @@ TraceSummary Summarize(const std::vector<SpanPtr>& spans) {
     s.name = root->name;
     s.remote_parent = telemetry::IsValid(root->parent_span_id);
   }
-  s.duration_s = static_cast<double>(s.end_unix_nano - s.start_unix_nano) * 1e-9;
+  s.duration_s = static_cast<double>(s.end_unix_nano - s.start_unix_nano) / 1e9;
   if (http != nullptr) {
     s.duration_s =
-        static_cast<double>(http->end_time_unix_nano - http->start_time_unix_nano) * 1e-9;
+        static_cast<double>(http->end_time_unix_nano - http->start_time_unix_nano) / 1e9;
     for (const Attribute& a : http->attributes) {
       const std::string_view key = a.key;
       if (const auto* text = std::get_if<std::string>(&a.value)) {
