@@ -111,6 +111,7 @@ int RunBenchForward(int argc, char** argv) {
                "lantern bench forward"};
   std::string model_dir;
   std::string preset = "opt-125m", dtype_flag = "auto", quantization = "none";
+  std::string kv_cache_dtype = "auto";
   int threads = 0, prefill_tokens = 512, context = 128, decode_steps = 32, batch = 32, repeats = 3;
   app.add_option("--model", model_dir, "Hugging Face model directory (default: random preset)");
   app.add_option("--preset", preset, "random in-memory model shape")
@@ -122,16 +123,24 @@ int RunBenchForward(int argc, char** argv) {
       ->check(CLI::IsMember(DTypeFlagValues()));
   app.add_option("--quantization", quantization, "none or int8 (weight-only)")
       ->check(CLI::IsMember(QuantizationFlagValues()));
+  app.add_option("--kv-cache-dtype", kv_cache_dtype,
+                 "KV cache in: auto (16 bits), float32, bfloat16, float16");
   app.add_option("--prefill-tokens", prefill_tokens, "prompt length of the prefill test")
       ->check(CLI::Range(1, 2047));
-  app.add_option("--context", context, "prompt length before the decode tests")
-      ->check(CLI::Range(1, 1024));
+  app.add_option("--context", context,
+                 "prompt length before the decode tests (within the model's positions)")
+      ->check(CLI::Range(1, 32768));
   app.add_option("--decode-steps", decode_steps, "decode steps timed")->check(CLI::Range(1, 1000));
   app.add_option("--batch", batch, "sequences of the batched decode test")
       ->check(CLI::Range(1, 256));
   app.add_option("--repeats", repeats, "prefill repetitions (best is kept)")
       ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
+  const auto kv_dtype = ParseKvCacheDTypeFlag(kv_cache_dtype);
+  if (!kv_dtype.ok()) {
+    std::fprintf(stderr, "lantern bench forward: %s\n", kv_dtype.status().message().c_str());
+    return 2;
+  }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows even through a pipe
   const auto cpu = ResolveCpuChoice();
   if (!cpu.ok()) {
@@ -180,7 +189,9 @@ int RunBenchForward(int argc, char** argv) {
   const int block_size = 16;
   const int max_len = std::max(prefill_tokens, context + decode_steps + 1);
   const int blocks_per_seq = (max_len + block_size - 1) / block_size;
-  auto kv = m.NewKvCache(blocks_per_seq * std::max(batch, 1), block_size);
+  auto kv = m.NewKvCache(blocks_per_seq * std::max(batch, 1), block_size, *kv_dtype);
+  std::printf("KV cache: %s, %.0f MB for %d sequences of %d tokens\n", DTypeFlagName(kv->dtype()),
+              kv->bytes() / 1e6, std::max(batch, 1), blocks_per_seq * block_size);
   auto make_seq = [&](int index, int len) {
     Sequence s;
     for (int t = 0; t < len; ++t)

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -32,6 +33,8 @@ struct Flags {
   std::string model_dir;
   std::string dtype = "auto";
   std::string quantization = "none";
+  std::string kv_cache_dtype = "auto";
+  std::optional<model::DType> kv_dtype;  // parsed kv_cache_dtype (unset: auto)
   int input_len = 32;
   int output_len = 64;
   int num_prompts = 0;  // 0: max(2, concurrency) per run
@@ -57,6 +60,7 @@ struct RunResult {
   double mean_decode_batch = 0;
   int64_t steps = 0;
   int64_t preemptions = 0;
+  int64_t kv_tokens = 0;  // what the KV pool holds
 };
 
 Result<RunResult> RunOnce(const std::shared_ptr<model::Model>& model, const Flags& flags,
@@ -71,11 +75,13 @@ Result<RunResult> RunOnce(const std::shared_ptr<model::Model>& model, const Flag
   config.block_size = block;
   config.max_model_len = ((total_len + block - 1) / block) * block;
   config.seed = flags.seed;
+  config.kv_cache_dtype = flags.kv_dtype;
   // Room for every running sequence at full length, unless told otherwise.
   const int64_t blocks = static_cast<int64_t>(concurrency) * (config.max_model_len / block) + 4;
-  config.kv_cache_memory_bytes = flags.kv_cache_memory > 0
-                                     ? flags.kv_cache_memory
-                                     : blocks * static_cast<int64_t>(model->KvBytesPerBlock(block));
+  config.kv_cache_memory_bytes =
+      flags.kv_cache_memory > 0
+          ? flags.kv_cache_memory
+          : blocks * static_cast<int64_t>(model->KvBytesPerBlock(block, flags.kv_dtype));
   std::mutex steps_mu;
   std::vector<engine::StepStats> steps;
   config.on_step = [&](const engine::StepStats& s) {
@@ -112,6 +118,7 @@ Result<RunResult> RunOnce(const std::shared_ptr<model::Model>& model, const Flag
   result.elapsed_s = SecondsBetween(start, Now());
   result.prompt_tokens = static_cast<int64_t>(num_prompts) * flags.input_len;
   result.preemptions = static_cast<int64_t>(engine->Counters().num_preemptions);
+  result.kv_tokens = static_cast<int64_t>(engine->info().num_kv_blocks) * engine->info().block_size;
   engine->Shutdown();  // joins the engine thread: `steps` is complete and ours now
 
   double total = 0, forward = 0, schedule = 0, sample = 0, decode_time = 0;
@@ -166,6 +173,8 @@ int RunBenchThroughput(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 20));
   app.add_option("--kv-cache-memory", flags.kv_cache_memory,
                  "KV cache bytes (default: room for every sequence at full length)");
+  app.add_option("--kv-cache-dtype", flags.kv_cache_dtype,
+                 "KV cache in: auto (16 bits), float32, bfloat16, float16");
   app.add_flag("--greedy", flags.greedy, "greedy decoding instead of temperature 1");
   app.add_option("--seed", flags.seed, "seed of the prompts and the sampling");
   app.add_option("--result-json", flags.result_json, "also write the results as JSON here");
@@ -173,6 +182,12 @@ int RunBenchThroughput(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (auto kv_dtype = ParseKvCacheDTypeFlag(flags.kv_cache_dtype); kv_dtype.ok()) {
+    flags.kv_dtype = *kv_dtype;
+  } else {
+    std::fprintf(stderr, "lantern bench throughput: %s\n", kv_dtype.status().message().c_str());
+    return 2;
   }
   const auto cpu = ResolveCpuChoice();
   if (!cpu.ok()) {
@@ -198,11 +213,12 @@ int RunBenchThroughput(int argc, char** argv) {
               flags.model_dir.empty() ? "OPT-125m shape, random weights" : flags.model_dir.c_str(),
               mc.num_hidden_layers, mc.hidden_size, mc.vocab_size,
               WeightsDescription(*model).c_str(), SecondsBetween(load_start, Now()));
-  std::printf("input %d, output %d tokens per request; %s sampling\n\n", flags.input_len,
-              flags.output_len, flags.greedy ? "greedy" : "temperature-1");
-  std::printf("%5s %5s %9s %11s %11s %12s %7s %9s %9s %8s %6s\n", "conc", "reqs", "time_s",
+  std::printf("input %d, output %d tokens per request; %s sampling; KV cache %s\n\n",
+              flags.input_len, flags.output_len, flags.greedy ? "greedy" : "temperature-1",
+              DTypeFlagName(flags.kv_dtype.value_or(model->AutoKvCacheDType())));
+  std::printf("%5s %5s %9s %11s %11s %12s %7s %9s %9s %8s %6s %8s\n", "conc", "reqs", "time_s",
               "out_tok/s", "total_tok/s", "decode_tok/s", "batch", "overhead", "schedule", "sample",
-              "preem");
+              "preem", "kv_tok");
   nlohmann::json report = nlohmann::json::array();
   std::vector<RunResult> results;
   for (int c : flags.concurrency) {
@@ -213,11 +229,12 @@ int RunBenchThroughput(int argc, char** argv) {
       return 1;
     }
     const RunResult& x = *r;
-    std::printf("%5d %5d %9.2f %11.1f %11.1f %12.1f %7.1f %8.2f%% %8.2f%% %7.2f%% %6lld\n",
+    std::printf("%5d %5d %9.2f %11.1f %11.1f %12.1f %7.1f %8.2f%% %8.2f%% %7.2f%% %6lld %8lld\n",
                 x.concurrency, x.requests, x.elapsed_s, x.output_tokens / x.elapsed_s,
                 (x.output_tokens + x.prompt_tokens) / x.elapsed_s, x.decode_tokens_per_s,
                 x.mean_decode_batch, 100 * x.overhead_share, 100 * x.schedule_share,
-                100 * x.sample_share, static_cast<long long>(x.preemptions));
+                100 * x.sample_share, static_cast<long long>(x.preemptions),
+                static_cast<long long>(x.kv_tokens));
     std::fflush(stdout);
     report.push_back({{"concurrency", x.concurrency},
                       {"requests", x.requests},
@@ -232,7 +249,8 @@ int RunBenchThroughput(int argc, char** argv) {
                       {"schedule_share", x.schedule_share},
                       {"sample_share", x.sample_share},
                       {"steps", x.steps},
-                      {"preemptions", x.preemptions}});
+                      {"preemptions", x.preemptions},
+                      {"kv_cache_tokens", x.kv_tokens}});
     results.push_back(x);
   }
   const auto one = std::find_if(results.begin(), results.end(),

@@ -33,6 +33,25 @@ const char* DTypeFlagName(model::DType dtype) {
   return "float32";
 }
 
+const std::vector<std::string>& KvCacheDTypeFlagValues() {
+  static const std::vector<std::string> values = {"auto", "float32", "bfloat16", "float16"};
+  return values;
+}
+
+Result<std::optional<model::DType>> ParseKvCacheDTypeFlag(const std::string& value) {
+  if (value == "auto") return std::optional<model::DType>();
+  if (value == "float32") return std::optional<model::DType>(model::DType::kF32);
+  if (value == "bfloat16") return std::optional<model::DType>(model::DType::kBF16);
+  if (value == "float16") return std::optional<model::DType>(model::DType::kF16);
+  std::string why = "is not one of auto (16 bits), float32, bfloat16, float16";
+  if (value.starts_with("fp8")) {
+    why =
+        "is not supported: the KV cache is kept in auto (16 bits), float32, bfloat16 or "
+        "float16 on the CPU (there are no fp8 kernels)";
+  }
+  return InvalidArgument("--kv-cache-dtype: '" + value + "' " + why);
+}
+
 const std::vector<std::string>& QuantizationFlagValues() {
   static const std::vector<std::string> values = {"none", "int8"};
   return values;

@@ -23,6 +23,13 @@ Result<std::optional<model::DType>> ParseDTypeFlag(const std::string& value);
 // "bfloat16", "float16" or "float32": how --dtype, spans and metrics name a type.
 const char* DTypeFlagName(model::DType dtype);
 
+// vLLM's --kv-cache-dtype: auto (16 bits: float16 when the weights are kept in it, bfloat16
+// otherwise), float32, bfloat16, float16. vLLM's fp8 values are errors saying what is
+// supported (no CPU kernel reads fp8 here). The help text lists only the values we take.
+const std::vector<std::string>& KvCacheDTypeFlagValues();
+// nullopt for "auto" (model::Model::AutoKvCacheDType()).
+Result<std::optional<model::DType>> ParseKvCacheDTypeFlag(const std::string& value);
+
 const std::vector<std::string>& QuantizationFlagValues();
 Result<model::Quantization> ParseQuantizationFlag(const std::string& value);
 

@@ -39,6 +39,7 @@ bool ParseIds(const std::string& text, std::vector<int32_t>* ids, std::string* e
 int RunGenerate(int argc, char** argv) {
   CLI::App app{"Generate tokens greedily from prompt token ids", "lantern generate"};
   std::string model_dir, prompt_text, dtype_flag = "auto", quantization = "none";
+  std::string kv_cache_dtype = "auto";
   int max_tokens = 16, threads = 0, block_size = 16;
   bool ignore_eos = false;
   app.add_option("--model", model_dir, "Hugging Face model directory")->required();
@@ -52,7 +53,14 @@ int RunGenerate(int argc, char** argv) {
       ->check(CLI::IsMember(DTypeFlagValues()));
   app.add_option("--quantization", quantization, "none or int8 (weight-only)")
       ->check(CLI::IsMember(QuantizationFlagValues()));
+  app.add_option("--kv-cache-dtype", kv_cache_dtype,
+                 "KV cache in: auto (16 bits), float32, bfloat16, float16");
   CLI11_PARSE(app, argc, argv);
+  const auto kv_dtype = ParseKvCacheDTypeFlag(kv_cache_dtype);
+  if (!kv_dtype.ok()) {
+    std::fprintf(stderr, "lantern generate: error: %s\n", kv_dtype.status().message().c_str());
+    return 2;
+  }
   const auto cpu = ResolveCpuChoice();
   if (!cpu.ok()) {
     std::fprintf(stderr, "lantern generate: error: %s\n", cpu.status().message().c_str());
@@ -84,7 +92,7 @@ int RunGenerate(int argc, char** argv) {
     return 2;
   }
   const int num_blocks = static_cast<int>((total + block_size - 1) / block_size);
-  auto kv = m.NewKvCache(num_blocks, block_size);
+  auto kv = m.NewKvCache(num_blocks, block_size, *kv_dtype);
   std::vector<int32_t> block_table(num_blocks);
   for (int i = 0; i < num_blocks; ++i) block_table[i] = i;
 

@@ -67,6 +67,7 @@ struct ServeFlags {
   int max_num_seqs = 256;
   int max_num_batched_tokens = 2048;
   std::string kv_cache_memory;
+  std::string kv_cache_dtype = "auto";
   bool enable_prefix_caching = true;
   std::string chat_template;
   bool trust_request_chat_template = false;
@@ -270,6 +271,8 @@ int Serve(const ServeFlags& flags) {
   if (!dtype.ok()) return fail(dtype.status());
   auto quantization = ParseQuantizationFlag(flags.quantization);
   if (!quantization.ok()) return fail(quantization.status());
+  auto kv_cache_dtype = ParseKvCacheDTypeFlag(flags.kv_cache_dtype);
+  if (!kv_cache_dtype.ok()) return fail(kv_cache_dtype.status());
   auto loaded_model = model::LoadModel(
       *model_dir,
       {.dtype = *dtype, .quantization = *quantization, .progress = MakeLoadProgressPrinter()});
@@ -310,6 +313,7 @@ int Serve(const ServeFlags& flags) {
   server::MetricsRegistry registry;
   config.on_step =
       server::ServingMetrics::MakeStepObserver(&registry, names.front(), std::move(config.on_step));
+  config.kv_cache_dtype = *kv_cache_dtype;
   if (!flags.kv_cache_memory.empty()) {
     auto bytes = ParseBytes(flags.kv_cache_memory);
     if (!bytes.ok()) return fail(bytes.status());
@@ -322,6 +326,7 @@ int Serve(const ServeFlags& flags) {
   const auto& info = engine->info();
   kv_span.SetAttribute("lantern.kv.blocks", static_cast<int64_t>(info.num_kv_blocks));
   kv_span.SetAttribute("lantern.kv.bytes", static_cast<int64_t>(info.kv_cache_bytes));
+  kv_span.SetAttribute("lantern.kv.dtype", DTypeFlagName(info.kv_cache_dtype));
   telemetry::Span& warmup_span = startup.Phase("warmup");
   if (Status warm = WarmUp(*model); !warm.ok()) {
     LANTERN_LOG(kWarning, "serve") << "warm-up forward pass failed: " << warm.message();
@@ -332,7 +337,7 @@ int Serve(const ServeFlags& flags) {
   server::ServingMetrics metrics(&registry, names.front(), info.max_model_len,
                                  {.block_size = info.block_size,
                                   .num_blocks = info.num_kv_blocks,
-                                  .cache_dtype = "auto",
+                                  .cache_dtype = DTypeFlagName(info.kv_cache_dtype),
                                   .enable_prefix_caching = flags.enable_prefix_caching});
   server::AddProcessMetrics(&registry);
   registry
@@ -425,7 +430,8 @@ int Serve(const ServeFlags& flags) {
   LANTERN_LOG(kInfo, "serve") << "summary: model " << flags.model << ", dtype " << dtype_name
                               << ", KV cache "
                               << static_cast<int64_t>(info.num_kv_blocks) * info.block_size
-                              << " tokens (" << info.kv_cache_bytes / (1 << 20) << " MiB), kernels "
+                              << " tokens (" << DTypeFlagName(info.kv_cache_dtype) << ", "
+                              << info.kv_cache_bytes / (1 << 20) << " MiB), kernels "
                               << cpu->isa << ", " << flags.io_threads << " I/O + "
                               << flags.preprocess_threads << " preprocessing threads, "
                               << "tracing "
@@ -522,6 +528,11 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                  "KV cache size, e.g. 2GiB (default: what --max-num-seqs sequences of the full "
                  "length need, at most 30% of the available memory, container limit included, "
                  "64MiB to 4GiB)");
+  // Checked at start-up rather than by CLI11, so vLLM's fp8 values get a sentence saying why.
+  app.add_option("--kv-cache-dtype", flags.kv_cache_dtype,
+                 "Type the KV cache keeps K and V in: auto (16 bits: float16 with float16 "
+                 "weights, bfloat16 otherwise; half the memory of float32, so twice the tokens), "
+                 "float32, bfloat16, float16. vLLM's fp8 values are refused");
   // Two flags rather than one with a negation, whose help would show the default of the
   // negated spelling ({false}) and read as off.
   app.add_flag_callback(

@@ -25,7 +25,6 @@ const IgnoredFlag kIgnored[] = {
     {"--swap-space", true, "preempted requests are recomputed; there is no swap space"},
     {"--cpu-offload-gb", true, "the weights already live in CPU memory"},
     {"--num-gpu-blocks-override", true, kNoGpu},
-    {"--kv-cache-dtype", true, "the KV cache is kept in the weights' type (--dtype)"},
     {"--block-size", true, "KV blocks are 16 tokens"},
     {"--enforce-eager", false, "there are no CUDA graphs to turn off: every step runs eagerly"},
     {"--max-seq-len-to-capture", true, "there are no CUDA graphs"},

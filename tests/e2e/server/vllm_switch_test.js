@@ -72,6 +72,9 @@ async function main() {
       const l = serveOnce([MODEL, '--enable-lora']);
       assert.strictEqual(l.status, 2, l.stderr);
       assert.match(l.stderr, /--enable-lora: LoRA adapters are not supported/);
+      const fp8 = serveOnce([MODEL, '--kv-cache-dtype', 'fp8_e4m3']);
+      assert.notStrictEqual(fp8.status, 0, fp8.stderr);
+      assert.match(fp8.stderr, /--kv-cache-dtype: 'fp8_e4m3' is not supported: .*auto \(16 bits\), float32, bfloat16 or float16/);
       const none = serveOnce([]);
       assert.strictEqual(none.status, 2);
       assert.match(none.stderr, /MODEL is required/);
@@ -91,6 +94,14 @@ async function main() {
       const r = serveOnce(['--config', file, '--tensor-parallel-size', '3']);
       assert.strictEqual(r.status, 2, r.stderr);
       assert.match(r.stderr, /--tensor-parallel-size 3/);
+    }],
+    ['--config YAML takes kv_cache_dtype as the flag does', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantern-cfg-'));
+      const file = path.join(dir, 'config.yaml');
+      fs.writeFileSync(file, `model: ${MODEL}\nport: 1\nkv_cache_dtype: fp8\n`);
+      const r = serveOnce(['--config', file]);
+      assert.notStrictEqual(r.status, 0, r.stderr);
+      assert.match(r.stderr, /--kv-cache-dtype: 'fp8' is not supported/);
     }],
     ['--root-path: the API answers under the prefix too', async () => {
       const r = await request(server.base, 'GET', '/llm/v1/models');

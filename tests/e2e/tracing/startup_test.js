@@ -55,6 +55,9 @@ function checkStartup(all, server) {
   const blocks = Number(/(\d+) KV blocks/.exec(server.logs())[1]);
   assertAttr(by.init_kv_cache, 'lantern.kv.blocks', 'int', blocks);
   assert.ok(assertAttr(by.init_kv_cache, 'lantern.kv.bytes', 'int') > 0);
+  // --kv-cache-dtype auto: the tiny model's weights are float32, so the cache is bfloat16.
+  assertAttr(by.init_kv_cache, 'lantern.kv.dtype', 'string', 'bfloat16');
+  assert.match(server.logs(), /KV cache \d+ tokens \(bfloat16, /);
   assertAttr(by.listen, 'server.address', 'string', '127.0.0.1');
   assertAttr(by.listen, 'server.port', 'int', server.port);
   return root;
