@@ -26,7 +26,7 @@ class ServingMetrics {
   struct CacheConfig {
     int block_size = 0;
     int num_blocks = 0;
-    std::string cache_dtype;
+    std::string cache_dtype = "auto";
     bool enable_prefix_caching = true;
   };
 

@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+
+#include <ctime>
 #include <fstream>
 #include <thread>
 #include <vector>
 
 #include "server/auth.h"
 #include "server/model_source.h"
+#include "server/process_metrics.h"
+#include "server/serving_metrics.h"
 
 namespace lantern::server {
 namespace {
@@ -145,6 +149,65 @@ TEST(MetricsTest, OpenMetricsHasTotalsUnitsExemplarsAndEof) {
   EXPECT_EQ(om.substr(om.size() - 6), "# EOF\n");
   EXPECT_TRUE(WantsOpenMetrics("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"));
   EXPECT_FALSE(WantsOpenMetrics("text/plain;version=0.0.4"));
+}
+
+// The value of the first sample named exactly `name` (labels included), or -1.
+double Sample(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(ProcessMetricsTest, ReadsThisProcessFromProc) {
+  MetricsRegistry registry;
+  AddProcessMetrics(&registry);
+  const std::string text = registry.RenderPrometheus();
+  EXPECT_GT(Sample(text, "process_resident_memory_bytes"), 1 << 20) << text;
+  EXPECT_GT(Sample(text, "process_virtual_memory_bytes"),
+            Sample(text, "process_resident_memory_bytes"));
+  EXPECT_GE(Sample(text, "process_cpu_seconds_total"), 0);
+  EXPECT_GE(Sample(text, "process_open_fds"), 3);  // stdin, stdout, stderr at least
+  EXPECT_GE(Sample(text, "process_max_fds"), Sample(text, "process_open_fds"));
+  const double now = static_cast<double>(time(nullptr));
+  EXPECT_LE(Sample(text, "process_start_time_seconds"), now + 1);
+  EXPECT_GT(Sample(text, "process_start_time_seconds"), now - 24 * 3600);
+}
+
+// vLLM's convention for n > 1: each sequence is a finished request in every per-request
+// histogram; request_params_n and request_max_num_generation_tokens count the request once.
+TEST(ServingMetricsTest, EachSequenceOfAnNRequestIsOneRequest) {
+  MetricsRegistry registry;
+  ServingMetrics metrics(&registry, "m", 64, {.block_size = 16, .num_blocks = 8});
+  engine::RequestMetrics m;
+  m.arrival = Now();
+  m.first_scheduled = m.arrival + std::chrono::milliseconds(1);
+  m.first_token = m.arrival + std::chrono::milliseconds(2);
+  m.last_token = m.arrival + std::chrono::milliseconds(6);
+  m.finished = m.last_token;
+  m.num_prompt_tokens = 10;
+  m.num_computed_prompt_tokens = 10;
+  metrics.RecordFinished({.metrics = &m, .n = 2, .max_tokens = 8, .sequence_tokens = {3, 5}});
+  const std::string text = registry.Render({.naming = MetricsNaming::kVllm});
+  const std::string labels = "{model_name=\"m\",engine=\"0\"}";
+  for (const char* h :
+       {"e2e_request_latency_seconds", "time_to_first_token_seconds", "request_queue_time_seconds",
+        "request_prefill_time_seconds", "request_decode_time_seconds",
+        "request_inference_time_seconds", "request_time_per_output_token_seconds",
+        "request_prompt_tokens", "request_generation_tokens", "request_params_max_tokens",
+        "request_prefill_kv_computed_tokens"}) {
+    EXPECT_EQ(Sample(text, std::string("vllm:") + h + "_count" + labels), 2) << h;
+  }
+  EXPECT_EQ(Sample(text, "vllm:request_generation_tokens_sum" + labels), 8);
+  EXPECT_EQ(Sample(text, "vllm:request_params_n_count" + labels), 1);
+  EXPECT_EQ(Sample(text, "vllm:request_params_n_sum" + labels), 2);
+  EXPECT_EQ(Sample(text, "vllm:request_max_num_generation_tokens_sum" + labels), 5);
+  EXPECT_EQ(Sample(text, "vllm:prompt_tokens_total" + labels), 20);
+  EXPECT_EQ(Sample(text, "vllm:prompt_tokens_cached_total" + labels), 10);
+  // The token histograms stop at max_model_len, as vLLM's build_1_2_5_buckets does.
+  EXPECT_NE(
+      text.find("vllm:request_prompt_tokens_bucket{model_name=\"m\",engine=\"0\",le=\"50.0\"}"),
+      std::string::npos);
+  EXPECT_EQ(text.find("le=\"100.0\""), std::string::npos);
 }
 
 TEST(AuthTest, BearerTokens) {
