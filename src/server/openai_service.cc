@@ -12,6 +12,7 @@
 #include "server/api_error.h"
 #include "server/generation.h"
 #include "server/http_tracing.h"
+#include "server/structured_output.h"
 
 namespace lantern::server {
 namespace {
@@ -449,14 +450,28 @@ void OpenAiService::ApplyToolChoice(ChatRequest& request, GenerationPlan& plan) 
       if (options.tool_parser->needs_special_tokens()) request.params.skip_special_tokens = false;
       return;
     case ToolChoice::Mode::kRequired:
-    case ToolChoice::Mode::kNamed:
-      throw BadRequest(
-          "'tool_choice' \"" +
-              std::string(choice.mode == ToolChoice::Mode::kRequired ? "required"
-                                                                     : choice.function) +
-              "\" forces a tool call, which needs guided decoding; this server does not have it "
-              "yet: use \"auto\" or \"none\"",
-          "tool_choice");
+    case ToolChoice::Mode::kNamed: {
+      if (request.params.grammar) {
+        throw BadRequest(
+            "a structured output ('response_format', 'structured_outputs' or 'guided_*') cannot "
+            "be combined with 'tool_choice' \"required\" or a named function, which force "
+            "their own",
+            "tool_choice");
+      }
+      // Ids as the served model's templates want them (Mistral's: 9 letters and digits).
+      bool mistral_ids = options.tool_parser && options.tool_parser->name() == "mistral";
+      if (choice.mode == ToolChoice::Mode::kRequired) {
+        request.params.grammar = CompileSchemaFor(
+            RequiredCallsSchema(request.tools, request.parallel_tool_calls), "tools");
+        plan.tool_parser = toolcall::MakeRequiredParser(mistral_ids);
+      } else {
+        request.params.grammar =
+            CompileSchemaFor(NamedCallSchema(request.tools, choice.function), "tools");
+        plan.tool_parser = toolcall::MakeNamedParser(choice.function, mistral_ids);
+        plan.finish_as_tool_calls = false;  // OpenAI answers a forced function with "stop"
+      }
+      return;
+    }
   }
 }
 

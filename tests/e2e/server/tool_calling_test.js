@@ -10,7 +10,16 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const OpenAI = require('openai');
+const Ajv2020 = require('ajv/dist/2020').default;
 const { startServer, request, run, assert } = require('./harness');
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+function assertArguments(schema, text) {
+  const value = JSON.parse(text);
+  const validate = ajv.compile(schema);
+  assert.ok(validate(value), `${text} does not validate: ${ajv.errorsText(validate.errors)}`);
+  return value;
+}
 
 const LANTERN = process.env.LANTERN;
 
@@ -35,6 +44,17 @@ const TOOLS = [{
     },
   },
 }];
+
+// Tools for forced calls: short strings and enums, so that the noise model finishes its call.
+const WEATHER = { type: 'object', properties: { city: { type: 'string', maxLength: 6 }, unit: { enum: ['c', 'f'] } },
+  required: ['city', 'unit'], additionalProperties: false };
+const TIME = { type: 'object', properties: { tz: { enum: ['UTC', 'CET'] } }, required: ['tz'], additionalProperties: false };
+const FORCED = [
+  { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: WEATHER } },
+  { type: 'function', function: { name: 'get_time', description: 'Time', parameters: TIME } },
+];
+const SCHEMAS = { get_weather: WEATHER, get_time: TIME };
+const ASK = [{ role: 'user', content: 'Weather in Paris?' }];
 
 // A finished tool round: the user asked, the assistant called, the tool answered.
 const HISTORY = [
@@ -133,6 +153,118 @@ async function main() {
           model: 'tiny', messages: HISTORY, tools: TOOLS, max_tokens: 12, seed: 3,
         });
         assert.strictEqual(choice.message.content, whole.choices[0].message.content);
+      }],
+      ['a named function through the openai client: one call whose arguments validate', async () => {
+        for (const temperature of [0, 1]) {
+          const r = await client.chat.completions.create({ model: 'tiny', messages: ASK, tools: FORCED,
+            tool_choice: { type: 'function', function: { name: 'get_weather' } }, max_tokens: 200, temperature, seed: 5 });
+          const choice = r.choices[0];
+          assert.strictEqual(choice.finish_reason, 'stop');  // OpenAI's answer for a forced function
+          assert.strictEqual(choice.message.tool_calls.length, 1);
+          const call = choice.message.tool_calls[0];
+          assert.match(call.id, /^chatcmpl-tool-[0-9a-f]{32}$/);
+          assert.strictEqual(call.type, 'function');
+          assert.strictEqual(call.function.name, 'get_weather');
+          assertArguments(WEATHER, call.function.arguments);
+        }
+      }],
+      ['"required": calls of the given tools, one without parallel_tool_calls, finish_reason tool_calls', async () => {
+        for (const seed of [1, 2, 3]) {
+          const r = await client.chat.completions.create({ model: 'tiny', messages: ASK, tools: FORCED,
+            tool_choice: 'required', parallel_tool_calls: false, max_tokens: 200, temperature: 1, seed });
+          const choice = r.choices[0];
+          assert.strictEqual(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
+          assert.strictEqual(choice.message.tool_calls.length, 1);
+          const call = choice.message.tool_calls[0].function;
+          assert.ok(SCHEMAS[call.name], call.name);
+          assertArguments(SCHEMAS[call.name], call.arguments);
+        }
+      }],
+      ['streamed forced calls: OpenAI\'s deltas, reassembled by the stream helper as the whole reply', async () => {
+        for (const tool_choice of ['required', { type: 'function', function: { name: 'get_time' } }]) {
+          const body = { model: 'tiny', messages: ASK, tools: FORCED, tool_choice, parallel_tool_calls: false,
+            max_tokens: 200, temperature: 0, seed: 9 };
+          const raw = await request(tools.base, 'POST', '/v1/chat/completions', { body: { ...body, stream: true } });
+          const deltas = raw.body.split('\n').filter((l) => l.startsWith('data: {'))
+            .map((l) => JSON.parse(l.slice(6)).choices[0]).filter((c) => c && c.delta.tool_calls);
+          const first = deltas[0].delta.tool_calls[0];
+          assert.strictEqual(first.index, 0);
+          assert.match(first.id, /^chatcmpl-tool-/);
+          assert.strictEqual(first.type, 'function');
+          assert.ok(first.function.name);
+          for (const d of deltas.slice(1)) {
+            assert.strictEqual(d.delta.tool_calls[0].id, undefined);
+            assert.strictEqual(d.delta.tool_calls[0].function.name, undefined);
+          }
+          const streamed = await client.beta.chat.completions.stream(body).finalChatCompletion();
+          const whole = await client.chat.completions.create(body);
+          const call = (m) => m.choices[0].message.tool_calls.map((c) => [c.function.name, c.function.arguments]);
+          assert.deepStrictEqual(call(streamed), call(whole));
+          assert.strictEqual(streamed.choices[0].finish_reason, whole.choices[0].finish_reason);
+          const [name, args] = call(whole)[0];
+          assertArguments(SCHEMAS[name], args);
+        }
+      }],
+      ['auto read end to end: a reply steered into Hermes\' format is parsed, whole and streamed', async () => {
+        const text = '<tool_call>\n{"name": "get_time", "arguments": {"tz": "UTC"}}\n</tool_call>';
+        const body = { model: 'tiny', messages: ASK, tools: FORCED, max_tokens: 100, structured_outputs: { choice: [text] } };
+        const whole = await client.chat.completions.create(body);
+        assert.strictEqual(whole.choices[0].finish_reason, 'tool_calls');
+        assert.strictEqual(whole.choices[0].message.content, null);
+        assert.deepStrictEqual(whole.choices[0].message.tool_calls.map((c) => [c.function.name, c.function.arguments]),
+          [['get_time', '{"tz": "UTC"}']]);
+        const streamed = await client.beta.chat.completions.stream(body).finalChatCompletion();
+        assert.deepStrictEqual(streamed.choices[0].message.tool_calls.map((c) => [c.function.name, c.function.arguments]),
+          [['get_time', '{"tz": "UTC"}']]);
+        assert.strictEqual(streamed.choices[0].finish_reason, 'tool_calls');
+      }],
+      ['the AI SDK\'s generateText with tool() and toolChoice', async () => {
+        const { generateText, tool } = await import('ai');
+        const { createOpenAI } = await import('@ai-sdk/openai');
+        const { z } = require('zod');
+        const openai = createOpenAI({ baseURL: `${tools.base}/v1`, apiKey: 'none' });
+        const result = await generateText({
+          model: openai.chat('tiny'), prompt: 'Weather in Paris?', maxOutputTokens: 200, temperature: 0, maxRetries: 0,
+          tools: { get_weather: tool({ description: 'Weather', inputSchema: z.object({ city: z.string().max(6), unit: z.enum(['c', 'f']) }) }) },
+          toolChoice: { type: 'tool', toolName: 'get_weather' },
+        });
+        assert.strictEqual(result.toolCalls.length, 1);
+        assert.strictEqual(result.toolCalls[0].toolName, 'get_weather');
+        assert.ok(['c', 'f'].includes(result.toolCalls[0].input.unit));
+        assert.ok(result.toolCalls[0].input.city.length <= 6);
+      }],
+      ['LangChain: bindTools with a forced tool, and withStructuredOutput (functionCalling)', async () => {
+        const { ChatOpenAI } = require('@langchain/openai');
+        const { z } = require('zod');
+        const llm = new ChatOpenAI({ model: 'tiny', apiKey: 'none', maxRetries: 0, maxTokens: 200, temperature: 0,
+          configuration: { baseURL: `${tools.base}/v1` } });
+        const weather = { name: 'get_weather', description: 'Weather', schema: z.object({ city: z.string().max(6), unit: z.enum(['c', 'f']) }) };
+        const message = await llm.bindTools([weather], { tool_choice: 'get_weather' }).invoke('Weather in Paris?');
+        assert.strictEqual(message.tool_calls.length, 1);
+        assert.strictEqual(message.tool_calls[0].name, 'get_weather');
+        assert.ok(['c', 'f'].includes(message.tool_calls[0].args.unit));
+        const structured = llm.withStructuredOutput(z.object({ stars: z.number().int().min(1).max(5), ok: z.boolean() }),
+          { method: 'functionCalling', name: 'review' });
+        const out = await structured.invoke('Rate it.');
+        assert.ok(Number.isInteger(out.stars) && out.stars >= 1 && out.stars <= 5);
+        assert.strictEqual(typeof out.ok, 'boolean');
+      }],
+      ['a multi-turn tool conversation: a forced call, its result, and the answer', async () => {
+        const first = await client.chat.completions.create({ model: 'tiny', messages: ASK, tools: FORCED,
+          tool_choice: 'required', parallel_tool_calls: false, max_tokens: 200, temperature: 0, seed: 4 });
+        const assistant = first.choices[0].message;
+        const call = assistant.tool_calls[0];
+        const messages = [...ASK, assistant, { role: 'tool', tool_call_id: call.id, content: '{"result": "sunny"}' }];
+        const second = await client.chat.completions.create({ model: 'tiny', messages, tools: FORCED, max_tokens: 8 });
+        assert.strictEqual(second.choices[0].message.role, 'assistant');
+        const text = await rendered(tools.base, { messages, tools: FORCED });
+        // The arguments as the template's tojson writes a mapping (Python's separators).
+        const dumps = (v) => (Array.isArray(v) ? `[${v.map(dumps).join(', ')}]`
+          : v && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${dumps(x)}`).join(', ')}}`
+            : JSON.stringify(v));
+        const args = dumps(JSON.parse(call.function.arguments));
+        assert.ok(text.includes(`<tool_call>\n{"name": "${call.function.name}", "arguments": ${args}}\n</tool_call>`), text);
+        assert.ok(text.includes('<tool_response>\n{"result": "sunny"}\n</tool_response>'), text);
       }],
       ['malformed tools and tool_choice are 400s naming the field', async () => {
         const cases = [
