@@ -129,13 +129,14 @@ int32_t CompiledGrammar::Transition(int32_t state, uint8_t byte) const {
 
 StackSet CompiledGrammar::Advance(const StackSet& state, std::string_view bytes) const {
   std::lock_guard<std::mutex> lock(mu_);
-  StackSet current = state, next;
+  // Through the DFA: the transitions the masks filled in are usually all it takes. A
+  // transition that starts the DFA over still returns the right state, numbered anew.
+  int32_t id = StateOf(state);
   for (char b : bytes) {
-    Step(current, static_cast<uint8_t>(b), &next);
-    if (next.empty()) return {};
-    current.swap(next);
+    id = Transition(id, static_cast<uint8_t>(b));
+    if (id == kDead) return {};
   }
-  return current;
+  return states_[id];
 }
 
 // Depth-first over the token trie with one DFA state per depth; a subtree whose prefix no
