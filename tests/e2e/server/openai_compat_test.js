@@ -99,8 +99,6 @@ async function main() {
         OpenAI.BadRequestError, 400, 'response_format', /keyword 'uniqueItems' is not supported/);
       await rejects(client.chat.completions.create({ ...greedy, messages: user, tools: [tool] }),
         OpenAI.BadRequestError, 400, 'tool_choice', /tool-call parser/);
-      await rejects(client.chat.completions.create({ ...greedy, messages: user, tools: [tool], tool_choice: 'required' }),
-        OpenAI.BadRequestError, 400, 'tool_choice');
       await rejects(client.completions.create({ ...greedy, prompt: 'x', guided_regex: 'a(?=b)' }),
         OpenAI.BadRequestError, 400, 'guided_regex', /lookaround assertions are not supported/);
       // tool_choice "none": the tools are rendered into the prompt and the reply is text.
