@@ -65,11 +65,16 @@ Result<GrammarHandle> CompileCached(GrammarKind kind, std::string_view source,
 
 }  // namespace
 
-Result<GrammarHandle> CompileJsonSchema(const nlohmann::json& schema,
+Result<GrammarHandle> CompileJsonSchema(const nlohmann::ordered_json& schema,
                                         std::shared_ptr<const Vocabulary> vocab) {
   const std::string source = schema.dump();
   return CompileCached(GrammarKind::kJsonSchema, source, vocab,
                        [&]() { return JsonSchemaToGbnf(schema); });
+}
+
+Result<GrammarHandle> CompileJsonSchema(const nlohmann::json& schema,
+                                        std::shared_ptr<const Vocabulary> vocab) {
+  return CompileJsonSchema(nlohmann::ordered_json::parse(schema.dump()), std::move(vocab));
 }
 
 Result<GrammarHandle> CompileJsonObject(std::shared_ptr<const Vocabulary> vocab) {

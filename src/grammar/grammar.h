@@ -68,6 +68,10 @@ GrammarKind KindOf(const CompiledGrammar& grammar);
 
 // Compilers. Errors are InvalidArgument and name what is wrong (the schema path and
 // keyword, the regex position); a feature we do not support names its keyword.
+// An nlohmann::json has its keys sorted: pass an ordered_json to have object properties
+// written in the order the schema lists them (as vLLM and OpenAI do).
+Result<GrammarHandle> CompileJsonSchema(const nlohmann::ordered_json& schema,
+                                        std::shared_ptr<const Vocabulary> vocab);
 Result<GrammarHandle> CompileJsonSchema(const nlohmann::json& schema,
                                         std::shared_ptr<const Vocabulary> vocab);
 // Any JSON value whose top level is an object (OpenAI's json_object).
@@ -82,6 +86,8 @@ Result<GrammarHandle> CompileGbnf(std::string_view gbnf, std::shared_ptr<const V
 // The GBNF text of a JSON Schema, every rule name prefixed by `rule_prefix` and the start
 // rule called `<rule_prefix>root`: for composing a schema into a larger grammar (e.g. a
 // tool call between tags) passed to CompileGbnf.
+Result<std::string> JsonSchemaToGbnf(const nlohmann::ordered_json& schema,
+                                     std::string_view rule_prefix = "");
 Result<std::string> JsonSchemaToGbnf(const nlohmann::json& schema,
                                      std::string_view rule_prefix = "");
 

@@ -18,7 +18,8 @@
 namespace lantern::grammar {
 namespace {
 
-using nlohmann::json;
+// Ordered: properties are written in the order the schema lists them.
+using json = nlohmann::ordered_json;
 
 class SchemaError : public std::runtime_error {
  public:
@@ -590,7 +591,8 @@ class Converter {
 
 }  // namespace
 
-Result<std::string> JsonSchemaToGbnf(const json& schema, std::string_view rule_prefix) {
+Result<std::string> JsonSchemaToGbnf(const nlohmann::ordered_json& schema,
+                                     std::string_view rule_prefix) {
   for (char c : rule_prefix) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
       return InvalidArgument("a rule prefix holds letters, digits, '-' and '_' only");
@@ -601,6 +603,10 @@ Result<std::string> JsonSchemaToGbnf(const json& schema, std::string_view rule_p
   } catch (const SchemaError& e) {
     return InvalidArgument(std::string("invalid JSON schema: ") + e.what());
   }
+}
+
+Result<std::string> JsonSchemaToGbnf(const nlohmann::json& schema, std::string_view rule_prefix) {
+  return JsonSchemaToGbnf(nlohmann::ordered_json::parse(schema.dump()), rule_prefix);
 }
 
 }  // namespace lantern::grammar

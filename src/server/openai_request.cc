@@ -219,7 +219,7 @@ CompletionRequest ParseCompletionRequest(const std::string& body,
   CompletionRequest out;
   out.params = defaults;
   out.params.max_tokens = 16;  // OpenAI's and vLLM's default for completions
-  ReadGenerationFields(f, out);
+  ReadGenerationFields(f, out, &body);
   ReadCompletionMaxTokens(f, out);
   if (const auto* v = f.Get("max_tokens"); !v && object.contains("max_tokens")) {
     out.params.max_tokens.reset();  // explicit null: up to the context length
@@ -238,7 +238,7 @@ ChatRequest ParseChatRequest(const std::string& body, const engine::SamplingPara
   FieldReader f(object, "");
   ChatRequest out;
   out.params = defaults;
-  ReadGenerationFields(f, out);
+  ReadGenerationFields(f, out, &body);
   ReadChatFields(f, nlohmann::ordered_json::parse(body), out);
   ReadMaxTokens(f, out, "max_tokens");
   ReadMaxTokens(f, out, "max_completion_tokens");  // the newer name wins

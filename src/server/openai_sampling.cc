@@ -171,7 +171,7 @@ std::vector<int32_t> TokenIdList(const json& value, const std::string& param) {
   return ids;
 }
 
-void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
+void ReadGenerationFields(FieldReader& f, GenerationFields& out, const std::string* body) {
   auto& p = out.params;
   if (auto model = f.String("model")) out.model = *model;
   if (auto v = f.Number("temperature")) p.temperature = *v;
@@ -218,7 +218,7 @@ void ReadGenerationFields(FieldReader& f, GenerationFields& out) {
     }
     out.truncate_prompt_tokens = static_cast<int>(*v);
   }
-  ReadStructuredOutput(f, p);
+  ReadStructuredOutput(f, p, body);
   IgnoreHarmlessFields(f);
   RejectUnsupportedFields(f);
 }

@@ -24,7 +24,9 @@ void SetMaxLogprobs(int limit);
 std::vector<int32_t> TokenIdList(const nlohmann::json& value, const std::string& param);
 
 // Reads every shared field of `f` into `out` (max_tokens excepted: its name differs).
-void ReadGenerationFields(FieldReader& f, GenerationFields& out);
+// `body`, the request's text, gives a JSON schema's keys in the client's order.
+void ReadGenerationFields(FieldReader& f, GenerationFields& out,
+                          const std::string* body = nullptr);
 
 // `name` ("max_tokens" or "max_completion_tokens") into out.params.max_tokens when set.
 void ReadMaxTokens(FieldReader& f, GenerationFields& out, const char* name);

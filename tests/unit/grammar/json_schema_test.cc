@@ -266,6 +266,30 @@ TEST(JsonSchemaTest, ErrorsNameTheKeyword) {
   }
 }
 
+TEST(JsonSchemaTest, PropertiesComeInTheSchemasOrder) {
+  auto vocab = testing::SmallVocabulary();
+  auto schema = nlohmann::ordered_json::parse(
+      R"({"type": "object", "properties": {"z": {"const": 1}, "name": {"const": 2}, "a": {"const": 3}},
+          "required": ["z", "a"]})");
+  auto g = CompileJsonSchema(schema, vocab);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  auto accepts = [&](const std::string& text) {
+    Matcher m(*g);
+    for (char c : text) {
+      int32_t id = -1;
+      for (int32_t t = 0; t < vocab->size(); ++t) {
+        if (vocab->token(t) == std::string(1, c)) id = t;
+      }
+      if (!m.Accept(id)) return false;
+    }
+    return m.IsTerminated();
+  };
+  EXPECT_TRUE(accepts(R"({"z": 1, "name": 2, "a": 3})"));
+  EXPECT_TRUE(accepts(R"({"z": 1, "a": 3})"));
+  EXPECT_FALSE(accepts(R"({"a": 3, "z": 1})"));
+  EXPECT_FALSE(accepts(R"({"z": 1})")) << "'a' is required";
+}
+
 TEST(JsonSchemaTest, DeepSchemasAreRefused) {
   json schema = {{"type", "integer"}};
   for (int i = 0; i < 300; ++i) schema = {{"type", "array"}, {"items", schema}};
