@@ -20,6 +20,9 @@ struct Spec {
   grammar::GrammarKind kind = grammar::GrammarKind::kJsonObject;
   json value;         // schema, regex, choices or grammar text
   std::string param;  // the field, for errors
+  // A schema's place in the body, to read it again with its keys in order.
+  std::vector<std::string> where;
+  nlohmann::ordered_json ordered;  // the schema with its keys in order, once found
 };
 
 std::shared_ptr<const grammar::Vocabulary> RequireVocabulary(const std::string& param) {
@@ -69,8 +72,26 @@ json ChoiceValue(const json& v, const std::string& param) {
   return v;
 }
 
-void Add(std::vector<Spec>& specs, grammar::GrammarKind kind, json value, std::string param) {
-  specs.push_back({kind, std::move(value), std::move(param)});
+void Add(std::vector<Spec>& specs, grammar::GrammarKind kind, json value, std::string param,
+         std::vector<std::string> where = {}) {
+  specs.push_back({kind, std::move(value), std::move(param), std::move(where), nullptr});
+}
+
+// The schema of `spec` with its keys in the client's order: read again from the body (the
+// parsed request has its keys sorted), or from the JSON text it was given as.
+void OrderSchema(Spec& spec, const std::string* body) {
+  if (spec.kind != grammar::GrammarKind::kJsonSchema || spec.where.empty() || !body) return;
+  try {
+    nlohmann::ordered_json at = nlohmann::ordered_json::parse(*body);
+    for (const auto& key : spec.where) {
+      if (!at.is_object() || !at.contains(key)) return;
+      at = nlohmann::ordered_json(at[key]);
+    }
+    if (at.is_string()) at = nlohmann::ordered_json::parse(at.get<std::string>());
+    if (at.is_object()) spec.ordered = std::move(at);
+  } catch (const std::exception&) {
+    // Keep the sorted schema: it was already read and checked once.
+  }
 }
 
 void ReadResponseFormat(const json& v, std::vector<Spec>& specs) {
@@ -97,7 +118,8 @@ void ReadResponseFormat(const json& v, std::vector<Spec>& specs) {
       throw BadRequest("'response_format.json_schema.schema' is required", "response_format");
     }
     Add(specs, grammar::GrammarKind::kJsonSchema,
-        SchemaValue((*js)[key], "response_format.json_schema.schema"), "response_format");
+        SchemaValue((*js)[key], "response_format.json_schema.schema"), "response_format",
+        {"response_format", "json_schema", key});
     return;
   }
   throw BadRequest("'response_format' type \"" + type +
@@ -113,7 +135,7 @@ void ReadVllmStructuredOutputs(const json& v, std::vector<Spec>& specs) {
   FieldReader so(v, "structured_outputs");
   if (const json* j = so.Get("json")) {
     Add(specs, grammar::GrammarKind::kJsonSchema, SchemaValue(*j, "structured_outputs.json"),
-        "structured_outputs");
+        "structured_outputs", {"structured_outputs", "json"});
   }
   if (const json* r = so.Get("regex")) {
     Add(specs, grammar::GrammarKind::kRegex, StringValue(*r, "structured_outputs.regex"),
@@ -147,7 +169,8 @@ grammar::GrammarHandle Compile(const Spec& spec) {
   Result<grammar::GrammarHandle> g = Internal("no grammar kind");
   switch (spec.kind) {
     case grammar::GrammarKind::kJsonSchema:
-      g = grammar::CompileJsonSchema(spec.value, vocab);
+      g = spec.ordered.is_object() ? grammar::CompileJsonSchema(spec.ordered, vocab)
+                                   : grammar::CompileJsonSchema(spec.value, vocab);
       break;
     case grammar::GrammarKind::kJsonObject:
       g = grammar::CompileJsonObject(vocab);
@@ -178,12 +201,14 @@ std::shared_ptr<const grammar::Vocabulary> GrammarVocabulary() {
   return VocabSlot();
 }
 
-void ReadStructuredOutput(FieldReader& f, engine::SamplingParams& params) {
+void ReadStructuredOutput(FieldReader& f, engine::SamplingParams& params,
+                          const std::string* body) {
   std::vector<Spec> specs;
   if (const json* v = f.Get("response_format")) ReadResponseFormat(*v, specs);
   if (const json* v = f.Get("structured_outputs")) ReadVllmStructuredOutputs(*v, specs);
   if (const json* v = f.Get("guided_json")) {
-    Add(specs, grammar::GrammarKind::kJsonSchema, SchemaValue(*v, "guided_json"), "guided_json");
+    Add(specs, grammar::GrammarKind::kJsonSchema, SchemaValue(*v, "guided_json"), "guided_json",
+        {"guided_json"});
   }
   if (const json* v = f.Get("guided_regex")) {
     Add(specs, grammar::GrammarKind::kRegex, StringValue(*v, "guided_regex"), "guided_regex");
@@ -201,11 +226,26 @@ void ReadStructuredOutput(FieldReader& f, engine::SamplingParams& params) {
                          specs[0].param + "' and '" + specs[1].param + "'",
                      specs[1].param);
   }
+  OrderSchema(specs[0], body);
   params.grammar = Compile(specs[0]);
 }
 
 grammar::GrammarHandle CompileSchemaFor(const json& schema, const std::string& param) {
-  return Compile({grammar::GrammarKind::kJsonSchema, schema, param});
+  Spec spec;
+  spec.kind = grammar::GrammarKind::kJsonSchema;
+  spec.value = schema;
+  spec.param = param;
+  return Compile(spec);
+}
+
+grammar::GrammarHandle CompileSchemaFor(const nlohmann::ordered_json& schema,
+                                        const std::string& param) {
+  Spec spec;
+  spec.kind = grammar::GrammarKind::kJsonSchema;
+  spec.value = json::parse(schema.dump());
+  spec.param = param;
+  spec.ordered = schema;
+  return Compile(spec);
 }
 
 const char* OutputTypeOf(const engine::SamplingParams& params) {

@@ -21,12 +21,17 @@ std::shared_ptr<const grammar::Vocabulary> GrammarVocabulary();
 
 // Reads the structured-output fields of a request (consuming them from `f`) and compiles
 // the one asked for into params.grammar. Throws ApiError(400) for two kinds at once, a
-// malformed field, an invalid or unsupported schema, regex or grammar.
-void ReadStructuredOutput(FieldReader& f, engine::SamplingParams& params);
+// malformed field, an invalid or unsupported schema, regex or grammar. `body` (the request's
+// text, when given) is read again for a schema's keys in the client's order.
+void ReadStructuredOutput(FieldReader& f, engine::SamplingParams& params,
+                          const std::string* body = nullptr);
 
 // Compiles a JSON Schema for this request (e.g. a tool's parameters): ApiError(400) naming
-// `param` when it cannot be compiled.
+// `param` when it cannot be compiled. Pass an ordered_json (converted) for properties in
+// the schema's order; grammar::CompileJsonSchema takes one directly.
 grammar::GrammarHandle CompileSchemaFor(const nlohmann::json& schema, const std::string& param);
+grammar::GrammarHandle CompileSchemaFor(const nlohmann::ordered_json& schema,
+                                        const std::string& param);
 
 // "json" for JSON grammars, "text" otherwise (gen_ai.output.type).
 const char* OutputTypeOf(const engine::SamplingParams& params);
