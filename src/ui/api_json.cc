@@ -1,5 +1,6 @@
 #include "ui/api_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -129,12 +130,19 @@ std::string TracesJson(const TraceRing& ring, const TraceFilter& filter) {
          ",\"dropped_spans\":" + std::to_string(stats.dropped_spans) + "}";
   out += ",\"traces\":[";
   size_t written = 0;
-  // Filters look at every trace held; the limit applies to what matches.
-  for (const TraceSummary& s : ring.Summaries(SIZE_MAX)) {
-    if (written == filter.limit) break;
-    if (!Matches(s, filter)) continue;
-    if (written++ > 0) out += ',';
-    out += SummaryJson(s);
+  // Filters look at every trace held, newest first, in batches: a page polling the newest
+  // 200 of 1000 traces summarizes only those (the ring's lock is held while a batch's span
+  // lists are copied, never while they are summarized).
+  const size_t batch = std::max<size_t>(filter.limit, 64);
+  for (size_t skip = 0; written < filter.limit; skip += batch) {
+    std::vector<TraceSummary> summaries = ring.Summaries(batch, skip);
+    for (const TraceSummary& s : summaries) {
+      if (written == filter.limit) break;
+      if (!Matches(s, filter)) continue;
+      if (written++ > 0) out += ',';
+      out += SummaryJson(s);
+    }
+    if (summaries.size() < batch) break;
   }
   return out + "]}";
 }

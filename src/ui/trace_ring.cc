@@ -189,12 +189,17 @@ void TraceRing::EvictLocked() {
   while (bytes_ > options_.max_bytes && !entries_.empty()) EraseLocked(entries_.begin());
 }
 
-std::vector<TraceSummary> TraceRing::Summaries(size_t limit) const {
+std::vector<TraceSummary> TraceRing::Summaries(size_t limit, size_t skip) const {
   std::vector<std::pair<uint64_t, std::vector<SpanPtr>>> picked;
   {
     std::lock_guard lock(mu_);
     for (auto it = entries_.rbegin(); it != entries_.rend() && picked.size() < limit; ++it) {
-      if (!it->step) picked.emplace_back(it->seq, it->spans);
+      if (it->step) continue;
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
+      picked.emplace_back(it->seq, it->spans);
     }
   }
   // Summaries are made outside the lock: the request path never waits on the page.
@@ -286,8 +291,7 @@ TraceSummary Summarize(const std::vector<SpanPtr>& spans) {
   }
   s.duration_s = static_cast<double>(s.end_unix_nano - s.start_unix_nano) / 1e9;
   if (http != nullptr) {
-    s.duration_s =
-        static_cast<double>(http->end_time_unix_nano - http->start_time_unix_nano) / 1e9;
+    s.duration_s = static_cast<double>(http->end_time_unix_nano - http->start_time_unix_nano) / 1e9;
     for (const Attribute& a : http->attributes) {
       const std::string_view key = a.key;
       if (const auto* text = std::get_if<std::string>(&a.value)) {

@@ -63,8 +63,9 @@ class TraceRing {
   // I/O; evicts the oldest traces while over a bound.
   void Add(std::unique_ptr<telemetry::SpanData> span);
 
-  // Newest first (by the trace's first span), at most `limit`, the start-up trace included.
-  std::vector<TraceSummary> Summaries(size_t limit) const;
+  // Newest first (by the trace's first span), at most `limit` after skipping the `skip`
+  // newest, the start-up trace included.
+  std::vector<TraceSummary> Summaries(size_t limit, size_t skip = 0) const;
   // The spans of one trace, and the engine_step spans that link to it; empty if unknown.
   std::vector<SpanPtr> Trace(const telemetry::TraceId& id, std::vector<SpanPtr>* steps) const;
   std::optional<telemetry::TraceId> startup_trace() const;
