@@ -221,6 +221,23 @@ TEST_F(RequestTracingTest, OptionalRequestAttributesAbsentWhenUnset) {
   }
 }
 
+TEST_F(RequestTracingTest, GuidedRequestsSayTheirOutputTypeAndGrammar) {
+  Fixture f;
+  auto text = [](const telemetry::Attributes& a, const char* key) {
+    const auto* v = Attr(a, key);
+    return v ? std::get<std::string>(*v) : std::string("<absent>");
+  };
+  EXPECT_EQ(text(LlmRequestStartAttributes(f.start), "gen_ai.output.type"), "text");
+  EXPECT_EQ(text(LlmRequestStartAttributes(f.start), "lantern.grammar.kind"), "<absent>");
+  auto vocab = grammar::Vocabulary::Create({"a", "{", "}", "\"", ":", "1"});
+  f.params.grammar = *grammar::CompileJsonObject(vocab);
+  EXPECT_EQ(text(LlmRequestStartAttributes(f.start), "gen_ai.output.type"), "json");
+  EXPECT_EQ(text(LlmRequestStartAttributes(f.start), "lantern.grammar.kind"), "json_object");
+  f.params.grammar = *grammar::CompileChoice({"a", "1"}, vocab);
+  EXPECT_EQ(text(LlmRequestStartAttributes(f.start), "gen_ai.output.type"), "text");
+  EXPECT_EQ(text(LlmRequestStartAttributes(f.start), "lantern.grammar.kind"), "choice");
+}
+
 TEST_F(RequestTracingTest, SamplerSeesStartAttributes) {
   Fixture f;
   telemetry::Attributes a = LlmRequestStartAttributes(f.start);
