@@ -372,6 +372,7 @@ int Serve(const ServeFlags& flags) {
                   .allow_credentials = flags.vllm.allow_credentials});
   router.SetRootPath(flags.vllm.root_path);
   router.AddObserverFactory(server::MakeHttpMetricsObserverFactory(&registry));
+  router.AddObserverFactory(server::MakeHttpServerMetricsObserverFactory());  // OTLP
   server::SetMaxLogprobs(flags.vllm.max_logprobs);
   // Every token's bytes, for structured outputs' grammars (built once; see grammar.h).
   server::SetGrammarVocabulary(grammar::Vocabulary::FromTokenizer(*tok));

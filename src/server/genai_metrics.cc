@@ -1,8 +1,10 @@
 #include "server/genai_metrics.h"
 
+#include <array>
 #include <atomic>
 #include <memory>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "telemetry/health.h"
 #include "telemetry/meter_provider.h"
@@ -27,8 +29,11 @@ const std::vector<double> kTpotBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0
 const std::vector<double> kTokenBuckets = {
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
 
+const std::vector<double> kHttpDurationBuckets = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+                                                  0.5,   0.75, 1,     2.5,  5,     7.5, 10};
+
 struct Instruments {
-  Histogram request_duration, ttft, tpot, token_usage, queue, prefill, decode;
+  Histogram request_duration, ttft, tpot, token_usage, queue, prefill, decode, http_duration;
 };
 
 std::atomic<Instruments*> g_instruments{nullptr};
@@ -73,6 +78,8 @@ void StartGenAiMetrics(std::function<engine::EngineCounters()> counters) {
                             Seconds("First scheduled to first token", kDurationBuckets)),
       meter.CreateHistogram("lantern.request.decode.duration",
                             Seconds("First token to last token", kDurationBuckets)),
+      meter.CreateHistogram("http.server.request.duration",
+                            Seconds("Duration of HTTP server requests", kHttpDurationBuckets)),
   };
   // Never freed: threads finishing requests during shutdown may still read it.
   g_instruments.store(instruments, std::memory_order_release);
@@ -134,6 +141,62 @@ void RecordGenAiRequest(bool chat, std::string_view model, const engine::Request
   in->token_usage.Record(metrics.num_prompt_tokens, tokens, span);
   tokens.back().value = std::string("output");
   in->token_usage.Record(metrics.num_generation_tokens, tokens, span);
+}
+
+namespace {
+
+// The conventions' known methods; anything else is "_OTHER" (bounded cardinality).
+std::string MethodAttribute(const std::string& method) {
+  static constexpr std::array<std::string_view, 9> kKnown = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return method;
+  }
+  return "_OTHER";
+}
+
+class HttpDurationObserver : public ExchangeObserver {
+ public:
+  HttpDurationObserver(const Histogram* histogram, const HttpRequest& request,
+                       const std::string& route)
+      : histogram_(histogram), start_(Now()) {
+    attributes_ = {
+        {"http.request.method", MethodAttribute(request.method)},
+        {"url.scheme", std::string("http")},
+        {"network.protocol.version", std::string(request.http_version == 10 ? "1.0" : "1.1")}};
+    if (!route.empty()) attributes_.push_back({"http.route", route});
+  }
+
+  // OnStatus and OnEnd may come from different threads.
+  void OnStatus(int status) override { status_.store(status, std::memory_order_release); }
+
+  void OnEnd(bool client_gone) override {
+    int status = status_.load(std::memory_order_acquire);
+    if (status != 0) attributes_.push_back({"http.response.status_code", int64_t{status}});
+    if (status >= 500) {
+      attributes_.push_back({"error.type", std::to_string(status)});
+    } else if (client_gone) {  // as the HTTP span says it
+      attributes_.push_back({"error.type", std::string("client_disconnected")});
+    }
+    histogram_->Record(SecondsBetween(start_, Now()), attributes_);
+  }
+
+ private:
+  const Histogram* histogram_;
+  SteadyTime start_;
+  Attributes attributes_;
+  std::atomic<int> status_{0};
+};
+
+}  // namespace
+
+Router::ObserverFactory MakeHttpServerMetricsObserverFactory() {
+  return [](const HttpRequest& request,
+            const std::string& route) -> std::unique_ptr<ExchangeObserver> {
+    Instruments* in = g_instruments.load(std::memory_order_acquire);
+    if (in == nullptr) return nullptr;
+    return std::make_unique<HttpDurationObserver>(&in->http_duration, request, route);
+  };
 }
 
 }  // namespace lantern::server

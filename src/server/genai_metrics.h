@@ -7,7 +7,8 @@
 //   for the server so a client's own metric is not double counted), and lantern's own
 //   (queue, prefill and decode time; running and waiting requests, KV usage, preemptions,
 //   prefix-cache hits, span export drops). Histogram points made inside a sampled
-//   llm_request span carry its trace id as an exemplar.
+//   llm_request span carry its trace id as an exemplar. Also the HTTP server metric
+//   http.server.request.duration, one point per exchange.
 #pragma once
 
 #include <functional>
@@ -17,6 +18,7 @@
 #include "base/status.h"
 #include "engine/engine_stats.h"
 #include "engine/request.h"
+#include "server/router.h"
 #include "telemetry/span_context.h"
 
 namespace lantern::server {
@@ -31,5 +33,12 @@ void StartGenAiMetrics(std::function<engine::EngineCounters()> counters);
 // StartGenAiMetrics.
 void RecordGenAiRequest(bool chat, std::string_view model, const engine::RequestMetrics& metrics,
                         const telemetry::SpanContext* span, std::string_view error_type = "");
+
+// Records http.server.request.duration (s, the conventions' advised buckets) when each
+// exchange ends, by http.request.method, http.route, http.response.status_code,
+// url.scheme and network.protocol.version; error.type on 5xx and on clients gone
+// before the end (client_disconnected, as on the HTTP span). For Router::AddObserverFactory;
+// observes nothing unless StartGenAiMetrics turned metrics on first.
+Router::ObserverFactory MakeHttpServerMetricsObserverFactory();
 
 }  // namespace lantern::server

@@ -148,6 +148,10 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       done_ = true;
       AbortAll();
       ctx_->metrics->RecordEngineError(plan_.params.n);
+      if (out.metrics) {
+        RecordGenAiRequest(plan_.chat, plan_.model, *out.metrics,
+                           trace_.SpanContextOf(prompt_index), "engine_error");
+      }
       trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
       throw ApiError(503, "The engine failed this request; please retry");
     }
@@ -196,6 +200,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       }
     }
     if (out.finished) {
+      std::vector<std::string> reasons = FinishReasons(prompt_index);
       if (out.metrics) {
         ServingMetrics::FinishedRequest finished{.metrics = &*out.metrics,
                                                  .n = plan_.params.n,
@@ -205,10 +210,12 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
           finished.sequence_tokens.push_back(choices_[i].num_tokens);
         }
         ctx_->metrics->RecordFinished(finished);
+        // An aborted sequence (the client left) makes the request a failed one.
+        bool aborted = std::find(reasons.begin(), reasons.end(), "abort") != reasons.end();
         RecordGenAiRequest(plan_.chat, plan_.model, *out.metrics,
-                           trace_.SpanContextOf(prompt_index));
+                           trace_.SpanContextOf(prompt_index), aborted ? "cancelled" : "");
       }
-      trace_.OnFinished(prompt_index, out, FinishReasons(prompt_index));
+      trace_.OnFinished(prompt_index, out, std::move(reasons));
       if (++finished_requests_ == streams_.size()) Finish();
     }
   }
