@@ -168,7 +168,8 @@ async function checkWaterfall(page, spans) {
 
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await startServer(['--trace-content', '--collect-detailed-traces', 'all']);
+  const server = await startServer(['--trace-content', '--collect-detailed-traces', 'all',
+    '--ui-trace-url', 'http://localhost:16686/trace/{trace_id}']);
   const browser = await launch();
   let failed = false;
   const step = async (name, fn) => {
@@ -312,6 +313,7 @@ async function main() {
       const own = target.spans.filter((s) => s.traceId === target.id);
       const rows = await checkWaterfall(page, own);
       const names = rows.map((r) => r.name);
+      assert.strictEqual(await page.getAttribute('#trace-link', 'href'), 'http://localhost:16686/trace/' + target.id);
       for (const name of ['POST /v1/completions', 'llm_request', 'queue', 'prefill', 'decode']) {
         assert.ok(names.includes(name), `no ${name} row in ${names}`);
       }
