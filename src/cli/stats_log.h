@@ -8,11 +8,18 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "engine/engine_stats.h"
 
 namespace lantern::cli {
+
+// The stats line for the `seconds` between two readings of the counters, or nullopt when the
+// server was idle (nothing running or waiting, no tokens) and the line is left out.
+std::optional<std::string> FormatStatsLine(const engine::EngineCounters& last,
+                                           const engine::EngineCounters& now, double seconds);
 
 class StatsLog {
  public:
