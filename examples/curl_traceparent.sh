@@ -6,10 +6,13 @@
 #   examples/curl_traceparent.sh [PROMPT]
 #
 # Environment: LANTERN_URL (default http://localhost:8000), LANTERN_MODEL (default
-# facebook/opt-125m), MAX_TOKENS (default 16).
+# facebook/opt-125m), MAX_TOKENS (default 16). LANTERN_URL is the base URL, as for
+# lantern_dummy_client; a full .../v1/completions URL works too.
 set -euo pipefail
 
 url="${LANTERN_URL:-http://localhost:8000}"
+url="${url%/}"
+url="${url%/v1/completions}"
 model="${LANTERN_MODEL:-facebook/opt-125m}"
 prompt="${1:-San Francisco is a}"
 max_tokens="${MAX_TOKENS:-16}"
@@ -29,7 +32,7 @@ trap 'rm -f "$headers"' EXIT
 echo "trace id:      ${trace_id}"
 echo "traceparent:   ${traceparent}"
 response="$(curl -sS -D "$headers" -H 'Content-Type: application/json' \
-  -H "traceparent: ${traceparent}" -d "$body" "${url%/}/v1/completions")"
+  -H "traceparent: ${traceparent}" -d "$body" "${url}/v1/completions")"
 traceresponse="$(tr -d '\r' <"$headers" | sed -n 's/^[Tt]raceresponse: *//p')"
 echo "traceresponse: ${traceresponse:-(none: is tracing on? see docs/tracing.md)}"
 if [[ -n "$traceresponse" && "$traceresponse" != *"-${trace_id}-"* ]]; then

@@ -5,7 +5,9 @@
 //
 //   lantern_dummy_client [--url URL] [--prompt TEXT] [--model NAME] [--max-tokens N]
 //
-// Defaults come from LANTERN_URL, LANTERN_PROMPT and LANTERN_MODEL when set.
+// Defaults come from LANTERN_URL, LANTERN_PROMPT and LANTERN_MODEL when set. The URL is the
+// server's base URL, as curl_traceparent.sh takes it; a full .../v1/completions URL (the
+// form this client used to take) still works as it is.
 #include <CLI/CLI.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -48,20 +50,29 @@ bool ParseUrl(const std::string& text, Url* url) {
   size_t colon = authority.rfind(':');
   url->host = colon == std::string::npos ? authority : authority.substr(0, colon);
   url->port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  // A base URL (with or without a --root-path prefix) gets the completions path appended.
+  const std::string completions = "/v1/completions";
+  if (url->target.size() < completions.size() ||
+      url->target.compare(url->target.size() - completions.size(), completions.size(),
+                          completions) != 0) {
+    while (!url->target.empty() && url->target.back() == '/') url->target.pop_back();
+    url->target += completions;
+  }
   return !url->host.empty();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url_text = EnvOr("LANTERN_URL", "http://localhost:8000/v1/completions");
+  std::string url_text = EnvOr("LANTERN_URL", "http://localhost:8000");
   std::string prompt = EnvOr("LANTERN_PROMPT", "San Francisco is a");
   std::string model = EnvOr("LANTERN_MODEL", "facebook/opt-125m");
   int max_tokens = 16;
   std::string otlp_endpoint;
   bool console = true;
   CLI::App app{"Send one traced completion request to a lantern server", "lantern_dummy_client"};
-  app.add_option("--url", url_text, "Completions URL (env LANTERN_URL)");
+  app.add_option("--url", url_text,
+                 "Server base URL; /v1/completions is appended (env LANTERN_URL)");
   app.add_option("--prompt", prompt, "Prompt text (env LANTERN_PROMPT)");
   app.add_option("--model", model, "Model name in the request (env LANTERN_MODEL)");
   app.add_option("--max-tokens", max_tokens, "Tokens to generate")->check(CLI::Range(1, 1 << 20));
@@ -71,7 +82,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   Url url;
   if (!ParseUrl(url_text, &url)) {
-    std::fprintf(stderr, "lantern_dummy_client: --url must be http://host[:port]/path, got %s\n",
+    std::fprintf(stderr, "lantern_dummy_client: --url must be http://host[:port][/path], got %s\n",
                  url_text.c_str());
     return 2;
   }

@@ -101,8 +101,9 @@ main([
   }],
   ['dummy client: --no-console and no endpoint (tracing off) still sends its request', async () => {
     await withServer(async (server) => {
-      const result = await exec(CLIENT, ['--url', `${server.base}/v1/completions`, '--model', 'tiny',
-        '--max-tokens', '2', '--no-console'], {});
+      // LANTERN_URL is the base URL, as for curl_traceparent.sh.
+      const result = await exec(CLIENT, ['--model', 'tiny', '--max-tokens', '2', '--no-console'],
+        { LANTERN_URL: `${server.base}/` });
       assert.strictEqual(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /^traceparent: \(none: tracing is off\)$/m);
       assert.match(result.stdout, /^HTTP 200$/m);
