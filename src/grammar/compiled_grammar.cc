@@ -29,7 +29,9 @@ int32_t CompiledGrammar::Intern(uint32_t pos, int32_t parent) const {
 // Adds to `out` every stack reachable from `id` without reading a byte whose top is a
 // byte set (or the empty stack).
 void CompiledGrammar::Expand(int32_t id, StackSet* out) const {
-  ++work_;
+  // Ambiguous grammars ((a?){4000}) can have exponentially many paths: past the budget the
+  // rest are dropped, so a hostile grammar costs bounded time (and allows less).
+  if (++work_ > kMaxWalkWork) return;
   if (id == kAccept) {
     out->push_back(kAccept);
     return;
@@ -81,6 +83,7 @@ void CompiledGrammar::Step(const StackSet& in, uint8_t byte, StackSet* out) cons
 
 StackSet CompiledGrammar::Initial() const {
   std::lock_guard<std::mutex> lock(mu_);
+  work_ = 0;
   StackSet out;
   for (uint32_t start : alternatives_[ir_.root]) {
     if (ir_.IsEndOfAlternative(start)) {
@@ -132,6 +135,7 @@ StackSet CompiledGrammar::Advance(const StackSet& state, std::string_view bytes)
   // Through the DFA: the transitions the masks filled in are usually all it takes. A
   // transition that starts the DFA over still returns the right state, numbered anew.
   int32_t id = StateOf(state);
+  work_ = 0;
   for (char b : bytes) {
     id = Transition(id, static_cast<uint8_t>(b));
     if (id == kDead) return {};

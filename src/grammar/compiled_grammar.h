@@ -52,7 +52,8 @@ class CompiledGrammar {
   void Mask(const StackSet& state, std::vector<uint32_t>* words) const;
 
   // Work limits (bounded work on hostile grammars): stacks deeper than this die; a mask
-  // walk stops (keeping the tokens found so far) after this many stack steps; the lazy DFA
+  // walk, an Accept or the start stops expanding (keeping what it found) after this many
+  // stack steps; the lazy DFA
   // starts over past kMaxStates states.
   static constexpr uint32_t kMaxStackDepth = 4096;
   static constexpr size_t kMaxWalkWork = 20'000'000;

@@ -162,6 +162,16 @@ TEST(GrammarTest, TerminatedOnlyWhenNothingMayFollow) {
   EXPECT_FALSE(m.Accept(0)) << "special tokens are never accepted";
 }
 
+TEST(GrammarTest, AmbiguousGrammarsCostBoundedWork) {
+  // Exponentially many parses of the empty prefix: the work budget cuts them short.
+  auto g = CompileGbnf("root ::= (\"a\"?){3000} \"b\"", SmallVocabulary());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  Matcher m(*g);
+  std::vector<uint32_t> bits((SmallVocabulary()->size() + 31) / 32);
+  m.FillMask(bits);
+  EXPECT_FALSE(m.CanEnd());
+}
+
 TEST(GrammarTest, CompiledGrammarsAreCached) {
   auto v = SmallVocabulary();
   auto a = CompileRegex("x+y", v);
