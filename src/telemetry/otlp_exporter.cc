@@ -98,8 +98,8 @@ bool OtlpExporter::SendWithRetries(const OtlpRequest& request, size_t span_count
       }
       case SendOutcome::Kind::kFailed:
       case SendOutcome::Kind::kCancelled:
-        LANTERN_LOG(kWarning, kLog) << transport_->Describe() << ": dropped " << span_count
-                                    << " spans: " << outcome.message;
+        LANTERN_LOG_AT(DropLogLevel(outcome), kLog) << transport_->Describe() << ": dropped "
+                                                    << span_count << " spans: " << outcome.message;
         Add(counters_.spans_failed, span_count);
         return false;
       case SendOutcome::Kind::kRetryable:
@@ -109,9 +109,10 @@ bool OtlpExporter::SendWithRetries(const OtlpRequest& request, size_t span_count
         outcome.retry_after ? *outcome.retry_after : BackoffDelay(retry_policy_, retry, rng_);
     SteadyTime retry_at = Now() + delay;
     if (retry_at >= deadline) {
-      LANTERN_LOG(kWarning, kLog) << transport_->Describe() << ": dropped " << span_count
-                                  << " spans: " << outcome.message << " (no time left to retry"
-                                  << " within the " << timeout_.count() << " ms export timeout)";
+      LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
+          << transport_->Describe() << ": dropped " << span_count << " spans: " << outcome.message
+          << " (no time left to retry"
+          << " within the " << timeout_.count() << " ms export timeout)";
       Add(counters_.spans_timed_out, span_count);
       return false;
     }

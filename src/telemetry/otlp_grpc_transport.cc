@@ -3,6 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -69,6 +70,28 @@ std::optional<std::chrono::milliseconds> RetryInfoDelay(const grpc::Status& stat
   return std::nullopt;
 }
 
+// The per-signal name of an OTEL_EXPORTER_OTLP_<SIGNAL>_<NAME> variable.
+std::string SignalVariable(OtlpSignal signal, std::string_view name) {
+  const char* part = signal == OtlpSignal::kMetrics ? "METRICS"
+                     : signal == OtlpSignal::kLogs  ? "LOGS"
+                                                    : "TRACES";
+  return std::string("OTEL_EXPORTER_OTLP_") + part + "_" + std::string(name);
+}
+
+// Whether a failed call's message is what a TLS client sees when the collector answers in
+// plaintext: the collector's HTTP/2 bytes read as a TLS record (wrong version number,
+// record layer failure, packet length too long), or the collector closing the socket on a
+// ClientHello it cannot read (unexpected EOF during the handshake).
+bool LooksLikePlaintextPeer(std::string_view message) {
+  const std::string lower = AsciiLower(message);
+  for (const char* sign :
+       {"wrong_version_number", "wrong version number", "record_layer_failure",
+        "record layer failure", "packet_length_too_long", "unexpected eof", "unexpected_eof"}) {
+    if (lower.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+
 bool IsLegalMetadata(std::string_view key, std::string_view value) {
   if (key.empty() || key.starts_with("grpc-")) return false;
   for (char c : key) {
@@ -86,12 +109,15 @@ bool IsLegalMetadata(std::string_view key, std::string_view value) {
 class GrpcTransport final : public OtlpTransport {
  public:
   GrpcTransport(std::shared_ptr<grpc::Channel> channel, std::string description,
-                const OtlpExporterOptions& options)
+                const OtlpExporterOptions& options, const OtlpEndpoint& endpoint)
       : channel_(channel),
         stub_(std::move(channel)),
         description_(std::move(description)),
         method_(ExportMethod(options.signal)),
-        gzip_(options.compression == OtlpCompression::kGzip) {
+        gzip_(options.compression == OtlpCompression::kGzip),
+        tls_(GrpcUsesTls(endpoint, options.insecure)),
+        https_scheme_(endpoint.scheme == "https"),
+        signal_(options.signal) {
     for (const auto& [key, value] : options.headers) {
       std::string lower = AsciiLower(key);  // gRPC metadata keys are lowercase
       // gRPC aborts the call (and asserts) on an illegal key or value: skip those.
@@ -175,6 +201,7 @@ class GrpcTransport final : public OtlpTransport {
             "; no connection to the collector (is it up, and does it expect TLS or plaintext?)";
       }
     }
+    if (tls_ && !cancelled) ExplainPlaintextPeer(status, &outcome);
     outcome.retry_after = RetryInfoDelay(status);
     if (cancelled) {
       outcome.kind = SendOutcome::Kind::kCancelled;
@@ -195,6 +222,53 @@ class GrpcTransport final : public OtlpTransport {
   std::string Describe() const override { return description_; }
 
  private:
+  // A TLS channel to a plaintext collector fails every export the same way, in gRPC's own
+  // words. Say once, at warning level, what to set instead; later failures of the same
+  // kind are logged by the exporter at debug level only (outcome->explained).
+  void ExplainPlaintextPeer(const grpc::Status& status, SendOutcome* outcome) {
+    std::string message = status.error_message();
+    if (!LooksLikePlaintextPeer(message) &&
+        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      // A wait-for-ready call that timed out says only "Deadline Exceeded": ask the channel
+      // why it cannot connect with a call that fails at once.
+      message = ConnectionFailure();
+    }
+    if (!LooksLikePlaintextPeer(message)) return;
+    outcome->explained = true;
+    if (plaintext_peer_explained_.exchange(true)) return;
+    const std::string insecure = SignalVariable(signal_, "INSECURE");
+    const std::string endpoint = SignalVariable(signal_, "ENDPOINT");
+    LANTERN_LOG(kWarning, "otlp")
+        << description_ << ": the TLS handshake failed (" << message
+        << "); the collector seems to speak plaintext gRPC. For a plaintext collector "
+        << (https_scheme_ ? "use an http:// endpoint (" + endpoint +
+                                "=http://HOST:PORT), or a grpc:// one with " + insecure + "=true"
+                          : "set " + insecure + "=true, or use an http:// endpoint (" + endpoint +
+                                "=http://HOST:PORT)")
+        << ". Further failures like this are logged at debug level only.";
+  }
+
+  // The channel's last connection error, as a call that does not wait for a connection
+  // reports it (UNAVAILABLE with gRPC's reason), or "" when it connected after all.
+  std::string ConnectionFailure() {
+    grpc::ClientContext probe;
+    probe.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::ByteBuffer empty;
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    grpc::CompletionQueue queue;
+    auto call = stub_.PrepareUnaryCall(&probe, method_, empty, &queue);
+    call->StartCall();
+    call->Finish(&response, &status, this);
+    void* tag = nullptr;
+    bool ok = false;
+    queue.Next(&tag, &ok);
+    queue.Shutdown();
+    while (queue.Next(&tag, &ok)) {
+    }
+    return status.ok() ? std::string() : status.error_message();
+  }
+
   std::shared_ptr<grpc::Channel> channel_;
   grpc::GenericStub stub_;
   grpc::CompletionQueue queue_;
@@ -203,6 +277,11 @@ class GrpcTransport final : public OtlpTransport {
   const char* const method_;
   const bool gzip_;
   std::vector<std::pair<std::string, std::string>> metadata_;
+
+  const bool tls_;
+  const bool https_scheme_;  // OTEL_EXPORTER_OTLP_*_INSECURE does not apply to https://
+  const OtlpSignal signal_;
+  std::atomic<bool> plaintext_peer_explained_{false};
 
   std::mutex mutex_;
   bool cancelled_ = false;                 // guarded by mutex_
@@ -258,8 +337,8 @@ Result<std::unique_ptr<OtlpTransport>> CreateOtlpGrpcTransport(const OtlpExporte
   auto channel = grpc::CreateCustomChannel(target, credentials, args);
   std::string description =
       std::string("OTLP/gRPC to ") + target + (tls ? " (TLS)" : " (plaintext)");
-  return std::unique_ptr<OtlpTransport>(
-      std::make_unique<GrpcTransport>(std::move(channel), std::move(description), options));
+  return std::unique_ptr<OtlpTransport>(std::make_unique<GrpcTransport>(
+      std::move(channel), std::move(description), options, endpoint));
 }
 
 }  // namespace lantern::telemetry

@@ -100,8 +100,8 @@ bool OtlpLogExporter::SendWithRetries(const OtlpRequest& request, size_t count,
       }
       case SendOutcome::Kind::kFailed:
       case SendOutcome::Kind::kCancelled:
-        LANTERN_LOG(kWarning, kLog) << transport_->Describe() << ": dropped " << count
-                                    << " log records: " << outcome.message;
+        LANTERN_LOG_AT(DropLogLevel(outcome), kLog) << transport_->Describe() << ": dropped "
+                                                    << count << " log records: " << outcome.message;
         Add(counters_.records_failed, count);
         return false;
       case SendOutcome::Kind::kRetryable:
@@ -110,10 +110,9 @@ bool OtlpLogExporter::SendWithRetries(const OtlpRequest& request, size_t count,
     std::chrono::milliseconds delay =
         outcome.retry_after ? *outcome.retry_after : BackoffDelay(retry_policy_, retry, rng_);
     if (Now() + delay >= deadline) {
-      LANTERN_LOG(kWarning, kLog) << transport_->Describe() << ": dropped " << count
-                                  << " log records: " << outcome.message
-                                  << " (no time left to retry within the " << timeout_.count()
-                                  << " ms export timeout)";
+      LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
+          << transport_->Describe() << ": dropped " << count << " log records: " << outcome.message
+          << " (no time left to retry within the " << timeout_.count() << " ms export timeout)";
       Add(counters_.records_timed_out, count);
       return false;
     }

@@ -124,8 +124,9 @@ bool OtlpMetricExporter::SendWithRetries(const OtlpRequest& request, size_t poin
       }
       case SendOutcome::Kind::kFailed:
       case SendOutcome::Kind::kCancelled:
-        LANTERN_LOG(kWarning, kLog) << transport_->Describe() << ": dropped " << points
-                                    << " data points: " << outcome.message;
+        LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
+            << transport_->Describe() << ": dropped " << points
+            << " data points: " << outcome.message;
         Add(counters_.points_failed, points);
         return false;
       case SendOutcome::Kind::kRetryable:
@@ -134,10 +135,9 @@ bool OtlpMetricExporter::SendWithRetries(const OtlpRequest& request, size_t poin
     std::chrono::milliseconds delay =
         outcome.retry_after ? *outcome.retry_after : BackoffDelay(retry_policy_, retry, rng_);
     if (Now() + delay >= deadline) {
-      LANTERN_LOG(kWarning, kLog) << transport_->Describe() << ": dropped " << points
-                                  << " data points: " << outcome.message
-                                  << " (no time left to retry within the " << timeout_.count()
-                                  << " ms export timeout)";
+      LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
+          << transport_->Describe() << ": dropped " << points << " data points: " << outcome.message
+          << " (no time left to retry within the " << timeout_.count() << " ms export timeout)";
       Add(counters_.points_timed_out, points);
       return false;
     }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "telemetry/span_data.h"
 
 namespace lantern::telemetry {
@@ -34,7 +35,22 @@ struct SendOutcome {
   std::optional<std::chrono::milliseconds> retry_after;  // the server's hint
   int64_t rejected_spans = 0;                            // partial success
   std::string message;  // why it failed, or the partial success's error_message
+  // The transport already explained this kind of failure in a warning (once): the exporter
+  // logs it at debug level instead of repeating it.
+  bool explained = false;
 };
+
+// LANTERN_LOG with a level chosen at run time (a log::Level value).
+#define LANTERN_LOG_AT(level_value, component)                       \
+  if (const ::lantern::log::Level lantern_log_level = (level_value); \
+      !::lantern::log::Enabled(lantern_log_level)) {                 \
+  } else                                                             \
+    ::lantern::log::LineBuilder(lantern_log_level, component, __FILE__, __LINE__)
+
+// The level an exporter logs a dropped batch at: debug once the transport explained why.
+inline log::Level DropLogLevel(const SendOutcome& outcome) {
+  return outcome.explained ? log::Level::kDebug : log::Level::kWarning;
+}
 
 class OtlpTransport {
  public:
