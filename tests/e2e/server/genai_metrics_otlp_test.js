@@ -3,7 +3,9 @@
 // independent receiver (OpenTelemetry's generated code): the GenAI server metrics and
 // http.server.request.duration with the semantic conventions' names, units, attributes and
 // advised buckets; counts equal to the requests served, token sums equal to the responses'
-// usage; cumulative by default, delta on request; exemplars that name received traces.
+// usage; cumulative by default, delta on request; exemplars that name received traces; a
+// stream the client leaves is a failed request (error.type).
+const nodeHttp = require('http');
 const path = require('path');
 const crypto = require('crypto');
 const { startServer, request, waitFor, run, assert } = require('./harness');
@@ -81,15 +83,32 @@ function streamedUsage(body) {
   return usage;
 }
 
+// Starts a long stream and leaves after its first chunk: the server aborts it.
+function abandonStream(base, traceparent) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify({ model: 'tiny', prompt: 'Once', max_tokens: 500, ignore_eos: true,
+      stream: true });
+    const req = nodeHttp.request(new URL('/v1/completions', base), { method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data),
+        traceparent } },
+    (res) => res.once('data', () => { req.destroy(); resolve(); }));
+    req.on('error', (e) => { if (!req.destroyed) reject(e); });
+    req.end(data);
+  });
+}
+
 // Serves K completions, 2 chats, 2 streamed completions and 1 streamed chat (each with a
-// sampled traceparent) and one failing request; returns the expected totals.
+// sampled traceparent), one failing request and one abandoned stream; returns the expected totals.
 async function traffic(base) {
   const expected = { text_completion: { n: 0, input: 0, output: 0 },
     chat: { n: 0, input: 0, output: 0 }, traceIds: new Set() };
-  const send = async (op, stream) => {
+  const traceparent = () => {
     const traceId = crypto.randomBytes(16).toString('hex');
     expected.traceIds.add(traceId);
-    const headers = { traceparent: `00-${traceId}-${crypto.randomBytes(8).toString('hex')}-01` };
+    return `00-${traceId}-${crypto.randomBytes(8).toString('hex')}-01`;
+  };
+  const send = async (op, stream) => {
+    const headers = { traceparent: traceparent() };
     const body = { model: 'tiny', max_tokens: 6, ...(stream ? { stream: true,
       stream_options: { include_usage: true } } : {}) };
     if (op === 'chat') body.messages = [{ role: 'user', content: 'Say hello' }];
@@ -109,6 +128,7 @@ async function traffic(base) {
   const failed = await request(base, 'POST', '/v1/completions',
       { body: { model: 'no-such-model', prompt: 'x', max_tokens: 2 } });
   assert.strictEqual(failed.status, 404);
+  await abandonStream(base, traceparent());
   return expected;
 }
 
@@ -142,9 +162,13 @@ async function scenario(protocol, temporality) {
     const expected = await traffic(server.base);
     const common = { 'gen_ai.provider.name': 'lantern', 'gen_ai.request.model': 'tiny',
       'gen_ai.response.model': 'tiny' };
+    const ok = { 'error.type': undefined };  // the attribute absent
+    const cancelled = { 'gen_ai.operation.name': 'text_completion', 'error.type': 'cancelled' };
     const served = (m) => ['text_completion', 'chat'].every((op) =>
-      countOf(m, 'gen_ai.server.request.duration', { 'gen_ai.operation.name': op }) ===
+      countOf(m, 'gen_ai.server.request.duration', { 'gen_ai.operation.name': op, ...ok }) ===
           expected[op].n) &&
+        countOf(m, 'gen_ai.server.request.duration', cancelled) === 1 &&
+        countOf(m, 'http.server.request.duration', { 'error.type': 'client_disconnected' }) === 1 &&
         countOf(m, 'http.server.request.duration', { 'http.response.status_code': 404 }) === 1;
     await waitFor(() => served(collect(receiver)), 'metrics of every request served');
     await waitFor(() => [...expected.traceIds].every((id) => traceIdsOf(receiver).has(id)),
@@ -178,7 +202,8 @@ async function scenario(protocol, temporality) {
       }
       if (!name.startsWith('gen_ai.')) continue;
       for (const p of entry.series.values()) {
-        const keys = Object.keys(p.attributes).sort();
+        const keys = Object.keys(p.attributes).filter((k) => k !== 'error.type').sort();
+        if ('error.type' in p.attributes) assert.strictEqual(p.attributes['error.type'], 'cancelled');
         const base = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.request.model',
           'gen_ai.response.model'];
         if (name === 'gen_ai.server.token.usage') base.push('gen_ai.token.type');
@@ -189,7 +214,7 @@ async function scenario(protocol, temporality) {
     assert.ok(exemplars > 0, 'histogram points of sampled requests carry exemplars');
 
     for (const op of ['text_completion', 'chat']) {
-      const match = { 'gen_ai.operation.name': op };
+      const match = { 'gen_ai.operation.name': op, ...ok };
       for (const name of ['gen_ai.server.request.duration', 'gen_ai.server.time_to_first_token',
         'lantern.request.queue.duration']) {
         assert.strictEqual(countOf(metrics, name, match), expected[op].n, `${name} ${op} count`);
@@ -203,12 +228,16 @@ async function scenario(protocol, temporality) {
       }
     }
 
-    const http = (route, status) => countOf(metrics, 'http.server.request.duration',
-        { 'http.route': route, 'http.response.status_code': status });
+    const http = (route, status, error) => countOf(metrics, 'http.server.request.duration',
+        { 'http.route': route, 'http.response.status_code': status, 'error.type': error });
     assert.strictEqual(http('/v1/completions', 200), expected.text_completion.n);
     assert.strictEqual(http('/v1/chat/completions', 200), expected.chat.n);
     assert.strictEqual(http('/v1/completions', 404), 1);
-    for (const p of seriesOf(metrics, 'http.server.request.duration', { 'http.route': '/v1/completions' })) {
+    assert.strictEqual(http('/v1/completions', 200, 'client_disconnected'), 1);
+    assert.strictEqual(countOf(metrics, 'gen_ai.server.request.duration', cancelled), 1);
+    const routeSeries = seriesOf(metrics, 'http.server.request.duration',
+        { 'http.route': '/v1/completions', ...ok });
+    for (const p of routeSeries) {
       assert.deepStrictEqual(Object.keys(p.attributes).sort(), ['http.request.method',
         'http.response.status_code', 'http.route', 'network.protocol.version', 'url.scheme']);
       assert.strictEqual(p.attributes['http.request.method'], 'POST');
