@@ -1,7 +1,5 @@
 #include "telemetry/otlp_exporter.h"
 
-#include <algorithm>
-
 #include "base/log.h"
 #include "telemetry/health.h"
 #include "telemetry/otlp_transport.h"
@@ -23,46 +21,36 @@ void Add(std::atomic<uint64_t>& counter, uint64_t n) {
 OtlpExporter::OtlpExporter(std::unique_ptr<OtlpTransport> transport,
                            std::chrono::milliseconds timeout, RetryPolicy retry_policy,
                            size_t max_request_bytes)
-    : transport_(std::move(transport)),
-      timeout_(timeout),
-      retry_policy_(retry_policy),
-      max_request_bytes_(max_request_bytes),
-      rng_(std::random_device{}()) {}
+    : delivery_(std::move(transport), timeout, retry_policy, "spans",
+                {.rejected = [](uint64_t n) { RecordSpansDropped(DropReason::kRejected, n); },
+                 .retried = [] { RecordExportRetry(); }}),
+      max_request_bytes_(max_request_bytes) {}
 
 OtlpExporter::~OtlpExporter() { Shutdown(std::chrono::seconds(1)); }
 
 ExportResult OtlpExporter::Export(std::span<const std::unique_ptr<SpanData>> spans) {
-  {
-    std::lock_guard lock(mutex_);
-    if (shutdown_) {
-      Add(counters_.spans_after_shutdown, spans.size());
-      return ExportResult::kFailure;
-    }
-    export_running_ = true;
+  if (!delivery_.BeginExport()) {
+    Add(spans_after_shutdown_, spans.size());
+    return ExportResult::kFailure;
   }
-  const SteadyTime deadline = Now() + timeout_;
   std::vector<const SpanData*> batch;
   batch.reserve(spans.size());
   for (const auto& span : spans) {
     if (span) batch.push_back(span.get());
   }
-  bool ok = batch.empty() || ExportChunk(batch, deadline);
-  {
-    std::lock_guard lock(mutex_);
-    export_running_ = false;
-  }
-  changed_.notify_all();
+  bool ok = batch.empty() || ExportChunk(batch, delivery_.ExportDeadline());
+  delivery_.EndExport();
   return ok ? ExportResult::kSuccess : ExportResult::kFailure;
 }
 
 bool OtlpExporter::ExportChunk(std::span<const SpanData* const> spans, SteadyTime deadline) {
-  std::unique_ptr<OtlpRequest> request = transport_->Encode(spans);
+  std::unique_ptr<OtlpRequest> request = delivery_.transport().Encode(spans);
   if (request->ByteSize() > max_request_bytes_) {
     if (spans.size() == 1) {
       LANTERN_LOG(kWarning, kLog) << "dropped span \"" << spans[0]->name << "\": its request is "
                                   << request->ByteSize() << " bytes, over the limit of "
                                   << max_request_bytes_;
-      Add(counters_.spans_too_large, 1);
+      Add(spans_too_large_, 1);
       RecordSpansDropped(DropReason::kTooLarge, 1);
       return true;
     }
@@ -72,90 +60,23 @@ bool OtlpExporter::ExportChunk(std::span<const SpanData* const> spans, SteadyTim
     bool second = ExportChunk(spans.subspan(half), deadline);
     return first && second;
   }
-  return SendWithRetries(*request, spans.size(), deadline);
-}
-
-bool OtlpExporter::SendWithRetries(const OtlpRequest& request, size_t span_count,
-                                   SteadyTime deadline) {
-  for (int retry = 0;; ++retry) {
-    Add(counters_.requests_sent, 1);
-    SendOutcome outcome = transport_->Send(request, deadline);
-    switch (outcome.kind) {
-      case SendOutcome::Kind::kOk: {
-        uint64_t rejected = static_cast<uint64_t>(
-            std::clamp<int64_t>(outcome.rejected_spans, 0, static_cast<int64_t>(span_count)));
-        if (rejected > 0 || !outcome.message.empty()) {
-          LANTERN_LOG(kWarning, kLog)
-              << transport_->Describe() << ": the collector rejected " << rejected << " of "
-              << span_count << " spans: " << outcome.message;
-        }
-        if (rejected > 0) {
-          Add(counters_.spans_rejected, rejected);
-          RecordSpansDropped(DropReason::kRejected, rejected);
-        }
-        Add(counters_.spans_exported, span_count - rejected);
-        return true;
-      }
-      case SendOutcome::Kind::kFailed:
-      case SendOutcome::Kind::kCancelled:
-        LANTERN_LOG_AT(DropLogLevel(outcome), kLog) << transport_->Describe() << ": dropped "
-                                                    << span_count << " spans: " << outcome.message;
-        Add(counters_.spans_failed, span_count);
-        return false;
-      case SendOutcome::Kind::kRetryable:
-        break;
-    }
-    std::chrono::milliseconds delay =
-        outcome.retry_after ? *outcome.retry_after : BackoffDelay(retry_policy_, retry, rng_);
-    SteadyTime retry_at = Now() + delay;
-    if (retry_at >= deadline) {
-      LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
-          << transport_->Describe() << ": dropped " << span_count << " spans: " << outcome.message
-          << " (no time left to retry"
-          << " within the " << timeout_.count() << " ms export timeout)";
-      Add(counters_.spans_timed_out, span_count);
-      return false;
-    }
-    LANTERN_LOG(kDebug, kLog) << transport_->Describe() << ": " << outcome.message
-                              << "; retrying in " << delay.count() << " ms";
-    if (!SleepUntil(retry_at)) {
-      Add(counters_.spans_failed, span_count);
-      return false;
-    }
-    Add(counters_.retries, 1);
-    RecordExportRetry();
-  }
-}
-
-bool OtlpExporter::SleepUntil(SteadyTime until) {
-  std::unique_lock lock(mutex_);
-  changed_.wait_until(lock, until, [this] { return shutdown_; });
-  return !shutdown_;
+  return delivery_.Send(*request, spans.size(), deadline);
 }
 
 bool OtlpExporter::Shutdown(std::chrono::microseconds timeout) {
-  const SteadyTime deadline = Now() + timeout;
-  {
-    std::lock_guard lock(mutex_);
-    shutdown_ = true;
-  }
-  transport_->Cancel();
-  changed_.notify_all();
-  std::unique_lock lock(mutex_);
-  return changed_.wait_until(lock, deadline, [this] { return !export_running_; });
+  return delivery_.Shutdown(timeout);
 }
 
 OtlpExporterStats OtlpExporter::stats() const {
-  OtlpExporterStats stats;
-  stats.requests_sent = Load(counters_.requests_sent);
-  stats.retries = Load(counters_.retries);
-  stats.spans_exported = Load(counters_.spans_exported);
-  stats.spans_rejected = Load(counters_.spans_rejected);
-  stats.spans_failed = Load(counters_.spans_failed);
-  stats.spans_timed_out = Load(counters_.spans_timed_out);
-  stats.spans_too_large = Load(counters_.spans_too_large);
-  stats.spans_after_shutdown = Load(counters_.spans_after_shutdown);
-  return stats;
+  OtlpDeliveryCounts c = delivery_.counts();
+  return {.requests_sent = c.requests_sent,
+          .retries = c.retries,
+          .spans_exported = c.exported,
+          .spans_rejected = c.rejected,
+          .spans_failed = c.failed,
+          .spans_timed_out = c.timed_out,
+          .spans_too_large = Load(spans_too_large_),
+          .spans_after_shutdown = Load(spans_after_shutdown_)};
 }
 
 }  // namespace lantern::telemetry

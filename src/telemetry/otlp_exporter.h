@@ -5,11 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <random>
 #include <span>
 #include <vector>
 
@@ -17,12 +14,12 @@
 #include "base/status.h"
 #include "telemetry/exporter.h"
 #include "telemetry/otlp_config.h"
+#include "telemetry/otlp_delivery.h"
 #include "telemetry/otlp_retry.h"
 
 namespace lantern::telemetry {
 
 class OtlpTransport;
-class OtlpRequest;
 
 // What one exporter did, for tests, benchmarks and logs. The process-wide health counters
 // (telemetry/health.h) get the retries and the rejected and oversized spans as well.
@@ -54,27 +51,11 @@ class OtlpExporter final : public SpanExporter {
   OtlpExporterStats stats() const;
 
  private:
-  struct Counters {
-    std::atomic<uint64_t> requests_sent{0}, retries{0}, spans_exported{0}, spans_rejected{0},
-        spans_failed{0}, spans_timed_out{0}, spans_too_large{0}, spans_after_shutdown{0};
-  };
-
   bool ExportChunk(std::span<const SpanData* const> spans, SteadyTime deadline);
-  bool SendWithRetries(const OtlpRequest& request, size_t span_count, SteadyTime deadline);
-  // Sleeps until `until` or Shutdown; false when shut down.
-  bool SleepUntil(SteadyTime until);
 
-  std::unique_ptr<OtlpTransport> transport_;
-  const std::chrono::milliseconds timeout_;
-  const RetryPolicy retry_policy_;
+  OtlpDelivery delivery_;
   const size_t max_request_bytes_;
-  std::mt19937_64 rng_;
-  Counters counters_;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool shutdown_ = false;        // guarded by mutex_
-  bool export_running_ = false;  // guarded by mutex_
+  std::atomic<uint64_t> spans_too_large_{0}, spans_after_shutdown_{0};
 };
 
 // Builds the gRPC or HTTP exporter for `options` (CreateOtlpSpanExporter in otlp_config.h

@@ -3,24 +3,22 @@
 // for one request is split in halves. No gRPC, protobuf or curl types appear here.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <random>
+#include <span>
+#include <string>
 
 #include "base/clock.h"
 #include "base/status.h"
 #include "telemetry/log_exporter.h"
 #include "telemetry/otlp_config.h"
+#include "telemetry/otlp_delivery.h"
 #include "telemetry/otlp_retry.h"
 
 namespace lantern::telemetry {
 
 class OtlpTransport;
-class OtlpRequest;
 
 struct OtlpLogExporterStats {
   uint64_t requests_sent = 0;      // send attempts, retries included
@@ -48,25 +46,11 @@ class OtlpLogExporter final : public LogRecordExporter {
  private:
   using Records = std::span<const std::unique_ptr<LogRecordData>>;
   bool ExportPart(Records records, SteadyTime deadline);
-  bool SendWithRetries(const OtlpRequest& request, size_t count, SteadyTime deadline);
-  bool SleepUntil(SteadyTime until);
 
-  std::unique_ptr<OtlpTransport> transport_;
-  const std::chrono::milliseconds timeout_;
+  OtlpDelivery delivery_;
   const Resource resource_;
   const InstrumentationScope scope_;
-  const RetryPolicy retry_policy_;
   const size_t max_request_bytes_;
-  std::mt19937_64 rng_;
-  struct Counters {
-    std::atomic<uint64_t> requests_sent{0}, retries{0}, records_exported{0}, records_rejected{0},
-        records_failed{0}, records_timed_out{0};
-  } counters_;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool shutdown_ = false;        // guarded by mutex_
-  bool export_running_ = false;  // guarded by mutex_
 };
 
 // Builds the exporter for `options` (its signal is set to kLogs). Never touches the network.

@@ -1,7 +1,5 @@
 #include "telemetry/otlp_metric_exporter.h"
 
-#include <algorithm>
-
 #include "base/log.h"
 #include "telemetry/otlp_grpc_transport.h"
 #include "telemetry/otlp_http_transport.h"
@@ -12,13 +10,6 @@ namespace lantern::telemetry {
 namespace {
 
 constexpr char kLog[] = "otlp";
-
-void Add(std::atomic<uint64_t>& counter, uint64_t n) {
-  counter.fetch_add(n, std::memory_order_relaxed);
-}
-uint64_t Load(const std::atomic<uint64_t>& counter) {
-  return counter.load(std::memory_order_relaxed);
-}
 
 // Splits a collection in two halves by metric (the unit a collector cannot split).
 std::pair<ResourceMetrics, ResourceMetrics> Halves(const ResourceMetrics& metrics) {
@@ -49,31 +40,20 @@ size_t MetricCount(const ResourceMetrics& metrics) {
 OtlpMetricExporter::OtlpMetricExporter(std::unique_ptr<OtlpTransport> transport,
                                        std::chrono::milliseconds timeout, RetryPolicy retry_policy,
                                        size_t max_request_bytes)
-    : transport_(std::move(transport)),
-      timeout_(timeout),
-      retry_policy_(retry_policy),
-      max_request_bytes_(max_request_bytes),
-      rng_(std::random_device{}()) {}
+    : delivery_(std::move(transport), timeout, retry_policy, "data points"),
+      max_request_bytes_(max_request_bytes) {}
 
 OtlpMetricExporter::~OtlpMetricExporter() { Shutdown(std::chrono::seconds(1)); }
 
-std::string OtlpMetricExporter::Describe() const { return transport_->Describe(); }
+std::string OtlpMetricExporter::Describe() const { return delivery_.transport().Describe(); }
 
 ExportResult OtlpMetricExporter::Export(const ResourceMetrics& metrics) {
-  {
-    std::lock_guard lock(mutex_);
-    if (shutdown_) {
-      Add(counters_.points_failed, metrics.PointCount());
-      return ExportResult::kFailure;
-    }
-    export_running_ = true;
+  if (!delivery_.BeginExport()) {
+    delivery_.CountFailed(metrics.PointCount());
+    return ExportResult::kFailure;
   }
-  bool ok = ExportPart(metrics, Now() + timeout_);
-  {
-    std::lock_guard lock(mutex_);
-    export_running_ = false;
-  }
-  changed_.notify_all();
+  bool ok = ExportPart(metrics, delivery_.ExportDeadline());
+  delivery_.EndExport();
   return ok ? ExportResult::kSuccess : ExportResult::kFailure;
 }
 
@@ -81,7 +61,7 @@ bool OtlpMetricExporter::ExportPart(const ResourceMetrics& metrics, SteadyTime d
   const size_t points = metrics.PointCount();
   if (points == 0) return true;
   std::unique_ptr<OtlpRequest> request =
-      transport_->EncodeBody([&metrics](bool json, std::string* out) {
+      delivery_.transport().EncodeBody([&metrics](bool json, std::string* out) {
         json ? AppendOtlpMetricsJson(metrics, out) : AppendOtlpMetricsProtobuf(metrics, out);
       });
   if (request == nullptr) return false;
@@ -90,7 +70,7 @@ bool OtlpMetricExporter::ExportPart(const ResourceMetrics& metrics, SteadyTime d
       LANTERN_LOG(kWarning, kLog) << "dropped a metric of " << points << " points: its request is "
                                   << request->ByteSize() << " bytes, over the limit of "
                                   << max_request_bytes_;
-      Add(counters_.points_failed, points);
+      delivery_.CountFailed(points);
       return false;
     }
     request.reset();
@@ -99,83 +79,21 @@ bool OtlpMetricExporter::ExportPart(const ResourceMetrics& metrics, SteadyTime d
     bool second_ok = ExportPart(second, deadline);
     return first_ok && second_ok;
   }
-  return SendWithRetries(*request, points, deadline);
-}
-
-bool OtlpMetricExporter::SendWithRetries(const OtlpRequest& request, size_t points,
-                                         SteadyTime deadline) {
-  for (int retry = 0;; ++retry) {
-    Add(counters_.requests_sent, 1);
-    SendOutcome outcome = transport_->Send(request, deadline);
-    switch (outcome.kind) {
-      case SendOutcome::Kind::kOk: {
-        // The response's partial_success has the same fields for every signal
-        // (rejected_data_points is field 1 like rejected_spans).
-        auto rejected = static_cast<uint64_t>(
-            std::clamp<int64_t>(outcome.rejected_spans, 0, static_cast<int64_t>(points)));
-        if (rejected > 0 || !outcome.message.empty()) {
-          LANTERN_LOG(kWarning, kLog)
-              << transport_->Describe() << ": the collector rejected " << rejected << " of "
-              << points << " data points: " << outcome.message;
-        }
-        Add(counters_.points_rejected, rejected);
-        Add(counters_.points_exported, points - rejected);
-        return true;
-      }
-      case SendOutcome::Kind::kFailed:
-      case SendOutcome::Kind::kCancelled:
-        LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
-            << transport_->Describe() << ": dropped " << points
-            << " data points: " << outcome.message;
-        Add(counters_.points_failed, points);
-        return false;
-      case SendOutcome::Kind::kRetryable:
-        break;
-    }
-    std::chrono::milliseconds delay =
-        outcome.retry_after ? *outcome.retry_after : BackoffDelay(retry_policy_, retry, rng_);
-    if (Now() + delay >= deadline) {
-      LANTERN_LOG_AT(DropLogLevel(outcome), kLog)
-          << transport_->Describe() << ": dropped " << points << " data points: " << outcome.message
-          << " (no time left to retry within the " << timeout_.count() << " ms export timeout)";
-      Add(counters_.points_timed_out, points);
-      return false;
-    }
-    if (!SleepUntil(Now() + delay)) {
-      Add(counters_.points_failed, points);
-      return false;
-    }
-    Add(counters_.retries, 1);
-  }
-}
-
-bool OtlpMetricExporter::SleepUntil(SteadyTime until) {
-  std::unique_lock lock(mutex_);
-  changed_.wait_until(lock, until, [this] { return shutdown_; });
-  return !shutdown_;
+  return delivery_.Send(*request, points, deadline);
 }
 
 bool OtlpMetricExporter::Shutdown(std::chrono::microseconds timeout) {
-  const SteadyTime deadline = Now() + timeout;
-  {
-    std::lock_guard lock(mutex_);
-    shutdown_ = true;
-  }
-  transport_->Cancel();
-  changed_.notify_all();
-  std::unique_lock lock(mutex_);
-  return changed_.wait_until(lock, deadline, [this] { return !export_running_; });
+  return delivery_.Shutdown(timeout);
 }
 
 OtlpMetricExporterStats OtlpMetricExporter::stats() const {
-  OtlpMetricExporterStats stats;
-  stats.requests_sent = Load(counters_.requests_sent);
-  stats.retries = Load(counters_.retries);
-  stats.points_exported = Load(counters_.points_exported);
-  stats.points_rejected = Load(counters_.points_rejected);
-  stats.points_failed = Load(counters_.points_failed);
-  stats.points_timed_out = Load(counters_.points_timed_out);
-  return stats;
+  OtlpDeliveryCounts c = delivery_.counts();
+  return {.requests_sent = c.requests_sent,
+          .retries = c.retries,
+          .points_exported = c.exported,
+          .points_rejected = c.rejected,
+          .points_failed = c.failed,
+          .points_timed_out = c.timed_out};
 }
 
 Result<std::unique_ptr<OtlpMetricExporter>> CreateOtlpMetricExporter(

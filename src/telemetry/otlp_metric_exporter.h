@@ -3,24 +3,21 @@
 // large for one request is split by metric. No gRPC, protobuf or curl types appear here.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <random>
+#include <string>
 
 #include "base/clock.h"
 #include "base/status.h"
 #include "telemetry/metric_reader.h"
 #include "telemetry/otlp_config.h"
+#include "telemetry/otlp_delivery.h"
 #include "telemetry/otlp_retry.h"
 
 namespace lantern::telemetry {
 
 class OtlpTransport;
-class OtlpRequest;
 
 struct OtlpMetricExporterStats {
   uint64_t requests_sent = 0;     // send attempts, retries included
@@ -46,23 +43,9 @@ class OtlpMetricExporter final : public MetricExporter {
 
  private:
   bool ExportPart(const ResourceMetrics& metrics, SteadyTime deadline);
-  bool SendWithRetries(const OtlpRequest& request, size_t points, SteadyTime deadline);
-  bool SleepUntil(SteadyTime until);
 
-  std::unique_ptr<OtlpTransport> transport_;
-  const std::chrono::milliseconds timeout_;
-  const RetryPolicy retry_policy_;
+  OtlpDelivery delivery_;
   const size_t max_request_bytes_;
-  std::mt19937_64 rng_;
-  struct Counters {
-    std::atomic<uint64_t> requests_sent{0}, retries{0}, points_exported{0}, points_rejected{0},
-        points_failed{0}, points_timed_out{0};
-  } counters_;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool shutdown_ = false;        // guarded by mutex_
-  bool export_running_ = false;  // guarded by mutex_
 };
 
 // Builds the exporter for `options` (options.signal should be kMetrics). Never touches the
