@@ -116,26 +116,13 @@ struct BatchLogProcessor::State {
 
 BatchLogProcessorOptions BatchLogProcessorOptionsFromEnv(const EnvLookup& env) {
   BatchLogProcessorOptions options;
-  if (auto v = EnvMillis(env, "OTEL_BLRP_SCHEDULE_DELAY")) options.schedule_delay = *v;
-  if (auto v = EnvMillis(env, "OTEL_BLRP_EXPORT_TIMEOUT")) options.export_timeout = *v;
-  auto positive = [&](const char* name, size_t* out) {
-    if (auto v = EnvInt(env, name)) {
-      if (*v == 0) {
-        LANTERN_LOG(kWarning, "telemetry") << name << "=0 is not a positive size; ignored";
-      } else {
-        *out = static_cast<size_t>(*v);
-      }
-    }
-  };
-  positive("OTEL_BLRP_MAX_QUEUE_SIZE", &options.max_queue_size);
-  positive("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", &options.max_export_batch_size);
-  if (options.max_export_batch_size > options.max_queue_size) {
-    LANTERN_LOG(kWarning, "telemetry")
-        << "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE (" << options.max_export_batch_size
-        << ") exceeds OTEL_BLRP_MAX_QUEUE_SIZE (" << options.max_queue_size << "); using "
-        << options.max_queue_size;
-    options.max_export_batch_size = options.max_queue_size;
-  }
+  ReadBatchProcessorEnv(env,
+                        {.schedule_delay = "OTEL_BLRP_SCHEDULE_DELAY",
+                         .export_timeout = "OTEL_BLRP_EXPORT_TIMEOUT",
+                         .max_queue_size = "OTEL_BLRP_MAX_QUEUE_SIZE",
+                         .max_export_batch_size = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"},
+                        &options.schedule_delay, &options.export_timeout, &options.max_queue_size,
+                        &options.max_export_batch_size);
   return options;
 }
 

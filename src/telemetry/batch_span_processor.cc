@@ -156,26 +156,13 @@ struct BatchSpanProcessor::State {
 
 BatchSpanProcessorOptions BatchSpanProcessorOptionsFromEnv(const EnvLookup& env) {
   BatchSpanProcessorOptions options;
-  if (auto v = EnvMillis(env, "OTEL_BSP_SCHEDULE_DELAY")) options.schedule_delay = *v;
-  if (auto v = EnvMillis(env, "OTEL_BSP_EXPORT_TIMEOUT")) options.export_timeout = *v;
-  auto positive = [&](const char* name, size_t* out) {
-    if (auto v = EnvInt(env, name)) {
-      if (*v == 0) {
-        LANTERN_LOG(kWarning, "telemetry") << name << "=0 is not a positive size; ignored";
-      } else {
-        *out = static_cast<size_t>(*v);
-      }
-    }
-  };
-  positive("OTEL_BSP_MAX_QUEUE_SIZE", &options.max_queue_size);
-  positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &options.max_export_batch_size);
-  if (options.max_export_batch_size > options.max_queue_size) {
-    LANTERN_LOG(kWarning, "telemetry")
-        << "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (" << options.max_export_batch_size
-        << ") exceeds OTEL_BSP_MAX_QUEUE_SIZE (" << options.max_queue_size << "); using "
-        << options.max_queue_size;
-    options.max_export_batch_size = options.max_queue_size;
-  }
+  ReadBatchProcessorEnv(env,
+                        {.schedule_delay = "OTEL_BSP_SCHEDULE_DELAY",
+                         .export_timeout = "OTEL_BSP_EXPORT_TIMEOUT",
+                         .max_queue_size = "OTEL_BSP_MAX_QUEUE_SIZE",
+                         .max_export_batch_size = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"},
+                        &options.schedule_delay, &options.export_timeout, &options.max_queue_size,
+                        &options.max_export_batch_size);
   return options;
 }
 

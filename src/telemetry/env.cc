@@ -67,4 +67,29 @@ std::optional<std::chrono::milliseconds> EnvMillis(const EnvLookup& env, std::st
   return std::chrono::milliseconds(*value);
 }
 
+void ReadBatchProcessorEnv(const EnvLookup& env, const BatchProcessorEnvNames& names,
+                           std::chrono::milliseconds* schedule_delay,
+                           std::chrono::milliseconds* export_timeout, size_t* max_queue_size,
+                           size_t* max_export_batch_size) {
+  if (auto v = EnvMillis(env, names.schedule_delay)) *schedule_delay = *v;
+  if (auto v = EnvMillis(env, names.export_timeout)) *export_timeout = *v;
+  auto positive = [&](const char* name, size_t* out) {
+    if (auto v = EnvInt(env, name)) {
+      if (*v == 0) {
+        LANTERN_LOG(kWarning, "telemetry") << name << "=0 is not a positive size; ignored";
+      } else {
+        *out = static_cast<size_t>(*v);
+      }
+    }
+  };
+  positive(names.max_queue_size, max_queue_size);
+  positive(names.max_export_batch_size, max_export_batch_size);
+  if (*max_export_batch_size > *max_queue_size) {
+    LANTERN_LOG(kWarning, "telemetry")
+        << names.max_export_batch_size << " (" << *max_export_batch_size << ") exceeds "
+        << names.max_queue_size << " (" << *max_queue_size << "); using " << *max_queue_size;
+    *max_export_batch_size = *max_queue_size;
+  }
+}
+
 }  // namespace lantern::telemetry

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -26,6 +27,20 @@ bool EnvBool(const EnvLookup& env, std::string_view name);
 std::optional<int64_t> EnvInt(const EnvLookup& env, std::string_view name);
 // A non-negative integer count of milliseconds. Bad values warn: nullopt.
 std::optional<std::chrono::milliseconds> EnvMillis(const EnvLookup& env, std::string_view name);
+
+// A batch processor's four variables (OTEL_BSP_* for spans, OTEL_BLRP_* for logs): the
+// delays replace `schedule_delay` and `export_timeout`; zero sizes warn and are ignored; a
+// batch size above the queue size warns and is clamped to it.
+struct BatchProcessorEnvNames {
+  const char* schedule_delay = "";
+  const char* export_timeout = "";
+  const char* max_queue_size = "";
+  const char* max_export_batch_size = "";
+};
+void ReadBatchProcessorEnv(const EnvLookup& env, const BatchProcessorEnvNames& names,
+                           std::chrono::milliseconds* schedule_delay,
+                           std::chrono::milliseconds* export_timeout, size_t* max_queue_size,
+                           size_t* max_export_batch_size);
 
 // ASCII lower-case copy, and whitespace trimming (spaces and tabs), used by parsers here.
 std::string AsciiLower(std::string_view s);

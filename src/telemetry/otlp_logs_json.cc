@@ -1,60 +1,21 @@
 // AppendOtlpLogsJson (log_record.h): the protobuf JSON mapping with OTLP's rules —
 // lowerCamelCase keys, trace/span ids as hex, 64-bit integers (fixed64) as decimal
 // strings, enums as integers.
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "telemetry/ids.h"
 #include "telemetry/log_record.h"
+#include "telemetry/otlp_json_value.h"
 
 namespace lantern::telemetry {
 namespace {
 
 using nlohmann::json;
 
-template <size_t N>
-std::string Hex(const std::array<uint8_t, N>& id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t byte : id) {
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 15]);
-  }
-  return out;
-}
-
-json Double(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  return value;
-}
-
-json AnyValue(const AttributeValue& value) {
-  return std::visit(
-      [](const auto& v) -> json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          return {{"boolValue", v}};
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          return {{"intValue", std::to_string(v)}};
-        } else if constexpr (std::is_same_v<T, double>) {
-          return {{"doubleValue", Double(v)}};
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return {{"stringValue", v}};
-        } else {
-          json values = json::array();
-          for (const auto& element : v) {
-            values.push_back(AnyValue(AttributeValue(typename T::value_type(element))));
-          }
-          return {{"arrayValue", {{"values", values}}}};
-        }
-      },
-      value);
-}
-
-json KeyValue(std::string_view key, json value) {
-  return {{"key", std::string(key)}, {"value", std::move(value)}};
-}
+using otlp_json::AnyValue;
+using otlp_json::Double;
+using otlp_json::Hex;
+using otlp_json::KeyValue;
 
 json RecordJson(const LogRecordData& record) {
   json attributes = json::array();
