@@ -14,8 +14,9 @@ const REQUESTS = 6;
 (async () => {
   const collector = await startCollector('grpc');
   // 128-token sequences need 8 blocks of 16 tokens; the pool holds 10 (the tiny model's KV
-  // block is 16 KiB), so six 120-token requests cannot all stay resident.
-  const server = await startServer([...collector.args, '--disable-log-requests', '--no-enable-prefix-caching'], {
+  // block is 16 KiB in float32), so six 120-token requests cannot all stay resident.
+  const server = await startServer([...collector.args, '--disable-log-requests', '--no-enable-prefix-caching',
+    '--kv-cache-dtype', 'float32'], {
     env: collector.env, kvCacheMemory: '160KiB', maxModelLen: 128,
   });
   await main([

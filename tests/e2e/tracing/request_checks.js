@@ -65,6 +65,11 @@ function checkLlmRequest(all, llm, { req, usage, finishReasons, responseId, oper
   assertAttr(llm, 'gen_ai.response.model', 'string', 'tiny');
   assertAttr(llm, 'gen_ai.operation.name', 'string', operation);
   assertAttr(llm, 'gen_ai.provider.name', 'string', 'lantern');
+  // `json` for a JSON Schema or json_object; a regex, choice or grammar still gives text.
+  const json = req.response_format && req.response_format.type !== 'text';
+  const guided = req.structured_outputs || req.guided_json || req.guided_regex ||
+    req.guided_choice || req.guided_grammar;
+  assertAttr(llm, 'gen_ai.output.type', 'string', json ? 'json' : guided ? undefined : 'text');
   assertAttr(llm, 'gen_ai.request.stream', 'bool', Boolean(stream));
   if (responseId !== undefined) assertAttr(llm, 'gen_ai.response.id', 'string', responseId);
   else assertAttr(llm, 'gen_ai.response.id', 'string');
