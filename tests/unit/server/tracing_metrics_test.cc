@@ -21,7 +21,7 @@ double Value(const std::string& text, const std::string& series) {
 
 TEST(TracingMetrics, SeriesFollowTheSdkCounters) {
   MetricsRegistry registry;
-  ServingMetrics metrics(&registry, "tiny", 128);
+  ServingMetrics metrics(&registry, "tiny", 128, {});
   const std::string started = "lantern:tracing_spans_started_total{model_name=\"tiny\"}";
   double before = Value(registry.RenderPrometheus(), started);
   ASSERT_GE(before, 0) << registry.RenderPrometheus();
