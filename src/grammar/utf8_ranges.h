@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.h"
+
 namespace lantern::grammar {
 
 using CodePointRange = std::pair<uint32_t, uint32_t>;  // inclusive
@@ -21,7 +23,5 @@ std::vector<CodePointRange> NormalizeRanges(std::vector<CodePointRange> ranges);
 std::vector<CodePointRange> ComplementRanges(const std::vector<CodePointRange>& ranges);
 // Byte-range sequences whose union is the UTF-8 encodings of `ranges` (normalized).
 std::vector<ByteRangeSequence> Utf8Sequences(const std::vector<CodePointRange>& ranges);
-
-void AppendUtf8(uint32_t cp, std::string* out);
 
 }  // namespace lantern::grammar
