@@ -308,6 +308,7 @@ def main():
     p.add_argument("--abba", type=int, default=4, help="bench serve rounds (tracing off/on)")
     p.add_argument("--step-timeout", type=int, default=150, help="seconds per lantern run")
     p.add_argument("--skip", default="", help="comma-separated: lantern,serve,transformers")
+    p.add_argument("--prepare-only", action="store_true", help="write the checkpoint and stop")
     a = p.parse_args()
     a.lantern = os.path.abspath(a.lantern)
     skip = set(filter(None, a.skip.split(",")))
@@ -318,6 +319,8 @@ def main():
     with open(os.path.join(model, "config.json")) as f:
         cfg = json.load(f)
     g.log(f"checkpoint {model} ready after {time.time() - t0:.1f} s")
+    if a.prepare_only:
+        return 0
     bandwidth, peak = torch_limits(res, a.device)
     steps = [("lantern", lambda: lantern_side(a, res, model, cfg, bandwidth, peak)),
              ("serve", lambda: serving_side(a, res, model, cfg)),
