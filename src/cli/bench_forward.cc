@@ -15,6 +15,7 @@
 
 #include "base/thread_pool.h"
 #include "cli/cpu_report.h"
+#include "cli/device_flag.h"
 #include "cli/dtype_flag.h"
 #include "model/llama.h"
 #include "model/model.h"
@@ -135,10 +136,23 @@ int RunBenchForward(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.add_option("--repeats", repeats, "prefill repetitions (best is kept)")
       ->check(CLI::Range(1, 100));
+  DeviceFlags device_flags;
+  AddDeviceFlags(app, device_flags);
   CLI11_PARSE(app, argc, argv);
   const auto kv_dtype = ParseKvCacheDTypeFlag(kv_cache_dtype);
   if (!kv_dtype.ok()) {
     std::fprintf(stderr, "lantern bench forward: %s\n", kv_dtype.status().message().c_str());
+    return 2;
+  }
+  std::string device_description;
+  const auto device = ResolveDevice(device_flags, &device_description);
+  if (!device.ok()) {
+    std::fprintf(stderr, "lantern bench forward: error: %s\n", device.status().message().c_str());
+    return 1;
+  }
+  if (device->is_cuda() && model_dir.empty() && preset != "smollm-135m") {
+    std::fprintf(stderr, "lantern bench forward: --device cuda runs the Llama family: use "
+                         "--preset smollm-135m or --model DIR\n");
     return 2;
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows even through a pipe
@@ -167,9 +181,11 @@ int RunBenchForward(int argc, char** argv) {
   std::printf("  SGEMM peak (oneDNN, our pool)  %8.1f [%8.1f] GFLOP/s\n", peak[0], peak[1]);
   std::printf("  read bandwidth                 %8.1f [%8.1f] GB/s\n", bandwidth[0], bandwidth[1]);
 
-  const model::LoadOptions options{.num_threads = threads,
-                                   .dtype = *ParseDTypeFlag(dtype_flag),
-                                   .quantization = *ParseQuantizationFlag(quantization)};
+  model::LoadOptions options{.num_threads = threads,
+                             .dtype = *ParseDTypeFlag(dtype_flag),
+                             .quantization = *ParseQuantizationFlag(quantization)};
+  ApplyDeviceFlags(device_flags, *device, &options);
+  std::printf("device: %s\n", device_description.c_str());
   Result<std::unique_ptr<model::Model>> loaded =
       !model_dir.empty() ? model::LoadModel(model_dir, options)
       : preset == "smollm-135m"
@@ -190,7 +206,25 @@ int RunBenchForward(int argc, char** argv) {
   const int max_len = std::max(prefill_tokens, context + decode_steps + 1);
   const int blocks_per_seq = (max_len + block_size - 1) / block_size;
   auto kv = m.NewKvCache(blocks_per_seq * std::max(batch, 1), block_size, *kv_dtype);
-  std::printf("KV cache: %s, %.0f MB for %d sequences of %d tokens\n", DTypeFlagName(kv->dtype()),
+  if (!kv) {
+    std::fprintf(stderr, "lantern bench forward: could not allocate the KV cache on %s\n",
+                 device_description.c_str());
+    return 1;
+  }
+  if (device->is_cuda()) {  // the workspace for these shapes, and decode graphs unless eager
+    const model::DType kv_type = kv->dtype();
+    auto reserved = m.ReserveDeviceMemory({.max_num_seqs = std::max(batch, 1),
+                                           .max_num_batched_tokens = std::max(prefill_tokens, batch),
+                                           .max_model_len = blocks_per_seq * block_size,
+                                           .block_size = block_size,
+                                           .kv_dtype = kv_type});
+    auto graphs = reserved.ok() ? m.PrepareSteps(*kv) : Result<int>(reserved.status());
+    if (!graphs.ok()) {
+      std::fprintf(stderr, "lantern bench forward: %s\n", graphs.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("CUDA graphs: %d decode batch sizes captured\n", *graphs);
+  }  std::printf("KV cache: %s, %.0f MB for %d sequences of %d tokens\n", DTypeFlagName(kv->dtype()),
               kv->bytes() / 1e6, std::max(batch, 1), blocks_per_seq * block_size);
   auto make_seq = [&](int index, int len) {
     Sequence s;

@@ -21,8 +21,10 @@
 
 #include "base/clock.h"
 #include "cli/cpu_report.h"
+#include "cli/device_flag.h"
 #include "cli/dtype_flag.h"
 #include "engine/engine.h"
+#include "model/llama.h"
 #include "model/model.h"
 #include "model/opt.h"
 
@@ -178,6 +180,8 @@ int RunBenchThroughput(int argc, char** argv) {
   app.add_flag("--greedy", flags.greedy, "greedy decoding instead of temperature 1");
   app.add_option("--seed", flags.seed, "seed of the prompts and the sampling");
   app.add_option("--result-json", flags.result_json, "also write the results as JSON here");
+  DeviceFlags device_flags;
+  AddDeviceFlags(app, device_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,14 +199,27 @@ int RunBenchThroughput(int argc, char** argv) {
     return 2;
   }
   std::printf("%s\n", cpu->Describe().c_str());
+  std::string device_description;
+  const auto device = ResolveDevice(device_flags, &device_description);
+  if (!device.ok()) {
+    std::fprintf(stderr, "lantern bench throughput: error: %s\n",
+                 device.status().message().c_str());
+    return 1;
+  }
+  std::printf("device: %s\n", device_description.c_str());
 
   const SteadyTime load_start = Now();
-  const model::LoadOptions options{.num_threads = flags.threads,
-                                   .dtype = *ParseDTypeFlag(flags.dtype),
-                                   .quantization = *ParseQuantizationFlag(flags.quantization)};
+  model::LoadOptions options{.num_threads = flags.threads,
+                             .dtype = *ParseDTypeFlag(flags.dtype),
+                             .quantization = *ParseQuantizationFlag(flags.quantization)};
+  ApplyDeviceFlags(device_flags, *device, &options);
+  // The random model: OPT-125m's shape on the CPU; the CUDA backend runs the Llama family,
+  // so SmolLM-135M's shape there.
   Result<std::unique_ptr<model::Model>> loaded =
-      flags.model_dir.empty() ? model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, options)
-                              : model::LoadModel(flags.model_dir, options);
+      !flags.model_dir.empty() ? model::LoadModel(flags.model_dir, options)
+      : device->is_cuda()
+          ? model::NewRandomLlamaModel(model::SmolLm135mShapeConfig(), 1, options)
+          : model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, options);
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench throughput: %s\n", loaded.status().ToString().c_str());
     return 1;
@@ -210,7 +227,9 @@ int RunBenchThroughput(int argc, char** argv) {
   std::shared_ptr<model::Model> model = std::move(loaded).value();
   const auto& mc = model->config();
   std::printf("model: %s (%d layers, hidden %d, vocab %d, weights %s), loaded in %.1f s\n",
-              flags.model_dir.empty() ? "OPT-125m shape, random weights" : flags.model_dir.c_str(),
+              !flags.model_dir.empty() ? flags.model_dir.c_str()
+              : device->is_cuda()      ? "SmolLM-135M shape, random weights"
+                                       : "OPT-125m shape, random weights",
               mc.num_hidden_layers, mc.hidden_size, mc.vocab_size,
               WeightsDescription(*model).c_str(), SecondsBetween(load_start, Now()));
   std::printf("input %d, output %d tokens per request; %s sampling; KV cache %s\n\n",

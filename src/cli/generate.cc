@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/cpu_report.h"
+#include "cli/device_flag.h"
 #include "cli/dtype_flag.h"
 #include "model/model.h"
 
@@ -55,7 +56,15 @@ int RunGenerate(int argc, char** argv) {
       ->check(CLI::IsMember(QuantizationFlagValues()));
   app.add_option("--kv-cache-dtype", kv_cache_dtype,
                  "KV cache in: auto (16 bits), float32, bfloat16, float16");
+  DeviceFlags device_flags;
+  AddDeviceFlags(app, device_flags);
   CLI11_PARSE(app, argc, argv);
+  std::string device_description;
+  const auto device = ResolveDevice(device_flags, &device_description);
+  if (!device.ok()) {
+    std::fprintf(stderr, "lantern generate: error: %s\n", device.status().message().c_str());
+    return 1;
+  }
   const auto kv_dtype = ParseKvCacheDTypeFlag(kv_cache_dtype);
   if (!kv_dtype.ok()) {
     std::fprintf(stderr, "lantern generate: error: %s\n", kv_dtype.status().message().c_str());
@@ -74,9 +83,12 @@ int RunGenerate(int argc, char** argv) {
     std::fprintf(stderr, "lantern generate: %s\n", error.c_str());
     return 2;
   }
-  auto loaded = model::LoadModel(model_dir, {.num_threads = threads,
-                                             .dtype = *ParseDTypeFlag(dtype_flag),
-                                             .quantization = *ParseQuantizationFlag(quantization)});
+  model::LoadOptions options{.num_threads = threads,
+                             .dtype = *ParseDTypeFlag(dtype_flag),
+                             .quantization = *ParseQuantizationFlag(quantization)};
+  ApplyDeviceFlags(device_flags, *device, &options);
+  if (device->is_cuda()) std::fprintf(stderr, "device %s\n", device_description.c_str());
+  auto loaded = model::LoadModel(model_dir, options);
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern generate: %s\n", loaded.status().ToString().c_str());
     return 1;
@@ -93,6 +105,11 @@ int RunGenerate(int argc, char** argv) {
   }
   const int num_blocks = static_cast<int>((total + block_size - 1) / block_size);
   auto kv = m.NewKvCache(num_blocks, block_size, *kv_dtype);
+  if (!kv) {
+    std::fprintf(stderr, "lantern generate: could not allocate the KV cache on %s\n",
+                 device_description.c_str());
+    return 1;
+  }
   std::vector<int32_t> block_table(num_blocks);
   for (int i = 0; i < num_blocks; ++i) block_table[i] = i;
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,8 @@
 #include "engine/engine.h"
 #include "engine/generation_config.h"
 #include "grammar/grammar.h"
+#include "model/device.h"
+#include "model/device_backend.h"
 #include "model/model.h"
 #include "model/weights.h"
 #include "server/genai_metrics.h"
@@ -96,6 +99,11 @@ struct ServeFlags {
   std::string ui_trace_url;
   VllmFlags vllm;  // vLLM's flags: honoured, or accepted with a warning
   std::string metrics_names = "lantern";  // /metrics as lantern:* or vLLM's vllm:*
+  // The device (issue 20): cpu, or cuda[:N] through the CUDA plugin.
+  std::string device = "cpu";
+  double gpu_memory_utilization = 0.9;
+  bool enforce_eager = false;
+  std::set<std::string> given;  // of the GPU-only flags above, those on the command line
 };
 
 // "4GiB", "512MB", "1073741824" -> bytes.
@@ -233,6 +241,9 @@ int Serve(const ServeFlags& flags) {
   startup.root().SetAttribute("lantern.cpu.isa", cpu->isa);
   startup.root().SetAttribute("lantern.cpu.model", cpu->model);
   startup.root().SetAttribute("lantern.cpu.extensions", cpu->extensions);
+  auto device = model::ParseDevice(flags.device);
+  if (!device.ok()) return fail(device.status());
+  startup.root().SetAttribute("lantern.device", device->ToString());
   auto model_dir = fetched ? Result<std::filesystem::path>(fetched->snapshot)
                            : server::ResolveModelPath(flags.model, flags.revision,
                                                       server::HuggingFaceCacheDirs());
@@ -266,6 +277,30 @@ int Serve(const ServeFlags& flags) {
   auto codec = server::MakeTextCodec(tok, chat_template);
   if (!codec.ok()) return fail(codec.status());
 
+  // The GPU first (issue 20): no plugin or no device is one clear line and exit 1, before
+  // any weights are read.
+  std::string device_name = device->ToString();
+  if (device->is_cuda()) {
+    telemetry::Span& device_span = startup.Phase("init_device");
+    device_span.SetAttribute("lantern.device", device->ToString());
+    auto described = model::DescribeCudaDevice(device->index);
+    if (!described.ok()) return fail(described.status());
+    device_name += " (" + described->ToString() + ")";
+    device_span.SetAttribute("lantern.device.name", described->name);
+    device_span.SetAttribute("lantern.device.memory_bytes",
+                             static_cast<int64_t>(described->total_bytes));
+    LANTERN_LOG(kInfo, "serve") << "device " << device_name << ", --gpu-memory-utilization "
+                                << flags.gpu_memory_utilization
+                                << (flags.enforce_eager ? ", eager (no CUDA graphs)" : "");
+  } else {
+    for (const char* flag : {"--gpu-memory-utilization", "--enforce-eager"}) {
+      if (flags.given.count(flag)) {
+        LANTERN_LOG(kWarning, "serve") << flag << " has no effect with --device cpu: the KV "
+                                       << "cache is sized by --kv-cache-memory";
+      }
+    }
+  }
+
   telemetry::Span& weights_span = startup.Phase("load_weights");
   auto dtype = ParseDTypeFlag(flags.dtype);
   if (!dtype.ok()) return fail(dtype.status());
@@ -273,9 +308,13 @@ int Serve(const ServeFlags& flags) {
   if (!quantization.ok()) return fail(quantization.status());
   auto kv_cache_dtype = ParseKvCacheDTypeFlag(flags.kv_cache_dtype);
   if (!kv_cache_dtype.ok()) return fail(kv_cache_dtype.status());
-  auto loaded_model = model::LoadModel(
-      *model_dir,
-      {.dtype = *dtype, .quantization = *quantization, .progress = MakeLoadProgressPrinter()});
+  auto loaded_model = model::LoadModel(*model_dir,
+                                       {.dtype = *dtype,
+                                        .quantization = *quantization,
+                                        .progress = MakeLoadProgressPrinter(),
+                                        .device = *device,
+                                        .gpu_memory_utilization = flags.gpu_memory_utilization,
+                                        .enforce_eager = flags.enforce_eager});
   if (!loaded_model.ok()) return fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
   const std::string dtype_name = WeightsDescription(*model);
@@ -284,8 +323,10 @@ int Serve(const ServeFlags& flags) {
                             model->int8_weights() ? "int8" : "none");
   weights_span.SetAttribute("lantern.weights.memory_bytes",
                             static_cast<int64_t>(model->weight_bytes()));
+  weights_span.SetAttribute("lantern.weights.device", device->ToString());
   LANTERN_LOG(kInfo, "serve") << "weights: " << dtype_name << ", "
-                              << model->weight_bytes() / (1 << 20) << " MiB in memory";
+                              << model->weight_bytes() / (1 << 20) << " MiB in "
+                              << (device->is_cuda() ? "GPU memory" : "memory");
   if (weights_span.IsRecording()) {  // counted on a second open of the (mapped) files
     if (auto store = model::WeightStore::Open(*model_dir); store.ok()) {
       weights_span.SetAttribute("lantern.weights.bytes",
@@ -301,7 +342,6 @@ int Serve(const ServeFlags& flags) {
   config.max_model_len = flags.max_model_len;
   config.enable_prefix_caching = flags.enable_prefix_caching;
   config.seed = flags.seed;
-  config.max_logprobs = flags.vllm.max_logprobs;  // the engine checks requests against it too
   config.max_queued_requests = flags.max_queued_requests;
   config.extra_eos_token_ids = tok->eos_ids();
   config.detokenizer_factory = server::MakeDetokenizerFactory(tok);
@@ -328,6 +368,10 @@ int Serve(const ServeFlags& flags) {
   kv_span.SetAttribute("lantern.kv.blocks", static_cast<int64_t>(info.num_kv_blocks));
   kv_span.SetAttribute("lantern.kv.bytes", static_cast<int64_t>(info.kv_cache_bytes));
   kv_span.SetAttribute("lantern.kv.dtype", DTypeFlagName(info.kv_cache_dtype));
+  kv_span.SetAttribute("lantern.kv.device", device->ToString());
+  if (device->is_cuda()) {  // the decode steps' CUDA graphs were captured over the new cache
+    kv_span.SetAttribute("lantern.cuda.graphs", static_cast<int64_t>(info.num_step_graphs));
+  }
   telemetry::Span& warmup_span = startup.Phase("warmup");
   if (Status warm = WarmUp(*model); !warm.ok()) {
     LANTERN_LOG(kWarning, "serve") << "warm-up forward pass failed: " << warm.message();
@@ -351,6 +395,10 @@ int Serve(const ServeFlags& flags) {
                 "Bytes of model weights in memory, by the type they are kept in (--dtype)",
                 {{"dtype", dtype_name}})
       ->Set(static_cast<double>(model->weight_bytes()));
+  registry
+      .AddGauge("lantern:device_info", "The device the model computes on (--device)",
+                {{"device", device->ToString()}, {"name", device_name}})
+      ->Set(1);
   metrics.SetEngineCountersSource([e = engine.get()] { return e->Counters(); });
   server::StartGenAiMetrics([e = engine.get()] { return e->Counters(); });
   if (log_export->enabled) telemetry::RegisterLogsMetrics();  // lantern.logs.dropped, .exported
@@ -429,12 +477,15 @@ int Serve(const ServeFlags& flags) {
                               << server.port() << " (max_model_len " << info.max_model_len << ", "
                               << info.num_kv_blocks << " KV blocks of " << info.block_size
                               << " tokens)";
-  LANTERN_LOG(kInfo, "serve") << "summary: model " << flags.model << ", dtype " << dtype_name
-                              << ", KV cache "
+  LANTERN_LOG(kInfo, "serve") << "summary: model " << flags.model << ", device "
+                              << device_name << ", dtype " << dtype_name << ", KV cache "
                               << static_cast<int64_t>(info.num_kv_blocks) * info.block_size
                               << " tokens (" << DTypeFlagName(info.kv_cache_dtype) << ", "
-                              << info.kv_cache_bytes / (1 << 20) << " MiB), kernels "
-                              << cpu->isa << ", " << flags.io_threads << " I/O + "
+                              << info.kv_cache_bytes / (1 << 20) << " MiB)"
+                              << (device->is_cuda()
+                                      ? ", " + std::to_string(info.num_step_graphs) + " CUDA graphs"
+                                      : ", kernels " + cpu->isa)
+                              << ", " << flags.io_threads << " I/O + "
                               << flags.preprocess_threads << " preprocessing threads, "
                               << "tracing "
                               << (tracing->enabled ? "on (" + tracing->otlp_endpoint + ")" : "off")
@@ -612,6 +663,15 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
                    ? ""
                    : "must be an http:// or https:// URL";
       });
+  app.add_option("--device", flags.device,
+                 "Where to compute: cpu, or cuda (cuda:N) on an NVIDIA GPU through the CUDA "
+                 "plugin liblantern_cuda.so beside the binary (Llama family)");
+  app.add_option("--gpu-memory-utilization", flags.gpu_memory_utilization,
+                 "--device cuda: the fraction of the GPU's memory lantern may use, weights, "
+                 "activations and KV cache together; the KV cache takes what is left")
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_flag("--enforce-eager", flags.enforce_eager,
+               "--device cuda: no CUDA graphs; every decode step launches its kernels one by one");
   lantern::cli::AddVllmFlags(app, flags.vllm);
   std::vector<std::string> args = lantern::cli::NormalizeVllmArgs(argc, argv);
   std::vector<char*> arg_pointers;
@@ -624,6 +684,9 @@ LANTERN_COMMAND(serve, "Serve a model over the OpenAI-compatible HTTP API") {
   }
   lantern::log::SetFormat(
       lantern::log::ParseFormat(flags.log_format).value_or(lantern::log::Format::kText));
+  for (const char* name : {"--gpu-memory-utilization", "--enforce-eager"}) {
+    if (app.count(name) > 0) flags.given.insert(name);
+  }
   if (flags.model.empty()) flags.model = flags.model_option;
   if (flags.model.empty()) {
     std::fprintf(stderr,

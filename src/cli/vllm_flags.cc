@@ -18,16 +18,15 @@ struct IgnoredFlag {
 };
 
 constexpr const char* kNoGpu =
-    "lantern runs on the CPU and sizes its KV cache with --kv-cache-memory";
+    "the KV cache is sized by --kv-cache-memory on the CPU and by --gpu-memory-utilization on "
+    "a GPU";
 constexpr const char* kNoPlugins = "lantern has no such plugin";
 const IgnoredFlag kIgnored[] = {
-    {"--gpu-memory-utilization", true, kNoGpu},
     {"--swap-space", true, "preempted requests are recomputed; there is no swap space"},
     {"--cpu-offload-gb", true, "the weights already live in CPU memory"},
     {"--num-gpu-blocks-override", true, kNoGpu},
     {"--block-size", true, "KV blocks are 16 tokens"},
-    {"--enforce-eager", false, "there are no CUDA graphs to turn off: every step runs eagerly"},
-    {"--max-seq-len-to-capture", true, "there are no CUDA graphs"},
+    {"--max-seq-len-to-capture", true, "CUDA graphs are captured for decode steps only"},
     {"-O,--compilation-config", true, "there is no torch.compile step"},
     {"--trust-remote-code", false,
      "no model code is ever downloaded or run: architectures are built in"},
@@ -45,7 +44,6 @@ const IgnoredFlag kIgnored[] = {
     {"--distributed-executor-backend", true, "lantern is one process"},
     {"--disable-custom-all-reduce", false, "lantern is one process"},
     {"--worker-cls", true, kNoPlugins},
-    {"--device", true, "the device is this machine's CPU"},
     {"--disable-frontend-multiprocessing", false,
      "the HTTP front end and the engine share one process"},
     {"--api-server-count", true, "one process serves HTTP on --io-threads threads"},

@@ -67,7 +67,17 @@ Result<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> mod
   // length, within the memory rule's share: a small model gets a small pool, and its
   // usage figure means something.
   const int64_t useful = per_block * needed_blocks * std::max(1, config.max_num_seqs);
+  // A device model reserves its activations and says what its memory has left for the pool
+  // (--gpu-memory-utilization), all of which the pool takes, as vLLM's does.
+  LANTERN_ASSIGN_OR_RETURN(
+      const std::optional<int64_t> device_budget,
+      model->ReserveDeviceMemory({.max_num_seqs = config.max_num_seqs,
+                                  .max_num_batched_tokens = config.max_num_batched_tokens,
+                                  .max_model_len = info.max_model_len,
+                                  .block_size = config.block_size,
+                                  .kv_dtype = info.kv_cache_dtype}));
   const int64_t bytes = config.kv_cache_memory_bytes > 0 ? config.kv_cache_memory_bytes
+                        : device_budget                  ? *device_budget
                                                          : std::min(DefaultKvCacheMemory(), useful);
   const int64_t num_blocks = std::min<int64_t>(bytes / per_block, INT32_MAX / 2);
   if (num_blocks < needed_blocks) {
@@ -86,7 +96,11 @@ Result<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> mod
   }
   std::unique_ptr<model::KvCache> kv =
       model->NewKvCache(info.num_kv_blocks, config.block_size, info.kv_cache_dtype);
-  if (!kv) return Internal("engine: the model did not create a KV cache");
+  if (!kv) {
+    return ResourceExhausted("engine: could not allocate the KV cache of " + Str(num_blocks) +
+                             " blocks on " + model->device().ToString());
+  }
+  LANTERN_ASSIGN_OR_RETURN(info.num_step_graphs, model->PrepareSteps(*kv));
   std::unique_ptr<Engine> engine(
       new Engine(std::move(model), std::move(config), std::move(info), std::move(kv)));
   engine->thread_ = std::thread([e = engine.get()] { e->Loop(); });

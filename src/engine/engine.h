@@ -32,6 +32,7 @@ struct EngineInfo {
   model::DType kv_cache_dtype = model::DType::kF32;  // what the pool holds K and V in
   int vocab_size = 0;
   std::vector<int32_t> eos_token_ids;
+  int num_step_graphs = 0;  // CUDA graphs a device model captured for decode steps
 };
 
 class Engine {

@@ -165,7 +165,9 @@ void Engine::Step() {
   Status status = model_->Forward(batch_, *kv_, &logits_);
   const SteadyTime forward_end = Now();
   stats.schedule_s = SecondsBetween(stats.start, forward_start);
-  stats.forward_s = SecondsBetween(forward_start, forward_end);
+  // A device model's own time (CUDA events), so time_in_model_forward is the GPU's.
+  stats.forward_s = model_->LastForwardDeviceSeconds().value_or(
+      SecondsBetween(forward_start, forward_end));
   const size_t vocab = static_cast<size_t>(info_.vocab_size);
   if (status.ok() && logits_.size() != rows * vocab) {
     status = Internal("the model returned " + Str(static_cast<int64_t>(logits_.size())) +

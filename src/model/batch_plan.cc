@@ -6,7 +6,11 @@
 namespace lantern::model {
 
 Status ValidateBatch(const Batch& batch, const KvCache& kv, const ModelConfig& config,
-                     int64_t max_positions) {
+                     int64_t max_positions, const Device& device) {
+  if (kv.device() != device) {
+    return FailedPrecondition("KV cache on " + kv.device().ToString() + ", the model on " +
+                              device.ToString());
+  }
   if (kv.num_layers() != config.num_hidden_layers ||
       kv.num_kv_heads() != config.num_key_value_heads || kv.head_dim() != config.head_dim) {
     return FailedPrecondition("KV cache layout (layers " + std::to_string(kv.num_layers()) +

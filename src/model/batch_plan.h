@@ -13,10 +13,11 @@
 
 namespace lantern::model {
 
-// Checks the cache's layout against the config and every sequence's tokens, positions
-// (below `max_positions`) and block ids. Errors name the sequence and the value.
+// Checks the cache's layout and device against the config and the model's device, and
+// every sequence's tokens, positions (below `max_positions`) and block ids. Errors name the
+// sequence and the value.
 Status ValidateBatch(const Batch& batch, const KvCache& kv, const ModelConfig& config,
-                     int64_t max_positions);
+                     int64_t max_positions, const Device& device = Device{});
 
 struct BatchPlan {
   std::vector<tensor::AttentionSequence> sequences;

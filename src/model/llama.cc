@@ -8,6 +8,7 @@
 #include "base/thread_pool.h"
 #include "model/batch_plan.h"
 #include "model/dense.h"
+#include "model/device_backend.h"
 #include "model/kv_layer.h"
 #include "model/rope_scaling.h"
 #include "tensor/attention.h"
@@ -304,6 +305,7 @@ ModelConfig SmolLm135mShapeConfig() {
 
 Result<std::unique_ptr<Model>> NewRandomLlamaModel(const ModelConfig& config, uint64_t seed,
                                                    const LoadOptions& options) {
+  if (options.device.is_cuda()) return NewRandomCudaModel(config, seed, options);
   auto model = std::make_unique<LlamaModel>(config, options.num_threads);
   LANTERN_RETURN_IF_ERROR(model->InitRandom(seed, options));
   return std::unique_ptr<Model>(std::move(model));

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "model/config.h"
+#include "model/device.h"
 #include "model/weights.h"
 
 namespace lantern::model {
@@ -26,6 +27,11 @@ class KvCache {
  public:
   KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim,
           DType dtype = DType::kF32);
+  // Over storage someone else allocated (a device model's pool in GPU memory): `storage`
+  // holds bytes() bytes in the layout below on `device`; `release(storage)` runs when the
+  // cache is destroyed. Its blocks are only ever read by that device's model.
+  KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim,
+          DType dtype, Device device, void* storage, std::function<void(void*)> release);
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;
 
@@ -35,6 +41,7 @@ class KvCache {
   int num_kv_heads() const { return num_kv_heads_; }
   int head_dim() const { return head_dim_; }
   DType dtype() const { return dtype_; }
+  const Device& device() const { return device_; }
   size_t bytes() const { return num_elements_ * DTypeSize(dtype_); }
   static size_t BytesPerBlock(int num_layers, int block_size, int num_kv_heads, int head_dim,
                               DType dtype);
@@ -61,13 +68,16 @@ class KvCache {
   DType dtype_;
   size_t elements_per_block_;
   size_t num_elements_;
-  // Anonymous zero pages: the pool's memory is committed as blocks are first written, so a
-  // large pool costs nothing at start-up.
-  struct Unmap {
-    size_t bytes;
-    void operator()(void* p) const;
+  Device device_;
+  // Host caches: anonymous zero pages (munmap), committed as blocks are first written, so a
+  // large pool costs nothing at start-up. External storage: its release function.
+  struct Release {
+    std::function<void(void*)> release;
+    void operator()(void* p) const {
+      if (p != nullptr && release) release(p);
+    }
   };
-  std::unique_ptr<void, Unmap> storage_;
+  std::unique_ptr<void, Release> storage_;
 };
 
 // The new tokens of one sequence in a batch.
@@ -90,9 +100,10 @@ class Model {
   virtual const ModelConfig& config() const = 0;
 
   // Allocates a KV cache laid out for this model, its elements `kv_dtype` (unset: vLLM's
-  // --kv-cache-dtype auto, AutoKvCacheDType()).
-  std::unique_ptr<KvCache> NewKvCache(int num_blocks, int block_size = 16,
-                                      std::optional<DType> kv_dtype = std::nullopt) const;
+  // --kv-cache-dtype auto, AutoKvCacheDType()), in host memory; a device model allocates it
+  // on its device. Null when the allocation fails.
+  virtual std::unique_ptr<KvCache> NewKvCache(int num_blocks, int block_size = 16,
+                                              std::optional<DType> kv_dtype = std::nullopt) const;
   size_t KvBytesPerBlock(int block_size = 16, std::optional<DType> kv_dtype = std::nullopt) const;
   // --kv-cache-dtype auto: 16 bits, IEEE half when the weights are kept in it, bfloat16
   // otherwise (its range is fp32's, so no activation overflows it).
@@ -104,6 +115,30 @@ class Model {
   // returns logits row-major [rows x vocab_size], rows in batch order as each sequence's
   // `logits` asks (kLast: 1 row, kAll: tokens.size() rows, kNone: 0 rows).
   virtual Status Forward(const Batch& batch, KvCache& kv, std::vector<float>* logits) = 0;
+
+  // Where the model computes; its KV caches live there too.
+  virtual Device device() const { return Device{}; }
+  // A device model reserves what its steps need under these limits (activation workspace
+  // for max_num_batched_tokens rows, graph pools) and returns the bytes its device has left
+  // for the KV pool under --gpu-memory-utilization; an error when the weights and
+  // activations do not fit. Host models return nullopt: the engine sizes the pool from host
+  // memory (DefaultKvCacheMemory).
+  struct EngineLimits {
+    int max_num_seqs = 256;
+    int max_num_batched_tokens = 2048;
+    int max_model_len = 0;
+    int block_size = 16;
+    DType kv_dtype = DType::kBF16;
+  };
+  virtual Result<std::optional<int64_t>> ReserveDeviceMemory(const EngineLimits& limits) {
+    return std::optional<int64_t>();
+  }
+  // Called once the engine's KV cache exists, before the first step: a device model
+  // captures its decode graphs over it (nothing to do on the host). Returns how many.
+  virtual Result<int> PrepareSteps(KvCache& kv) { return 0; }
+  // The device's own time of the last Forward in seconds (CUDA events), or nullopt when the
+  // model computes on the host and the caller's clock is the measure.
+  virtual std::optional<double> LastForwardDeviceSeconds() const { return std::nullopt; }
 
   // The type the weights are kept in (--dtype), and the bytes they take in memory.
   DType weight_dtype() const { return weight_dtype_; }
@@ -130,6 +165,14 @@ struct LoadOptions {
   // Called on the loading thread after each tensor is read: bytes read so far, and the bytes
   // of the whole checkpoint (for a progress bar; tensors a model does not use never count).
   std::function<void(uint64_t done, uint64_t total)> progress = nullptr;
+  // Where to compute (--device): the CPU, or a CUDA device through the plugin
+  // (model/device_backend.h). The options below apply to a CUDA device only.
+  Device device = Device{};
+  // vLLM's --gpu-memory-utilization: the fraction of the GPU's total memory this process may
+  // take, weights, activations and KV cache together.
+  double gpu_memory_utilization = 0.9;
+  // vLLM's --enforce-eager: no CUDA graphs, every step launched kernel by kernel.
+  bool enforce_eager = false;
 };
 
 // Loads config.json and the weights of a Hugging Face model directory.

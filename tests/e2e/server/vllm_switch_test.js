@@ -59,8 +59,9 @@ async function main() {
   const failed = await run([
     ['vLLM flags without effect here are accepted, each with one warning saying why', async () => {
       const log = server.logs();
-      assert.match(log, /--gpu-memory-utilization 0.9 has no effect: lantern runs on the CPU/);
-      assert.match(log, /--enforce-eager has no effect: there are no CUDA graphs/);
+      // GPU flags are honoured with --device cuda; on the CPU they say why they do nothing.
+      assert.match(log, /--gpu-memory-utilization has no effect with --device cpu/);
+      assert.match(log, /--enforce-eager has no effect with --device cpu/);
       assert.match(log, /--trust-remote-code has no effect: no model code/);
       assert.match(log, /--swap-space 4 has no effect/);
       assert.doesNotMatch(log, /--block-size 16 has no effect/);  // 16 is what it is anyway
@@ -75,6 +76,15 @@ async function main() {
       const fp8 = serveOnce([MODEL, '--kv-cache-dtype', 'fp8_e4m3']);
       assert.notStrictEqual(fp8.status, 0, fp8.stderr);
       assert.match(fp8.stderr, /--kv-cache-dtype: 'fp8_e4m3' is not supported: .*auto \(16 bits\), float32, bfloat16 or float16/);
+      // Without a GPU (or without the CUDA plugin) --device cuda is one clear line, exit 1,
+      // before any weights are read; never a crash.
+      const gpu = serveOnce([MODEL, '--device', 'cuda']);
+      assert.strictEqual(gpu.status, 1, gpu.stderr);
+      assert.strictEqual(gpu.signal, null);
+      assert.match(gpu.stderr, /lantern serve: error: (no CUDA device: .+|--device cuda: (lantern was built without CUDA \(nvcc not found at build time|cannot load .*liblantern_cuda\.so))/);
+      const bad = serveOnce([MODEL, '--device', 'tpu']);
+      assert.strictEqual(bad.status, 1, bad.stderr);
+      assert.match(bad.stderr, /--device: 'tpu' is not a device \(cpu, cuda, or cuda:N/);
       const none = serveOnce([]);
       assert.strictEqual(none.status, 2);
       assert.match(none.stderr, /MODEL is required/);
