@@ -259,7 +259,7 @@ def transformers_side(a, res, model, cfg, peak):
         t0 = time.time()
         with torch.no_grad():
             m.generate(ids, attention_mask=torch.ones_like(ids), generation_config=gen_cfg,
-                       max_new_tokens=new, min_new_tokens=new)
+                       max_new_tokens=new)
         sync()
         return time.time() - t0
 
@@ -281,7 +281,10 @@ def transformers_side(a, res, model, cfg, peak):
         for _ in range(3):
             sync()
             t0 = time.time()
-            m(input_ids=ids, use_cache=False, logits_to_keep=1)
+            try:
+                m(input_ids=ids, use_cache=False, logits_to_keep=1)
+            except TypeError:  # transformers before 4.50 computes every position's logits
+                m(input_ids=ids, use_cache=False)
             sync()
             best = min(best, time.time() - t0)
     _, prefill_flops = model_bytes_and_flops(cfg)
@@ -332,7 +335,9 @@ def main():
         try:
             step()
         except Exception as e:  # the other steps' figures still count
-            res.add(f"speed/{name}", "run", "error", "", False, "", str(e)[-1500:])
+            # transformers failing (too old, out of memory) is no verdict on lantern
+            res.add(f"speed/{name}", "run", "error", "", None if name == "transformers" else False,
+                    "", str(e)[-1500:])
     g.log(f"speed: {time.time() - t0:.1f} s, {res.failures} failure(s)")
     return 1 if res.failures else 0
 
