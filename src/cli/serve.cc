@@ -342,6 +342,7 @@ int Serve(const ServeFlags& flags) {
   config.max_model_len = flags.max_model_len;
   config.enable_prefix_caching = flags.enable_prefix_caching;
   config.seed = flags.seed;
+  config.max_logprobs = flags.vllm.max_logprobs;  // the engine checks requests against it too
   config.max_queued_requests = flags.max_queued_requests;
   config.extra_eos_token_ids = tok->eos_ids();
   config.detokenizer_factory = server::MakeDetokenizerFactory(tok);
