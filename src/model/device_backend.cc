@@ -25,7 +25,8 @@ Result<const DevicePluginApi*> Open() {
                            "build time; rebuild with the CUDA toolkit installed)");
     }
     return NotFound("--device cuda: the CUDA plugin " + path.string() +
-                    " is missing (build the target lantern_cuda, or set LANTERN_CUDA_PLUGIN)");
+                    " is missing (build lantern where the CUDA toolkit is installed, or point "
+                    "LANTERN_CUDA_PLUGIN at liblantern_cuda.so)");
   }
   // RTLD_LOCAL: the plugin's own copies of lantern's code stay its own.
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -81,7 +81,8 @@ async function main() {
       const gpu = serveOnce([MODEL, '--device', 'cuda']);
       assert.strictEqual(gpu.status, 1, gpu.stderr);
       assert.strictEqual(gpu.signal, null);
-      assert.match(gpu.stderr, /lantern serve: error: (no CUDA device: .+|--device cuda: (lantern was built without CUDA \(nvcc not found at build time|cannot load .*liblantern_cuda\.so))/);
+      assert.match(gpu.stderr, /lantern serve: error: (no CUDA device: .+|--device cuda: (lantern was built without CUDA \(nvcc not found at build time|the CUDA plugin .*liblantern_cuda\.so is missing|cannot load .*liblantern_cuda\.so))/);
+      assert.strictEqual(gpu.stderr.trim().split('\n').filter((l) => /error/.test(l)).length, 1, gpu.stderr);
       const bad = serveOnce([MODEL, '--device', 'tpu']);
       assert.strictEqual(bad.status, 1, bad.stderr);
       assert.match(bad.stderr, /--device: 'tpu' is not a device \(cpu, cuda, or cuda:N/);
