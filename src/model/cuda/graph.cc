@@ -21,14 +21,16 @@ StepGraph::StepGraph(StepGraph&& other) noexcept
 
 StepGraph& StepGraph::operator=(StepGraph&& other) noexcept {
   if (this != &other) {
-    this->~StepGraph();
+    Reset();
     graph_ = std::exchange(other.graph_, nullptr);
     exec_ = std::exchange(other.exec_, nullptr);
   }
   return *this;
 }
 
-StepGraph::~StepGraph() {
+StepGraph::~StepGraph() { Reset(); }
+
+void StepGraph::Reset() {
   if (exec_ != nullptr) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec_));
   if (graph_ != nullptr) cudaGraphDestroy(static_cast<cudaGraph_t>(graph_));
   exec_ = graph_ = nullptr;

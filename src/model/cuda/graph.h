@@ -22,6 +22,7 @@ class StepGraph {
   bool valid() const { return exec_ != nullptr; }
 
  private:
+  void Reset();
   void* graph_ = nullptr;  // cudaGraph_t
   void* exec_ = nullptr;   // cudaGraphExec_t
 };

@@ -40,11 +40,28 @@ Result<Uploader> Uploader::Create(size_t chunk_bytes) {
   return u;
 }
 
-Uploader::~Uploader() {
+Uploader& Uploader::operator=(Uploader&& other) noexcept {
+  if (this == &other) return *this;
+  ReleaseStreams();
+  for (int i = 0; i < 2; ++i) {
+    staging_[i] = std::move(other.staging_[i]);
+    streams_[i] = std::exchange(other.streams_[i], nullptr);
+    busy_[i] = std::exchange(other.busy_[i], false);
+  }
+  next_ = other.next_;
+  chunk_bytes_ = other.chunk_bytes_;
+  bytes_uploaded_ = other.bytes_uploaded_;
+  return *this;
+}
+
+Uploader::~Uploader() { ReleaseStreams(); }
+
+void Uploader::ReleaseStreams() {
   for (int i = 0; i < 2; ++i) {
     if (streams_[i] == nullptr) continue;
     (void)tc::Synchronize(streams_[i]);  // no copy may still read the staging buffers
     tc::DestroyStream(streams_[i]);
+    streams_[i] = nullptr;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "base/status.h"
 #include "model/weights.h"
@@ -24,8 +25,9 @@ inline size_t DeviceTypeSize(DeviceType type) { return type == DeviceType::kF32 
 class Uploader {
  public:
   static Result<Uploader> Create(size_t chunk_bytes = size_t{32} << 20);
-  Uploader(Uploader&&) noexcept = default;
-  Uploader& operator=(Uploader&&) noexcept = default;
+  // Moves take the streams along (the moved-from uploader owns none).
+  Uploader(Uploader&& other) noexcept { *this = std::move(other); }
+  Uploader& operator=(Uploader&& other) noexcept;
   ~Uploader();
 
   // Copies n values of `src` (type src_type) to d_dst as `dst_type`. Asynchronous: the
@@ -37,6 +39,7 @@ class Uploader {
 
  private:
   Uploader() = default;
+  void ReleaseStreams();  // waits for their copies, then destroys them
   tc::PinnedBuffer staging_[2];
   tc::Stream streams_[2] = {nullptr, nullptr};
   bool busy_[2] = {false, false};
