@@ -151,8 +151,9 @@ int RunBenchForward(int argc, char** argv) {
     return 1;
   }
   if (device->is_cuda() && model_dir.empty() && preset != "smollm-135m") {
-    std::fprintf(stderr, "lantern bench forward: --device cuda runs the Llama family: use "
-                         "--preset smollm-135m or --model DIR\n");
+    std::fprintf(stderr,
+                 "lantern bench forward: --device cuda runs the Llama family: use "
+                 "--preset smollm-135m or --model DIR\n");
     return 2;
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows even through a pipe
@@ -213,18 +214,20 @@ int RunBenchForward(int argc, char** argv) {
   }
   if (device->is_cuda()) {  // the workspace for these shapes, and decode graphs unless eager
     const model::DType kv_type = kv->dtype();
-    auto reserved = m.ReserveDeviceMemory({.max_num_seqs = std::max(batch, 1),
-                                           .max_num_batched_tokens = std::max(prefill_tokens, batch),
-                                           .max_model_len = blocks_per_seq * block_size,
-                                           .block_size = block_size,
-                                           .kv_dtype = kv_type});
+    auto reserved =
+        m.ReserveDeviceMemory({.max_num_seqs = std::max(batch, 1),
+                               .max_num_batched_tokens = std::max(prefill_tokens, batch),
+                               .max_model_len = blocks_per_seq * block_size,
+                               .block_size = block_size,
+                               .kv_dtype = kv_type});
     auto graphs = reserved.ok() ? m.PrepareSteps(*kv) : Result<int>(reserved.status());
     if (!graphs.ok()) {
       std::fprintf(stderr, "lantern bench forward: %s\n", graphs.status().ToString().c_str());
       return 1;
     }
     std::printf("CUDA graphs: %d decode batch sizes captured\n", *graphs);
-  }  std::printf("KV cache: %s, %.0f MB for %d sequences of %d tokens\n", DTypeFlagName(kv->dtype()),
+  }
+  std::printf("KV cache: %s, %.0f MB for %d sequences of %d tokens\n", DTypeFlagName(kv->dtype()),
               kv->bytes() / 1e6, std::max(batch, 1), blocks_per_seq * block_size);
   auto make_seq = [&](int index, int len) {
     Sequence s;

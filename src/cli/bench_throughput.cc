@@ -217,9 +217,8 @@ int RunBenchThroughput(int argc, char** argv) {
   // so SmolLM-135M's shape there.
   Result<std::unique_ptr<model::Model>> loaded =
       !flags.model_dir.empty() ? model::LoadModel(flags.model_dir, options)
-      : device->is_cuda()
-          ? model::NewRandomLlamaModel(model::SmolLm135mShapeConfig(), 1, options)
-          : model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, options);
+      : device->is_cuda() ? model::NewRandomLlamaModel(model::SmolLm135mShapeConfig(), 1, options)
+                          : model::NewRandomOptModel(model::Opt125mShapeConfig(), 1, options);
   if (!loaded.ok()) {
     std::fprintf(stderr, "lantern bench throughput: %s\n", loaded.status().ToString().c_str());
     return 1;

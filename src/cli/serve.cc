@@ -308,13 +308,13 @@ int Serve(const ServeFlags& flags) {
   if (!quantization.ok()) return fail(quantization.status());
   auto kv_cache_dtype = ParseKvCacheDTypeFlag(flags.kv_cache_dtype);
   if (!kv_cache_dtype.ok()) return fail(kv_cache_dtype.status());
-  auto loaded_model = model::LoadModel(*model_dir,
-                                       {.dtype = *dtype,
-                                        .quantization = *quantization,
-                                        .progress = MakeLoadProgressPrinter(),
-                                        .device = *device,
-                                        .gpu_memory_utilization = flags.gpu_memory_utilization,
-                                        .enforce_eager = flags.enforce_eager});
+  auto loaded_model =
+      model::LoadModel(*model_dir, {.dtype = *dtype,
+                                    .quantization = *quantization,
+                                    .progress = MakeLoadProgressPrinter(),
+                                    .device = *device,
+                                    .gpu_memory_utilization = flags.gpu_memory_utilization,
+                                    .enforce_eager = flags.enforce_eager});
   if (!loaded_model.ok()) return fail(loaded_model.status());
   std::shared_ptr<model::Model> model = std::move(loaded_model).value();
   const std::string dtype_name = WeightsDescription(*model);
@@ -478,16 +478,16 @@ int Serve(const ServeFlags& flags) {
                               << server.port() << " (max_model_len " << info.max_model_len << ", "
                               << info.num_kv_blocks << " KV blocks of " << info.block_size
                               << " tokens)";
-  LANTERN_LOG(kInfo, "serve") << "summary: model " << flags.model << ", device "
-                              << device_name << ", dtype " << dtype_name << ", KV cache "
+  LANTERN_LOG(kInfo, "serve") << "summary: model " << flags.model << ", device " << device_name
+                              << ", dtype " << dtype_name << ", KV cache "
                               << static_cast<int64_t>(info.num_kv_blocks) * info.block_size
                               << " tokens (" << DTypeFlagName(info.kv_cache_dtype) << ", "
                               << info.kv_cache_bytes / (1 << 20) << " MiB)"
                               << (device->is_cuda()
                                       ? ", " + std::to_string(info.num_step_graphs) + " CUDA graphs"
                                       : ", kernels " + cpu->isa)
-                              << ", " << flags.io_threads << " I/O + "
-                              << flags.preprocess_threads << " preprocessing threads, "
+                              << ", " << flags.io_threads << " I/O + " << flags.preprocess_threads
+                              << " preprocessing threads, "
                               << "tracing "
                               << (tracing->enabled ? "on (" + tracing->otlp_endpoint + ")" : "off")
                               << ", API at http://" << flags.host << ":" << server.port() << "/v1";

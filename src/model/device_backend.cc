@@ -20,9 +20,12 @@ Result<const DevicePluginApi*> Open() {
   const std::filesystem::path path = CudaPluginPath();
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
-    if (!kBuiltWithCuda && std::getenv("LANTERN_CUDA_PLUGIN") == nullptr) {
-      return Unimplemented("--device cuda: lantern was built without CUDA (nvcc not found at "
-                           "build time; rebuild with the CUDA toolkit installed)");
+    const char* chosen = std::getenv("LANTERN_CUDA_PLUGIN");
+    if (!kBuiltWithCuda && (chosen == nullptr || *chosen == '\0')) {
+      return Unimplemented(
+          "--device cuda: lantern was built without CUDA (nvcc not found at "
+          "build time, or -DLANTERN_CUDA=OFF; rebuild with the CUDA toolkit "
+          "installed)");
     }
     return NotFound("--device cuda: the CUDA plugin " + path.string() +
                     " is missing (build lantern where the CUDA toolkit is installed, or point "

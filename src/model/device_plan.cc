@@ -106,10 +106,12 @@ Status BuildDeviceBatchLayout(const Batch& batch, int block_size, const LayoutCa
       token_ids[row + t] = seq.tokens[t];
       row_seq[row + t] = static_cast<int32_t>(s);
       row_pos[row + t] = pos;
-      row_slot[row + t] = int64_t{seq.block_table[pos / block_size]} * block_size + pos % block_size;
+      row_slot[row + t] =
+          int64_t{seq.block_table[pos / block_size]} * block_size + pos % block_size;
     }
     const int64_t asked = LogitRowsOf(seq);
-    for (int64_t k = 0; k < asked; ++k) logit_ids[logit_row++] = static_cast<int32_t>(row + n - asked + k);
+    for (int64_t k = 0; k < asked; ++k)
+      logit_ids[logit_row++] = static_cast<int32_t>(row + n - asked + k);
     row += n;
     context = std::max(context, seq.start_position + n);
     most_new = std::max(most_new, n);
@@ -144,13 +146,13 @@ size_t LlamaActivationBytes(const ModelConfig& c, int64_t rows, int64_t logit_ro
   const size_t qkv_dim = q_dim + 2 * static_cast<size_t>(c.num_key_value_heads) * c.head_dim;
   const size_t ffn = static_cast<size_t>(c.intermediate_size);
   auto buffer = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
-  return buffer(r * h * 4)             // residual stream x, fp32
-         + buffer(r * h * 2)           // normed, 16-bit (also the LM head's input)
-         + buffer(r * qkv_dim * 4)     // q|k|v, fp32
-         + buffer(r * q_dim * 2)       // attention output, 16-bit
-         + buffer(r * 2 * ffn * 4)     // gate|up, fp32
-         + buffer(r * ffn * 2)         // silu(gate) * up, 16-bit
-         + buffer(lr * h * 4)          // the rows whose logits are asked for, fp32
+  return buffer(r * h * 4)          // residual stream x, fp32
+         + buffer(r * h * 2)        // normed, 16-bit (also the LM head's input)
+         + buffer(r * qkv_dim * 4)  // q|k|v, fp32
+         + buffer(r * q_dim * 2)    // attention output, 16-bit
+         + buffer(r * 2 * ffn * 4)  // gate|up, fp32
+         + buffer(r * ffn * 2)      // silu(gate) * up, 16-bit
+         + buffer(lr * h * 4)       // the rows whose logits are asked for, fp32
          + buffer(lr * static_cast<size_t>(c.vocab_size) * 4);  // logits, fp32
 }
 
@@ -184,9 +186,8 @@ Result<DeviceMemoryPlan> PlanDeviceMemory(const DeviceMemoryInput& in) {
   }
   // Never more than is free, less a margin for the allocator's rounding and cuBLAS.
   constexpr size_t kMargin = size_t{64} << 20;
-  const size_t free_after = in.free_bytes > in.graph_bytes + kMargin
-                                ? in.free_bytes - in.graph_bytes - kMargin
-                                : 0;
+  const size_t free_after =
+      in.free_bytes > in.graph_bytes + kMargin ? in.free_bytes - in.graph_bytes - kMargin : 0;
   plan.kv_bytes = std::min(plan.budget_bytes - needed, free_after);
   plan.kv_blocks = static_cast<int64_t>(plan.kv_bytes / in.kv_bytes_per_block);
   plan.kv_bytes = static_cast<size_t>(plan.kv_blocks) * in.kv_bytes_per_block;

@@ -72,9 +72,9 @@ Status BuildDeviceBatchLayout(const Batch& batch, int block_size, const LayoutCa
 size_t LlamaActivationBytes(const ModelConfig& config, int64_t rows, int64_t logit_rows);
 
 struct DeviceMemoryInput {
-  size_t total_bytes = 0;     // the device's memory
-  size_t free_bytes = 0;      // free now (after the weights and workspace were allocated)
-  size_t weight_bytes = 0;    // allocated by the model
+  size_t total_bytes = 0;      // the device's memory
+  size_t free_bytes = 0;       // free now (after the weights and workspace were allocated)
+  size_t weight_bytes = 0;     // allocated by the model
   size_t workspace_bytes = 0;  // activations, attention scratch, GEMM workspaces
   size_t graph_bytes = 0;      // estimated memory of the captured graphs
   double utilization = 0.9;    // --gpu-memory-utilization

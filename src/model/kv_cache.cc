@@ -23,8 +23,8 @@ KvCache::KvCache(int num_layers, int num_blocks, int block_size, int num_kv_head
   void* memory = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (memory == MAP_FAILED) throw std::bad_alloc();
-  storage_ = std::unique_ptr<void, Release>(memory,
-                                            Release{[size](void* p) { ::munmap(p, size); }});
+  storage_ =
+      std::unique_ptr<void, Release>(memory, Release{[size](void* p) { ::munmap(p, size); }});
 }
 
 KvCache::KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim,

@@ -36,8 +36,9 @@ Status CudaLlamaModel::Setup() {
 
 Status CudaLlamaModel::Init(std::optional<DType> requested, DType checkpoint_type) {
   if (requested == DType::kF32) {
-    return InvalidArgument("--dtype float32: the CUDA backend keeps weights in bfloat16 or "
-                           "float16 (--dtype auto, bfloat16 or float16)");
+    return InvalidArgument(
+        "--dtype float32: the CUDA backend keeps weights in bfloat16 or "
+        "float16 (--dtype auto, bfloat16 or float16)");
   }
   // auto: a 16-bit checkpoint stays as it is, an F32 one becomes bfloat16.
   weight_dtype_ = requested.value_or(checkpoint_type == DType::kF16 ? DType::kF16 : DType::kBF16);
@@ -76,10 +77,9 @@ std::unique_ptr<KvCache> CudaLlamaModel::NewKvCache(int num_blocks, int block_si
   // One block more than asked: the padding rows of graph batches write there, and the
   // engine never hands it out (its pool has num_blocks).
   const int blocks = num_blocks + 1;
-  const size_t bytes =
-      KvCache::BytesPerBlock(c.num_hidden_layers, block_size, c.num_key_value_heads, c.head_dim,
-                             dtype) *
-      static_cast<size_t>(blocks);
+  const size_t bytes = KvCache::BytesPerBlock(c.num_hidden_layers, block_size,
+                                              c.num_key_value_heads, c.head_dim, dtype) *
+                       static_cast<size_t>(blocks);
   auto buffer = tc::DeviceBuffer::Allocate(bytes);
   if (!buffer.ok()) return nullptr;
   // Zeros: attention over a block never written (the pad block) reads finite values.
@@ -119,7 +119,8 @@ Status CudaLlamaModel::EnsureWorkspace(int64_t rows, int64_t logit_rows, size_t 
   ws_ = Workspace{};
   const ModelConfig& c = config_;
   const size_t r = static_cast<size_t>(rows), lr = static_cast<size_t>(logit_rows);
-  const size_t h = static_cast<size_t>(c.hidden_size), ffn = static_cast<size_t>(c.intermediate_size);
+  const size_t h = static_cast<size_t>(c.hidden_size),
+               ffn = static_cast<size_t>(c.intermediate_size);
   const size_t sizes[] = {r * h * 4,
                           r * h * 2,
                           r * static_cast<size_t>(qkv_dim_) * 4,
@@ -188,16 +189,18 @@ tc::AttentionBatch AttentionOf(const DeviceBatchLayout& l, const std::byte* meta
 
 Result<std::optional<int64_t>> CudaLlamaModel::ReserveDeviceMemory(const EngineLimits& limits) {
   if (limits.kv_dtype == DType::kF32) {
-    return InvalidArgument("--kv-cache-dtype float32: the CUDA backend keeps the KV cache in "
-                           "bfloat16 or float16 (--kv-cache-dtype auto, bfloat16 or float16)");
+    return InvalidArgument(
+        "--kv-cache-dtype float32: the CUDA backend keeps the KV cache in "
+        "bfloat16 or float16 (--kv-cache-dtype auto, bfloat16 or float16)");
   }
   LANTERN_RETURN_IF_ERROR(tc::SetDevice(device_.index));
   const ModelConfig& c = config_;
   max_model_len_ = limits.max_model_len > 0 ? limits.max_model_len : c.max_position_embeddings;
   block_size_ = limits.block_size;
-  graph_sizes_ = enforce_eager_ ? std::vector<int>{}
-                                : DecodeGraphSizes(std::min(limits.max_num_seqs,
-                                                            limits.max_num_batched_tokens));
+  graph_sizes_ =
+      enforce_eager_
+          ? std::vector<int>{}
+          : DecodeGraphSizes(std::min(limits.max_num_seqs, limits.max_num_batched_tokens));
   const int largest_graph = graph_sizes_.empty() ? 0 : graph_sizes_.back();
   const int rows = std::max(limits.max_num_batched_tokens, largest_graph);
   const int seqs = std::max(limits.max_num_seqs, largest_graph);
@@ -214,8 +217,8 @@ Result<std::optional<int64_t>> CudaLlamaModel::ReserveDeviceMemory(const EngineL
     worst.num_rows = r;
     worst.num_seqs = s;
     worst.max_num_new = n;
-    attention = std::max(attention, tc::PagedAttentionWorkspaceBytes(
-                                        worst, c.num_attention_heads, c.head_dim));
+    attention = std::max(
+        attention, tc::PagedAttentionWorkspaceBytes(worst, c.num_attention_heads, c.head_dim));
   }
   const size_t meta = DeviceBatchLayoutBytes({rows, seqs, blocks, rows});
   LANTERN_RETURN_IF_ERROR(EnsureWorkspace(rows, rows, attention, meta));
@@ -274,10 +277,10 @@ Status CudaLlamaModel::Compute(const DeviceBatchLayout& layout, KvCache& kv) {
     float* k = q + q_dim_;
     float* v = k + kv_dim_;
     if (qk_norm_) {
-      tc::GroupRmsNormInPlace(q, rows, qkv_dim_, c.num_attention_heads, hd,
-                              l.q_norm.as<float>(), eps(), stream_);
-      tc::GroupRmsNormInPlace(k, rows, qkv_dim_, c.num_key_value_heads, hd,
-                              l.k_norm.as<float>(), eps(), stream_);
+      tc::GroupRmsNormInPlace(q, rows, qkv_dim_, c.num_attention_heads, hd, l.q_norm.as<float>(),
+                              eps(), stream_);
+      tc::GroupRmsNormInPlace(k, rows, qkv_dim_, c.num_key_value_heads, hd, l.k_norm.as<float>(),
+                              eps(), stream_);
     }
     // The queries also take attention's 1/sqrt(head_dim) here, as on the CPU.
     tc::ApplyRope(q, rows, qkv_dim_, c.num_attention_heads, hd, positions, inv_freq,
@@ -287,21 +290,21 @@ Status CudaLlamaModel::Compute(const DeviceBatchLayout& layout, KvCache& kv) {
     const tc::PagedKvLayer kv_layer = KvLayer(kv, i);
     tc::WritePagedKv(kv_layer, batch, k, qkv_dim_, v, qkv_dim_, stream_);
     const int window = i >= c.max_window_layers ? c.sliding_window : 0;
-    tc::PagedAttention(kv_layer, batch, q, qkv_dim_, c.num_attention_heads, ws_.attn, half_,
-                       q_dim_, window, ws_.attention, ws_.attention_bytes, stream_);
+    tc::PagedAttention(kv_layer, batch, q, qkv_dim_, c.num_attention_heads, ws_.attn, half_, q_dim_,
+                       window, ws_.attention, ws_.attention_bytes, stream_);
     LANTERN_RETURN_IF_ERROR(gemm.Linear(ws_.attn, rows, q_dim_, l.o_proj.weight.get(), h, half_,
                                         ws_.x, h, /*accumulate=*/true));
     if (o_bias_) tc::AddBias(ws_.x, rows, h, h, l.o_proj.bias.as<float>(), stream_);
     // Feed-forward: x += down(silu(gate(rms_norm(x))) * up(rms_norm(x))).
     tc::RmsNorm(ws_.x, rows, h, l.ffn_norm.as<float>(), eps(), ws_.normed, half_, stream_);
-    LANTERN_RETURN_IF_ERROR(gemm.Linear(ws_.normed, rows, h, l.gate_up.weight.get(), 2 * ffn,
-                                        half_, ws_.gate_up, 2 * ffn, false));
+    LANTERN_RETURN_IF_ERROR(gemm.Linear(ws_.normed, rows, h, l.gate_up.weight.get(), 2 * ffn, half_,
+                                        ws_.gate_up, 2 * ffn, false));
     if (mlp_bias_) {
       tc::AddBias(ws_.gate_up, rows, 2 * ffn, 2 * ffn, l.gate_up.bias.as<float>(), stream_);
     }
     tc::SiluMul(ws_.gate_up, rows, ffn, ws_.act, half_, stream_);
-    LANTERN_RETURN_IF_ERROR(gemm.Linear(ws_.act, rows, ffn, l.down.weight.get(), h, half_, ws_.x,
-                                        h, /*accumulate=*/true));
+    LANTERN_RETURN_IF_ERROR(gemm.Linear(ws_.act, rows, ffn, l.down.weight.get(), h, half_, ws_.x, h,
+                                        /*accumulate=*/true));
     if (mlp_bias_) tc::AddBias(ws_.x, rows, h, h, l.down.bias.as<float>(), stream_);
   }
   // Only the rows whose logits were asked for go through the final norm and LM head.
@@ -310,8 +313,8 @@ Status CudaLlamaModel::Compute(const DeviceBatchLayout& layout, KvCache& kv) {
   tc::GatherRows(ws_.x, h, logit_rows, n, ws_.head_in, stream_);
   tc::RmsNorm(ws_.head_in, n, h, final_norm_.as<float>(), eps(), ws_.normed, half_, stream_);
   const void* head = c.tie_word_embeddings ? embed_.get() : lm_head_.get();
-  LANTERN_RETURN_IF_ERROR(gemm.Linear(ws_.normed, n, h, head, c.vocab_size, half_, ws_.logits,
-                                      c.vocab_size, false));
+  LANTERN_RETURN_IF_ERROR(
+      gemm.Linear(ws_.normed, n, h, head, c.vocab_size, half_, ws_.logits, c.vocab_size, false));
   return tc::LastLaunchError();
 }
 
@@ -329,10 +332,9 @@ Status CudaLlamaModel::Forward(const Batch& batch, KvCache& kv, std::vector<floa
   for (const SequenceChunk& seq : batch.sequences) {
     all_last = all_last && seq.logits == SequenceChunk::Logits::kLast;
   }
-  const int graph_size =
-      all_last && &kv == graph_kv_ && block_size == block_size_
-          ? GraphSizeFor(graph_sizes_, static_cast<int>(batch.sequences.size()))
-          : 0;
+  const int graph_size = all_last && &kv == graph_kv_ && block_size == block_size_
+                             ? GraphSizeFor(graph_sizes_, static_cast<int>(batch.sequences.size()))
+                             : 0;
   LayoutCapacity capacity;
   int max_context = 0;
   if (graph_size > 0) {
@@ -343,15 +345,15 @@ Status CudaLlamaModel::Forward(const Batch& batch, KvCache& kv, std::vector<floa
     capacity = CapacityFor(batch, block_size);
   }
   DeviceBatchLayout layout;
-  LANTERN_RETURN_IF_ERROR(BuildDeviceBatchLayout(batch, block_size, capacity,
-                                                 kv.num_blocks() - 1, max_context, &layout));
+  LANTERN_RETURN_IF_ERROR(BuildDeviceBatchLayout(batch, block_size, capacity, kv.num_blocks() - 1,
+                                                 max_context, &layout));
   if (graph_size > 0) {  // the graph computes every row's logits; the real ones come first
     auto* ids = reinterpret_cast<int32_t*>(layout.image.data() + layout.logit_row_ids);
     for (int r = 0; r < graph_size; ++r) ids[r] = r;
     layout.num_logit_rows = graph_size;
   }
-  const int64_t asked_rows = graph_size > 0 ? static_cast<int64_t>(batch.sequences.size())
-                                            : layout.num_logit_rows;
+  const int64_t asked_rows =
+      graph_size > 0 ? static_cast<int64_t>(batch.sequences.size()) : layout.num_logit_rows;
   const size_t attention = tc::PagedAttentionWorkspaceBytes(
       AttentionOf(layout, nullptr), config_.num_attention_heads, config_.head_dim);
   LANTERN_RETURN_IF_ERROR(EnsureWorkspace(layout.num_rows, std::max(layout.num_logit_rows, 1),
@@ -391,7 +393,8 @@ Status CudaLlamaModel::Forward(const Batch& batch, KvCache& kv, std::vector<floa
 Result<DeviceDescription> DescribeDevice(int index) {
   std::string why;
   const int count = tc::DeviceCount(&why);
-  if (count == 0) return FailedPrecondition("no CUDA device: " + (why.empty() ? "none found" : why));
+  if (count == 0)
+    return FailedPrecondition("no CUDA device: " + (why.empty() ? "none found" : why));
   if (index < 0 || index >= count) {
     return FailedPrecondition("no CUDA device: cuda:" + std::to_string(index) + " asked, " +
                               std::to_string(count) + " present");

@@ -110,7 +110,7 @@ class CudaLlamaModel final : public Model {
   int max_model_len_ = 0;
   int block_size_ = 16;
   std::vector<int> graph_sizes_;
-  std::map<int, StepGraph> graphs_;  // by padded decode batch size
+  std::map<int, StepGraph> graphs_;    // by padded decode batch size
   const KvCache* graph_kv_ = nullptr;  // the cache the graphs read and write
 };
 

@@ -45,8 +45,9 @@ Result<DeviceLinear> CudaLlamaModel::UploadFused(
   linear.in = in;
   for (const auto& part : parts) linear.out += part.second;
   const DeviceType type = ToDeviceType(half_);
-  LANTERN_ASSIGN_OR_RETURN(linear.weight, tc::DeviceBuffer::Allocate(static_cast<size_t>(
-                                              linear.out * in) * DeviceTypeSize(type)));
+  LANTERN_ASSIGN_OR_RETURN(
+      linear.weight,
+      tc::DeviceBuffer::Allocate(static_cast<size_t>(linear.out * in) * DeviceTypeSize(type)));
   if (with_bias) {
     LANTERN_ASSIGN_OR_RETURN(linear.bias,
                              tc::DeviceBuffer::Allocate(static_cast<size_t>(linear.out) * 4));
@@ -54,10 +55,10 @@ Result<DeviceLinear> CudaLlamaModel::UploadFused(
   int64_t row = 0;
   for (const auto& [name, out] : parts) {
     LANTERN_ASSIGN_OR_RETURN(const WeightView* w, Find(store, name + ".weight", {out, in}));
-    LANTERN_RETURN_IF_ERROR(up.Upload(w->data, w->dtype, static_cast<size_t>(out * in),
-                                      linear.weight.as<std::byte>() +
-                                          static_cast<size_t>(row * in) * DeviceTypeSize(type),
-                                      type));
+    LANTERN_RETURN_IF_ERROR(up.Upload(
+        w->data, w->dtype, static_cast<size_t>(out * in),
+        linear.weight.as<std::byte>() + static_cast<size_t>(row * in) * DeviceTypeSize(type),
+        type));
     *done += w->nbytes;
     if (with_bias) {
       LANTERN_ASSIGN_OR_RETURN(const WeightView* b, Find(store, name + ".bias", {out}));
@@ -96,10 +97,10 @@ Status CudaLlamaModel::Load(const WeightStore& store, const LoadOptions& options
   for (int i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "layers." + std::to_string(i) + ".";
     Layer& l = layers_[i];
-    LANTERN_ASSIGN_OR_RETURN(l.attn_norm, tensor(p + "input_layernorm.weight", {h},
-                                                 DeviceType::kF32));
-    LANTERN_ASSIGN_OR_RETURN(l.ffn_norm, tensor(p + "post_attention_layernorm.weight", {h},
-                                                DeviceType::kF32));
+    LANTERN_ASSIGN_OR_RETURN(l.attn_norm,
+                             tensor(p + "input_layernorm.weight", {h}, DeviceType::kF32));
+    LANTERN_ASSIGN_OR_RETURN(l.ffn_norm,
+                             tensor(p + "post_attention_layernorm.weight", {h}, DeviceType::kF32));
     if (qk_norm_) {
       LANTERN_ASSIGN_OR_RETURN(l.q_norm,
                                tensor(p + "self_attn.q_norm.weight", {hd}, DeviceType::kF32));
@@ -111,11 +112,11 @@ Status CudaLlamaModel::Load(const WeightStore& store, const LoadOptions& options
                                                  {p + "self_attn.k_proj", kv_dim_},
                                                  {p + "self_attn.v_proj", kv_dim_}},
                                                 h, qkv_bias_, &done, total, options));
-    LANTERN_ASSIGN_OR_RETURN(l.o_proj, UploadFused(up, store, {{p + "self_attn.o_proj", h}},
-                                                   q_dim_, o_bias_, &done, total, options));
+    LANTERN_ASSIGN_OR_RETURN(l.o_proj, UploadFused(up, store, {{p + "self_attn.o_proj", h}}, q_dim_,
+                                                   o_bias_, &done, total, options));
     LANTERN_ASSIGN_OR_RETURN(
-        l.gate_up, UploadFused(up, store, {{p + "mlp.gate_proj", ffn}, {p + "mlp.up_proj", ffn}},
-                               h, mlp_bias_, &done, total, options));
+        l.gate_up, UploadFused(up, store, {{p + "mlp.gate_proj", ffn}, {p + "mlp.up_proj", ffn}}, h,
+                               mlp_bias_, &done, total, options));
     LANTERN_ASSIGN_OR_RETURN(l.down, UploadFused(up, store, {{p + "mlp.down_proj", h}}, ffn,
                                                  mlp_bias_, &done, total, options));
   }
@@ -135,9 +136,9 @@ Status CudaLlamaModel::InitRandom(uint64_t seed) {
   std::vector<std::vector<float>> keep;
   auto fill = [&](int64_t n, DeviceType as, float center = 0.0f) -> Result<tc::DeviceBuffer> {
     keep.push_back(RandomWeights(pool, n, ++stream, center));
-    LANTERN_ASSIGN_OR_RETURN(tc::DeviceBuffer buffer,
-                             tc::DeviceBuffer::Allocate(static_cast<size_t>(n) *
-                                                        DeviceTypeSize(as)));
+    LANTERN_ASSIGN_OR_RETURN(
+        tc::DeviceBuffer buffer,
+        tc::DeviceBuffer::Allocate(static_cast<size_t>(n) * DeviceTypeSize(as)));
     LANTERN_RETURN_IF_ERROR(
         up.Upload(keep.back().data(), DType::kF32, static_cast<size_t>(n), buffer.get(), as));
     if (keep.size() >= 4) {  // bound the host memory held

@@ -28,8 +28,8 @@ TEST(DeviceBackend, AMissingPluginIsOneClearError) {
   auto model = LoadModel("/nonexistent/model", {.device = Device{Device::Kind::kCuda, 0}});
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().message(), device.status().message());
-  auto random = NewRandomLlamaModel(SmolLm135mShapeConfig(), 1,
-                                    {.device = Device{Device::Kind::kCuda, 1}});
+  auto random =
+      NewRandomLlamaModel(SmolLm135mShapeConfig(), 1, {.device = Device{Device::Kind::kCuda, 1}});
   ASSERT_FALSE(random.ok());
   EXPECT_EQ(random.status().message(), device.status().message());
 }

@@ -50,8 +50,8 @@ TEST(DeviceBatchLayout, EagerLayoutHoldsEveryArray) {
   EXPECT_EQ(Read<int32_t>(l, l.row_seq, 4), (std::vector<int32_t>{0, 0, 0, 1}));
   EXPECT_EQ(Read<int32_t>(l, l.row_pos, 4), (std::vector<int32_t>{14, 15, 16, 4}));
   // Positions 14, 15 in block 7; 16 in block 2 slot 0; 4 in block 5.
-  EXPECT_EQ(Read<int64_t>(l, l.row_slot, 4), (std::vector<int64_t>{7 * 16 + 14, 7 * 16 + 15,
-                                                                    2 * 16, 5 * 16 + 4}));
+  EXPECT_EQ(Read<int64_t>(l, l.row_slot, 4),
+            (std::vector<int64_t>{7 * 16 + 14, 7 * 16 + 15, 2 * 16, 5 * 16 + 4}));
   EXPECT_EQ(Read<int32_t>(l, l.seq_first_row, 2), (std::vector<int32_t>{0, 3}));
   EXPECT_EQ(Read<int32_t>(l, l.seq_num_new, 2), (std::vector<int32_t>{3, 1}));
   EXPECT_EQ(Read<int32_t>(l, l.seq_start_pos, 2), (std::vector<int32_t>{14, 4}));
@@ -72,8 +72,8 @@ TEST(DeviceBatchLayout, GraphLayoutPadsRowsIntoThePadBlock) {
   ASSERT_TRUE(IsPureDecode(batch));
   const LayoutCapacity cap{.rows = 4, .seqs = 4, .blocks_per_seq = 8, .logit_rows = 4};
   DeviceBatchLayout l;
-  ASSERT_TRUE(BuildDeviceBatchLayout(batch, 16, cap, /*pad_block=*/63, /*max_context=*/128, &l)
-                  .ok());
+  ASSERT_TRUE(
+      BuildDeviceBatchLayout(batch, 16, cap, /*pad_block=*/63, /*max_context=*/128, &l).ok());
   // Same offsets as any other batch of this capacity: a graph's pointers stay valid.
   DeviceBatchLayout other;
   ASSERT_TRUE(BuildDeviceBatchLayout(batch, 16, cap, 63, 128, &other).ok());
@@ -140,8 +140,12 @@ TEST(DeviceMemoryPlan, KvGetsTheBudgetLessWeightsActivationsAndContext) {
 TEST(DeviceMemoryPlan, NeverMoreThanIsFree) {
   constexpr size_t GiB = size_t{1} << 30;
   // Another process holds 70 GiB: vLLM's budget counts it, the pool still fits in what is free.
-  DeviceMemoryInput in{.total_bytes = 80 * GiB, .free_bytes = 8 * GiB, .weight_bytes = GiB,
-                       .workspace_bytes = GiB, .graph_bytes = 0, .utilization = 1.0,
+  DeviceMemoryInput in{.total_bytes = 80 * GiB,
+                       .free_bytes = 8 * GiB,
+                       .weight_bytes = GiB,
+                       .workspace_bytes = GiB,
+                       .graph_bytes = 0,
+                       .utilization = 1.0,
                        .kv_bytes_per_block = 1 << 20};
   auto plan = PlanDeviceMemory(in);
   ASSERT_TRUE(plan.ok()) << plan.status().message();
@@ -151,8 +155,12 @@ TEST(DeviceMemoryPlan, NeverMoreThanIsFree) {
 
 TEST(DeviceMemoryPlan, WeightsThatDoNotFitSayWhatToChange) {
   constexpr size_t GiB = size_t{1} << 30;
-  DeviceMemoryInput in{.total_bytes = 16 * GiB, .free_bytes = 0, .weight_bytes = 15 * GiB,
-                       .workspace_bytes = GiB, .graph_bytes = 0, .utilization = 0.9,
+  DeviceMemoryInput in{.total_bytes = 16 * GiB,
+                       .free_bytes = 0,
+                       .weight_bytes = 15 * GiB,
+                       .workspace_bytes = GiB,
+                       .graph_bytes = 0,
+                       .utilization = 0.9,
                        .kv_bytes_per_block = 1 << 20};
   auto plan = PlanDeviceMemory(in);
   ASSERT_FALSE(plan.ok());

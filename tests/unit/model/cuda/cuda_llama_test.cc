@@ -66,10 +66,9 @@ TEST_P(CudaLlamaForwardTest, MixedBatchesMatchReference) {
   for (const auto& p : plans) sequences.push_back(p.tokens);
   const bool f16 = std::find(v.flags.begin(), v.flags.end(), "f16") != v.flags.end();
   const std::string half = f16 ? "float16" : "bfloat16";
-  testing::Reference ref =
-      RunReference("llama_reference.py", dir.path() / "model", dir.path() / "ref", sequences, 0,
-                   {"--dtype", half, "--kv-cache-dtype", v.kv_dtype == DType::kF16 ? "float16"
-                                                                                   : "bfloat16"});
+  testing::Reference ref = RunReference(
+      "llama_reference.py", dir.path() / "model", dir.path() / "ref", sequences, 0,
+      {"--dtype", half, "--kv-cache-dtype", v.kv_dtype == DType::kF16 ? "float16" : "bfloat16"});
   ASSERT_EQ(ref.logits.size(), plans.size());
   auto model = LoadModel(dir.path() / "model", Cuda(f16 ? DType::kF16 : DType::kBF16));
   ASSERT_TRUE(model.ok()) << model.status().ToString();
@@ -89,9 +88,10 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--dtype", "bf16", "--rope-theta", "500000", "--rope-scaling",
                  R"({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,)"
                  R"( "high_freq_factor": 4.0, "original_max_position_embeddings": 32})"}},
-        Variant{"YarnRope",
-                {"--dtype", "bf16", "--rope-theta", "1000", "--rope-scaling",
-                 R"({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32})"}},
+        Variant{
+            "YarnRope",
+            {"--dtype", "bf16", "--rope-theta", "1000", "--rope-scaling",
+             R"({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32})"}},
         Variant{"Qwen2BiasTied",
                 {"--dtype", "bf16", "--model-type", "qwen2", "--tie-word-embeddings", "1"}},
         Variant{"Qwen3QkNormHeadDim32F16",
@@ -136,9 +136,8 @@ TEST_F(CudaTest, AloneMatchesBatched) {
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   Model& m = **model;
   const int vocab = m.config().vocab_size;
-  std::vector<std::vector<int32_t>> prompts = {RandomTokens(37, kVocab, 1),
-                                               RandomTokens(5, kVocab, 2),
-                                               RandomTokens(20, kVocab, 3)};
+  std::vector<std::vector<int32_t>> prompts = {
+      RandomTokens(37, kVocab, 1), RandomTokens(5, kVocab, 2), RandomTokens(20, kVocab, 3)};
   std::vector<std::vector<int32_t>> tables = {{0, 1, 2}, {3}, {4, 5}};
   auto kv = m.NewKvCache(8, 16, DType::kBF16);
   ASSERT_NE(kv, nullptr);
@@ -169,8 +168,10 @@ TEST_F(CudaTest, GraphDecodeMatchesEager) {
   auto graphs = LoadModel(dir.path() / "model", Cuda(std::nullopt, /*eager=*/false));
   ASSERT_TRUE(eager.ok()) << eager.status().ToString();
   ASSERT_TRUE(graphs.ok()) << graphs.status().ToString();
-  const Model::EngineLimits limits{.max_num_seqs = 8, .max_num_batched_tokens = 64,
-                                   .max_model_len = 128, .block_size = 16,
+  const Model::EngineLimits limits{.max_num_seqs = 8,
+                                   .max_num_batched_tokens = 64,
+                                   .max_model_len = 128,
+                                   .block_size = 16,
                                    .kv_dtype = DType::kBF16};
   auto budget = (*graphs)->ReserveDeviceMemory(limits);
   ASSERT_TRUE(budget.ok()) << budget.status().ToString();
