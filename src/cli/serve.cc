@@ -421,8 +421,8 @@ int Serve(const ServeFlags& flags) {
                   .allowed_headers = server::ParseCorsList(flags.vllm.allowed_headers),
                   .allow_credentials = flags.vllm.allow_credentials});
   router.SetRootPath(flags.vllm.root_path);
+  // vLLM's http_* series and OTLP's http.server.request.duration, from one timing.
   router.AddObserverFactory(server::MakeHttpMetricsObserverFactory(&registry));
-  router.AddObserverFactory(server::MakeHttpServerMetricsObserverFactory());  // OTLP
   server::SetMaxLogprobs(flags.vllm.max_logprobs);
   // Every token's bytes, for structured outputs' grammars (built once; see grammar.h).
   server::SetGrammarVocabulary(grammar::Vocabulary::FromTokenizer(*tok));

@@ -117,30 +117,79 @@ void StartGenAiMetrics(std::function<engine::EngineCounters()> counters) {
   });
 }
 
-void RecordGenAiRequest(bool chat, std::string_view model, const engine::RequestMetrics& metrics,
-                        const telemetry::SpanContext* span, std::string_view error_type) {
-  Instruments* in = g_instruments.load(std::memory_order_acquire);
-  if (in == nullptr) return;
-  Attributes attributes = {
-      {"gen_ai.operation.name", std::string(chat ? "chat" : "text_completion")},
-      {"gen_ai.provider.name", std::string("lantern")},
-      {"gen_ai.request.model", std::string(model)},
-      {"gen_ai.response.model", std::string(model)},
-  };
-  if (!error_type.empty()) attributes.push_back({"error.type", std::string(error_type)});
-  in->request_duration.Record(metrics.e2e_s(), attributes, span);
-  if (metrics.first_token) in->ttft.Record(metrics.ttft_s(), attributes, span);
-  if (metrics.num_generation_tokens > 1) {
-    in->tpot.Record(metrics.decode_s() / (metrics.num_generation_tokens - 1), attributes, span);
+namespace {
+
+// One timing into its GenAI instrument (when metrics are on) and `times` times into its
+// /metrics series (when given), in one recording.
+void RecordTiming(const Histogram* instrument, const Attributes& attributes,
+                  const telemetry::SpanContext* span, server::Histogram* series, int times,
+                  double seconds) {
+  telemetry::CumulativeSeries* also = series != nullptr ? series->series() : nullptr;
+  if (instrument != nullptr) {
+    instrument->Record(seconds, attributes, span, also, times);
+  } else if (also != nullptr) {
+    for (int i = 0; i < times; ++i) also->Record(seconds, span);
   }
-  in->queue.Record(metrics.queue_s(), attributes, span);
-  if (metrics.first_token) in->prefill.Record(metrics.prefill_s(), attributes, span);
-  if (metrics.last_token) in->decode.Record(metrics.decode_s(), attributes, span);
+}
+
+void Record(const GenAiRequest& request, const engine::RequestMetrics& metrics,
+            const RequestTimingSeries* series) {
+  Instruments* in = g_instruments.load(std::memory_order_acquire);
+  if (in == nullptr && series == nullptr) return;
+  Attributes attributes;
+  if (in != nullptr) {
+    attributes = {
+        {"gen_ai.operation.name", std::string(request.chat ? "chat" : "text_completion")},
+        {"gen_ai.provider.name", std::string("lantern")},
+        {"gen_ai.request.model", std::string(request.model)},
+        {"gen_ai.response.model", std::string(request.model)},
+    };
+    if (!request.error_type.empty()) {
+      attributes.push_back({"error.type", std::string(request.error_type)});
+    }
+  }
+  const RequestTimingSeries none{.sequences = 0};
+  const RequestTimingSeries& s = series != nullptr ? *series : none;
+  const telemetry::SpanContext* span = request.span;
+  const engine::RequestMetrics& m = metrics;
+  // Each side keeps its own rules of when a timing exists; where vLLM's is narrower, its
+  // series gets the measurement 0 times.
+  auto times = [&s](bool vllm_has_it) { return vllm_has_it ? s.sequences : 0; };
+  RecordTiming(in ? &in->request_duration : nullptr, attributes, span, s.e2e,
+               times(m.finished.has_value()), m.e2e_s());
+  if (m.first_token) {
+    RecordTiming(in ? &in->ttft : nullptr, attributes, span, s.ttft, times(true), m.ttft_s());
+  }
+  RecordTiming(in ? &in->queue : nullptr, attributes, span, s.queue, times(true), m.queue_s());
+  if (m.first_token) {
+    RecordTiming(in ? &in->prefill : nullptr, attributes, span, s.prefill,
+                 times(m.first_scheduled.has_value()), m.prefill_s());
+  }
+  if (m.last_token) {
+    RecordTiming(in ? &in->decode : nullptr, attributes, span, s.decode,
+                 times(m.first_token.has_value()), m.decode_s());
+  }
+  if (in == nullptr) return;
+  if (m.num_generation_tokens > 1) {
+    in->tpot.Record(m.decode_s() / (m.num_generation_tokens - 1), attributes, span);
+  }
   Attributes tokens = attributes;
   tokens.push_back({"gen_ai.token.type", std::string("input")});
-  in->token_usage.Record(metrics.num_prompt_tokens, tokens, span);
+  in->token_usage.Record(m.num_prompt_tokens, tokens, span);
   tokens.back().value = std::string("output");
-  in->token_usage.Record(metrics.num_generation_tokens, tokens, span);
+  in->token_usage.Record(m.num_generation_tokens, tokens, span);
+}
+
+}  // namespace
+
+void RecordGenAiRequest(bool chat, std::string_view model, const engine::RequestMetrics& metrics,
+                        const telemetry::SpanContext* span, std::string_view error_type) {
+  Record({.chat = chat, .model = model, .span = span, .error_type = error_type}, metrics, nullptr);
+}
+
+void RecordRequestTimings(const GenAiRequest& request, const engine::RequestMetrics& metrics,
+                          const RequestTimingSeries& series) {
+  Record(request, metrics, &series);
 }
 
 namespace {
@@ -157,45 +206,54 @@ std::string MethodAttribute(const std::string& method) {
 
 class HttpDurationObserver : public ExchangeObserver {
  public:
-  HttpDurationObserver(const Histogram* histogram, const HttpRequest& request,
-                       const std::string& route)
-      : histogram_(histogram), start_(Now()) {
-    attributes_ = {
-        {"http.request.method", MethodAttribute(request.method)},
-        {"url.scheme", std::string("http")},
-        {"network.protocol.version", std::string(request.http_version == 10 ? "1.0" : "1.1")}};
-    if (!route.empty()) attributes_.push_back({"http.route", route});
-  }
+  explicit HttpDurationObserver(std::unique_ptr<HttpServerDuration> duration)
+      : duration_(std::move(duration)), start_(Now()) {}
 
   // OnStatus and OnEnd may come from different threads.
   void OnStatus(int status) override { status_.store(status, std::memory_order_release); }
 
   void OnEnd(bool client_gone) override {
-    int status = status_.load(std::memory_order_acquire);
-    if (status != 0) attributes_.push_back({"http.response.status_code", int64_t{status}});
-    if (status >= 500) {
-      attributes_.push_back({"error.type", std::to_string(status)});
-    } else if (client_gone) {  // as the HTTP span says it
-      attributes_.push_back({"error.type", std::string("client_disconnected")});
-    }
-    histogram_->Record(SecondsBetween(start_, Now()), attributes_);
+    duration_->Record(status_.load(std::memory_order_acquire), client_gone,
+                      SecondsBetween(start_, Now()), nullptr);
   }
 
  private:
-  const Histogram* histogram_;
+  std::unique_ptr<HttpServerDuration> duration_;
   SteadyTime start_;
-  Attributes attributes_;
   std::atomic<int> status_{0};
 };
 
 }  // namespace
 
+std::unique_ptr<HttpServerDuration> HttpServerDuration::Begin(const HttpRequest& request,
+                                                              const std::string& route) {
+  Instruments* in = g_instruments.load(std::memory_order_acquire);
+  if (in == nullptr) return nullptr;
+  Attributes attributes = {
+      {"http.request.method", MethodAttribute(request.method)},
+      {"url.scheme", std::string("http")},
+      {"network.protocol.version", std::string(request.http_version == 10 ? "1.0" : "1.1")}};
+  if (!route.empty()) attributes.push_back({"http.route", route});
+  return std::make_unique<HttpServerDuration>(&in->http_duration, std::move(attributes));
+}
+
+void HttpServerDuration::Record(int status, bool client_gone, double seconds,
+                                server::Histogram* also) {
+  if (status != 0) attributes_.push_back({"http.response.status_code", int64_t{status}});
+  if (status >= 500) {
+    attributes_.push_back({"error.type", std::to_string(status)});
+  } else if (client_gone) {  // as the HTTP span says it
+    attributes_.push_back({"error.type", std::string("client_disconnected")});
+  }
+  instrument_->Record(seconds, attributes_, nullptr, also != nullptr ? also->series() : nullptr, 1);
+}
+
 Router::ObserverFactory MakeHttpServerMetricsObserverFactory() {
   return [](const HttpRequest& request,
             const std::string& route) -> std::unique_ptr<ExchangeObserver> {
-    Instruments* in = g_instruments.load(std::memory_order_acquire);
-    if (in == nullptr) return nullptr;
-    return std::make_unique<HttpDurationObserver>(&in->http_duration, request, route);
+    std::unique_ptr<HttpServerDuration> duration = HttpServerDuration::Begin(request, route);
+    if (duration == nullptr) return nullptr;
+    return std::make_unique<HttpDurationObserver>(std::move(duration));
   };
 }
 

@@ -37,8 +37,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       : ctx_(std::move(context)),
         plan_(std::move(plan)),
         writer_(std::move(writer)),
-        trace_(plan_, writer_->trace_context(), ctx_->options.max_model_len,
-               ctx_->options.tracing),
+        trace_(plan_, writer_->trace_context(), ctx_->options.max_model_len, ctx_->options.tracing),
         log_context_(log::CurrentContext()) {
     size_t n = static_cast<size_t>(plan_.params.n);
     choices_.resize(plan_.prompts.size() * n);
@@ -102,9 +101,9 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     std::optional<engine::FinishReason> finish;
     json stop_reason;
     std::optional<SteadyTime> last_token_time;
-    json logprobs;           // accumulated (non-streaming)
-    size_t text_length = 0;  // characters so far, echo included (for text_offset)
-    size_t echo_size = 0;    // the echoed prompt leading `text`
+    json logprobs;                           // accumulated (non-streaming)
+    size_t text_length = 0;                  // characters so far, echo included (for text_offset)
+    size_t echo_size = 0;                    // the echoed prompt leading `text`
     std::unique_ptr<ChoiceToolCalls> tools;  // streaming with tools: its calls so far
     int tool_calls = 0;                      // calls made
   };
@@ -202,18 +201,22 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     if (out.finished) {
       std::vector<std::string> reasons = FinishReasons(prompt_index);
       if (out.metrics) {
+        // An aborted sequence (the client left) makes the request a failed one.
+        bool aborted = std::find(reasons.begin(), reasons.end(), "abort") != reasons.end();
+        // One recording feeds /metrics and the GenAI (OTLP) metrics.
+        const GenAiRequest genai{.chat = plan_.chat,
+                                 .model = plan_.model,
+                                 .span = trace_.SpanContextOf(prompt_index),
+                                 .error_type = aborted ? "cancelled" : ""};
         ServingMetrics::FinishedRequest finished{.metrics = &*out.metrics,
                                                  .n = plan_.params.n,
                                                  .max_tokens = plan_.params.max_tokens,
-                                                 .exemplar = exemplar ? &*exemplar : nullptr};
+                                                 .exemplar = exemplar ? &*exemplar : nullptr,
+                                                 .genai = &genai};
         for (size_t i = prompt_index * n; i < (prompt_index + 1) * n && i < choices_.size(); ++i) {
           finished.sequence_tokens.push_back(choices_[i].num_tokens);
         }
         ctx_->metrics->RecordFinished(finished);
-        // An aborted sequence (the client left) makes the request a failed one.
-        bool aborted = std::find(reasons.begin(), reasons.end(), "abort") != reasons.end();
-        RecordGenAiRequest(plan_.chat, plan_.model, *out.metrics,
-                           trace_.SpanContextOf(prompt_index), aborted ? "cancelled" : "");
       }
       trace_.OnFinished(prompt_index, out, std::move(reasons));
       if (++finished_requests_ == streams_.size()) Finish();
@@ -435,7 +438,7 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
   std::shared_ptr<OpenAiService::Context> ctx_;
   GenerationPlan plan_;
   std::shared_ptr<ResponseWriter> writer_;
-  GenerationTrace trace_;  // guarded by mu_ after Start
+  GenerationTrace trace_;           // guarded by mu_ after Start
   const log::Context log_context_;  // the request's trace, for the lines Drain writes
 
   std::mutex mu_;

@@ -1,5 +1,6 @@
 #include "server/http_metrics.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -7,6 +8,7 @@
 #include <tuple>
 
 #include "base/clock.h"
+#include "server/genai_metrics.h"
 
 namespace lantern::server {
 namespace {
@@ -19,7 +21,10 @@ class HttpMetrics {
  public:
   explicit HttpMetrics(MetricsRegistry* registry) : registry_(registry) {}
 
-  void Record(const std::string& handler, const std::string& method, int status, double seconds) {
+  // One exchange's duration, recorded once: through `otlp` (which also aggregates it into
+  // the /metrics histogram) when OTLP metrics are on, else into the histogram alone.
+  void Record(const std::string& handler, const std::string& method, int status, double seconds,
+              HttpServerDuration* otlp, int otlp_status, bool client_gone) {
     std::string status_class = std::to_string(status / 100) + "xx";
     Counter* requests;
     Histogram* duration;
@@ -43,7 +48,11 @@ class HttpMetrics {
       duration = histogram;
     }
     requests->Increment();
-    duration->Observe(seconds);
+    if (otlp != nullptr) {
+      otlp->Record(otlp_status, client_gone, seconds, duration);
+    } else {
+      duration->Observe(seconds);
+    }
   }
 
  private:
@@ -53,26 +62,38 @@ class HttpMetrics {
   std::map<std::pair<std::string, std::string>, Histogram*> durations_;
 };
 
+// Times an exchange once for both outputs: vLLM's http_* series (not for probes and
+// scrapes) and, when OTLP metrics are on, http.server.request.duration.
 class HttpMetricsObserver : public ExchangeObserver {
  public:
-  HttpMetricsObserver(std::shared_ptr<HttpMetrics> metrics, std::string handler, std::string method)
+  HttpMetricsObserver(std::shared_ptr<HttpMetrics> metrics, std::string handler, std::string method,
+                      std::unique_ptr<HttpServerDuration> otlp)
       : metrics_(std::move(metrics)),
         handler_(std::move(handler)),
         method_(std::move(method)),
+        otlp_(std::move(otlp)),
         start_(Now()) {}
 
-  void OnStatus(int status) override { status_ = status; }
+  // OnStatus and OnEnd may come from different threads.
+  void OnStatus(int status) override { status_.store(status, std::memory_order_release); }
   void OnEnd(bool client_gone) override {
+    const double seconds = SecondsBetween(start_, Now());
+    const int sent = status_.load(std::memory_order_acquire);
+    if (metrics_ == nullptr) {  // left out of vLLM's series: OTLP only
+      otlp_->Record(sent, client_gone, seconds, nullptr);
+      return;
+    }
     // A client that left before any status saw nothing; vLLM's middleware counts a 500.
-    int status = status_ != 0 ? status_ : (client_gone ? 499 : 500);
-    metrics_->Record(handler_, method_, status, SecondsBetween(start_, Now()));
+    int status = sent != 0 ? sent : (client_gone ? 499 : 500);
+    metrics_->Record(handler_, method_, status, seconds, otlp_.get(), sent, client_gone);
   }
 
  private:
-  std::shared_ptr<HttpMetrics> metrics_;
+  std::shared_ptr<HttpMetrics> metrics_;  // null: not one of vLLM's series
   std::string handler_, method_;
+  std::unique_ptr<HttpServerDuration> otlp_;
   SteadyTime start_;
-  int status_ = 0;
+  std::atomic<int> status_{0};
 };
 
 bool Excluded(const std::string& route) {
@@ -88,9 +109,11 @@ Router::ObserverFactory MakeHttpMetricsObserverFactory(MetricsRegistry* registry
   auto metrics = std::make_shared<HttpMetrics>(registry);
   return [metrics](const HttpRequest& request,
                    const std::string& route) -> std::unique_ptr<ExchangeObserver> {
-    if (Excluded(route) || request.method == "OPTIONS") return nullptr;
-    return std::make_unique<HttpMetricsObserver>(metrics, route.empty() ? "none" : route,
-                                                 request.method);
+    std::unique_ptr<HttpServerDuration> otlp = HttpServerDuration::Begin(request, route);
+    const bool vllm = !Excluded(route) && request.method != "OPTIONS";
+    if (!vllm && otlp == nullptr) return nullptr;
+    return std::make_unique<HttpMetricsObserver>(
+        vllm ? metrics : nullptr, route.empty() ? "none" : route, request.method, std::move(otlp));
   };
 }
 

@@ -10,7 +10,9 @@
 namespace lantern::server {
 
 // An observer factory for Router::AddObserverFactory recording into `registry`, which
-// must outlive the router.
+// must outlive the router. When StartGenAiMetrics turned OTLP metrics on, the same
+// observer also records http.server.request.duration, from the same timing in the same
+// call (so MakeHttpServerMetricsObserverFactory is not needed beside it).
 Router::ObserverFactory MakeHttpMetricsObserverFactory(MetricsRegistry* registry);
 
 }  // namespace lantern::server

@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -7,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include "telemetry/ids.h"
 
 namespace lantern::server {
 namespace {
@@ -108,50 +111,46 @@ std::string FormatExemplar(const Histogram::Exemplar& e) {
   return " # {" + labels + "} " + FormatNumber(e.value) + " " + FormatNumber(e.unix_seconds);
 }
 
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
-
-void Counter::Increment(double amount) { AtomicAdd(value_, amount); }
 
 void Gauge::Add(double amount) { AtomicAdd(value_, amount); }
 
 Histogram::Histogram(std::vector<double> upper_bounds)
-    : bounds_(std::move(upper_bounds)),
-      counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {
-  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
-}
-
-size_t Histogram::BucketOf(double value) const {
-  size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i]) ++i;
-  return i;
-}
-
-void Histogram::Observe(double value) {
-  counts_[BucketOf(value)].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  AtomicAdd(sum_, value);
-}
+    : bounds_(upper_bounds), series_(std::move(upper_bounds)) {}
 
 void Histogram::Observe(double value, const ExemplarContext& exemplar) {
-  size_t i = BucketOf(value);
-  {
-    std::lock_guard lock(exemplar_mu_);
-    if (exemplars_.empty()) exemplars_.resize(bounds_.size() + 1);
-    exemplars_[i] = std::make_unique<Exemplar>(Exemplar{exemplar, value, UnixNow()});
+  telemetry::SpanContext span;
+  span.trace_flags = telemetry::kTraceFlagSampled;
+  if (!telemetry::ParseHex(exemplar.trace_id, &span.trace_id) ||
+      !telemetry::ParseHex(exemplar.span_id, &span.span_id)) {
+    series_.Record(value);
+    return;
   }
-  counts_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  AtomicAdd(sum_, value);
+  series_.Record(value, &span);
+}
+
+Histogram::Snapshot Histogram::Read() const {
+  telemetry::PointData point = series_.Read();
+  Snapshot snapshot;
+  snapshot.counts = std::move(point.histogram.counts);
+  snapshot.sum = point.value;
+  snapshot.exemplars.resize(snapshot.counts.size());
+  for (const telemetry::Exemplar& e : point.exemplars) {
+    // The SDK keeps one exemplar per bucket: the bucket its value fell in.
+    size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), e.value) -
+                                   bounds_.begin());
+    if (i >= snapshot.exemplars.size()) continue;
+    snapshot.exemplars[i] = Exemplar{{telemetry::ToHex(e.trace_id), telemetry::ToHex(e.span_id)},
+                                     e.value,
+                                     static_cast<double>(e.time_unix_nano) / 1e9};
+  }
+  return snapshot;
 }
 
 bool Histogram::exemplar(size_t i, Exemplar* out) const {
-  std::lock_guard lock(exemplar_mu_);
-  if (i >= exemplars_.size() || !exemplars_[i]) return false;
-  *out = *exemplars_[i];
+  Snapshot snapshot = Read();
+  if (i >= snapshot.exemplars.size() || !snapshot.exemplars[i]) return false;
+  *out = *snapshot.exemplars[i];
   return true;
 }
 
@@ -264,20 +263,19 @@ void MetricsRegistry::RenderFamily(const Family& family, const Exposition& expos
                                      : series->read();
       out += sample_name + FormatLabels(*labels) + " " + FormatNumber(value) + "\n";
     } else if (series->histogram) {
-      const Histogram& h = *series->histogram;
-      // Read buckets first: the count is then at least their sum, never less.
+      // One reading of the SDK series: the count is the buckets' sum.
+      const Histogram::Snapshot h = series->histogram->Read();
       uint64_t cumulative = 0;
-      const auto& bounds = h.upper_bounds();
+      const auto& bounds = series->histogram->upper_bounds();
       for (size_t i = 0; i <= bounds.size(); ++i) {
-        cumulative += h.bucket_count(i);
+        cumulative += h.counts[i];
         std::string le = i < bounds.size() ? FormatNumber(bounds[i]) : "+Inf";
         out +=
             name + "_bucket" + FormatLabels(*labels, "le", le) + " " + std::to_string(cumulative);
-        Histogram::Exemplar exemplar;
-        if (om && h.exemplar(i, &exemplar)) out += FormatExemplar(exemplar);
+        if (om && h.exemplars[i]) out += FormatExemplar(*h.exemplars[i]);
         out += "\n";
       }
-      std::string sum = name + "_sum" + FormatLabels(*labels) + " " + FormatNumber(h.sum()) + "\n";
+      std::string sum = name + "_sum" + FormatLabels(*labels) + " " + FormatNumber(h.sum) + "\n";
       std::string count =
           name + "_count" + FormatLabels(*labels) + " " + std::to_string(cumulative) + "\n";
       out += om ? count + sum : sum + count;

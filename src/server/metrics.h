@@ -1,17 +1,29 @@
-// A small metrics registry rendering the Prometheus text exposition format (0.0.4) and
-// OpenMetrics 1.0 (with exemplars). Counters, gauges and histograms are lock-free to update
-// from any thread; rendering takes a snapshot. Metrics sharing a name form one family (one
-// HELP and TYPE line). A family may also be served under vLLM's name (`lantern:x` as
-// `vllm:x`, with vLLM's `engine` label): one set of series, two renderings.
+// The /metrics registry: the families and series of the Prometheus text exposition (0.0.4)
+// and OpenMetrics 1.0 (with exemplars), in lantern's or vLLM's names. Metrics sharing a
+// name form one family (one HELP and TYPE line). A family may also be served under vLLM's
+// name (`lantern:x` as `vllm:x`, with vLLM's `engine` label): one set of series, two
+// renderings.
+//
+// One store for both outputs: a histogram's and a counter's aggregate is a series of the
+// telemetry metrics SDK (telemetry/cumulative_series.h), not a second copy kept here. Where
+// OTLP shows the same measurement (a request's duration, TTFT, queue, prefill and decode
+// time; an HTTP exchange's duration), the server records it once through the SDK
+// instrument, naming this registry's series as the second aggregation of that one call
+// (Histogram::series()); the registry only names, labels and renders what the SDK holds.
+// Gauges are set once (info gauges) or read at scrape time from their source.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "telemetry/cumulative_series.h"
+#include "telemetry/span_context.h"
 
 namespace lantern::server {
 
@@ -35,11 +47,12 @@ struct ExemplarContext {
 
 class Counter {
  public:
-  void Increment(double amount = 1.0);
-  double value() const { return value_.load(std::memory_order_relaxed); }
+  void Increment(double amount = 1.0) { series_.Record(amount); }
+  double value() const { return series_.Read().value; }
+  telemetry::CumulativeSeries* series() { return &series_; }
 
  private:
-  std::atomic<double> value_{0.0};
+  telemetry::CumulativeSeries series_;  // a monotonic sum
 };
 
 class Gauge {
@@ -61,28 +74,35 @@ class Histogram {
   };
 
   explicit Histogram(std::vector<double> upper_bounds);
-  void Observe(double value);
+  void Observe(double value) { series_.Record(value); }
   // Also keeps `exemplar` as the latest exemplar of the bucket `value` falls in.
   void Observe(double value, const ExemplarContext& exemplar);
+  // `span`: kept as the bucket's exemplar when valid and sampled; may be null.
+  void Observe(double value, const telemetry::SpanContext* span) { series_.Record(value, span); }
+
+  // The SDK series behind this histogram: a telemetry instrument's Record(..., also =
+  // series(), n) aggregates one measurement into OTLP's stream and here at once.
+  telemetry::CumulativeSeries* series() { return &series_; }
 
   const std::vector<double>& upper_bounds() const { return bounds_; }
   // Non-cumulative count of bucket i (the last one is +Inf).
-  uint64_t bucket_count(size_t i) const { return counts_[i].load(std::memory_order_relaxed); }
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
-  double sum() const { return sum_.load(std::memory_order_relaxed); }
+  uint64_t bucket_count(size_t i) const { return series_.Read().histogram.counts.at(i); }
+  uint64_t count() const { return series_.Read().count; }
+  double sum() const { return series_.Read().value; }
   // The latest exemplar of bucket i, if any was observed.
   bool exemplar(size_t i, Exemplar* out) const;
 
- private:
-  size_t BucketOf(double value) const;
+  // One consistent reading, for rendering.
+  struct Snapshot {
+    std::vector<uint64_t> counts;  // per bucket, non-cumulative (last: +Inf)
+    double sum = 0;
+    std::vector<std::optional<Exemplar>> exemplars;  // per bucket
+  };
+  Snapshot Read() const;
 
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1
-  std::atomic<uint64_t> count_{0};
-  std::atomic<double> sum_{0.0};
-  // Exemplars are rare (sampled requests only) and read at scrape time: a lock is fine.
-  mutable std::mutex exemplar_mu_;
-  std::vector<std::unique_ptr<Exemplar>> exemplars_;  // per bucket, null until observed
+ private:
+  const std::vector<double> bounds_;
+  telemetry::CumulativeSeries series_;
 };
 
 class MetricsRegistry {

@@ -266,15 +266,29 @@ void ServingMetrics::RecordFinished(const FinishedRequest& request) {
     }
   };
   // Each sequence is one of vLLM's child requests: the request's timings, its own tokens.
+  // The timings OTLP shows too are recorded once each, into the GenAI instrument and these
+  // histograms (once per sequence here) together; without the GenAI side of the request,
+  // into these alone, below.
+  if (request.genai != nullptr) {
+    RecordRequestTimings(*request.genai, m,
+                         {.e2e = e2e_,
+                          .ttft = ttft_,
+                          .queue = queue_,
+                          .prefill = prefill_,
+                          .decode = decode_,
+                          .sequences = static_cast<int>(request.sequence_tokens.size())});
+  }
   int max_generated = 0;
   for (size_t i = 0; i < request.sequence_tokens.size(); ++i) {
     const int generated = request.sequence_tokens[i];
     max_generated = std::max(max_generated, generated);
-    if (m.first_token) observe(ttft_, m.ttft_s());
-    if (m.finished) observe(e2e_, m.e2e_s());
-    observe(queue_, m.queue_s());
-    if (m.first_scheduled && m.first_token) observe(prefill_, m.prefill_s());
-    if (m.first_token && m.last_token) observe(decode_, m.decode_s());
+    if (request.genai == nullptr) {
+      if (m.first_token) observe(ttft_, m.ttft_s());
+      if (m.finished) observe(e2e_, m.e2e_s());
+      observe(queue_, m.queue_s());
+      if (m.first_scheduled && m.first_token) observe(prefill_, m.prefill_s());
+      if (m.first_token && m.last_token) observe(decode_, m.decode_s());
+    }
     if (m.first_scheduled && m.last_token) observe(inference_, m.inference_s());
     if (generated > 1 && m.first_token && m.last_token) {
       observe(time_per_output_token_, m.decode_s() / (generated - 1));

@@ -16,6 +16,7 @@
 
 #include "engine/engine_stats.h"
 #include "engine/request.h"
+#include "server/genai_metrics.h"
 #include "server/metrics.h"
 
 namespace lantern::server {
@@ -47,6 +48,10 @@ class ServingMetrics {
     std::optional<int> max_tokens;
     std::vector<int> sequence_tokens = {};  // generated tokens per sequence (n entries)
     const ExemplarContext* exemplar = nullptr;
+    // The same request as the GenAI (OTLP) metrics see it: given, the request timings go
+    // to both outputs from one recording (RecordRequestTimings) and the GenAI metrics are
+    // recorded too; null, only /metrics is (exemplars from `exemplar`).
+    const GenAiRequest* genai = nullptr;
   };
 
   // Engine-wide gauges and counters come from `read_counters` at each scrape.

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "telemetry/cumulative_series.h"
 #include "telemetry/metric_storage.h"
 
 namespace lantern::telemetry {
@@ -147,6 +148,13 @@ void BoundInstrument::Record(double value, const SpanContext* span) const {
 void SyncInstrument::Record(double value, const Attributes& attributes,
                             const SpanContext* span) const {
   if (storage_ != nullptr) storage_->Series(attributes)->Record(value, span);
+}
+
+void SyncInstrument::Record(double value, const Attributes& attributes, const SpanContext* span,
+                            CumulativeSeries* also, int also_times) const {
+  Record(value, attributes, span);
+  if (also == nullptr) return;
+  for (int i = 0; i < also_times; ++i) also->Record(value, span);
 }
 
 BoundInstrument SyncInstrument::Bind(const Attributes& attributes) const {

@@ -115,12 +115,7 @@ void SeriesAggregator::Record(double value, const SpanContext* span) {
   if (exemplar) OfferExemplar(value, slot, span);
 }
 
-bool SeriesAggregator::Collect(int64_t now, bool reset, PointData* point) {
-  std::lock_guard lock(mutex_);
-  if (reset && !recorded_) {
-    start_ = now;
-    return false;
-  }
+void SeriesAggregator::FillLocked(int64_t now, PointData* point) {
   point->start_time_unix_nano = start_;
   point->time_unix_nano = now;
   point->value = sum_;
@@ -136,6 +131,20 @@ bool SeriesAggregator::Collect(int64_t now, bool reset, PointData* point) {
   for (size_t i = 0; i < exemplars_.size(); ++i) {
     if (exemplar_set_[i]) point->exemplars.push_back(exemplars_[i]);
   }
+}
+
+void SeriesAggregator::Read(int64_t now, PointData* point) {
+  std::lock_guard lock(mutex_);
+  FillLocked(now, point);
+}
+
+bool SeriesAggregator::Collect(int64_t now, bool reset, PointData* point) {
+  std::lock_guard lock(mutex_);
+  if (reset && !recorded_) {
+    start_ = now;
+    return false;
+  }
+  FillLocked(now, point);
   // Each collection reports the exemplars of its interval only, whatever the temporality:
   // an exemplar points at a recent trace, not at the first one ever seen.
   exemplar_set_.assign(exemplar_set_.size(), false);

@@ -37,9 +37,13 @@ class SeriesAggregator {
   // temporality) the next interval starts empty at `now`. False when a delta interval
   // recorded nothing (no point is exported for it).
   bool Collect(int64_t now, bool reset, PointData* point);
+  // The same point for a pull reader (cumulative_series.h): resets nothing, and leaves the
+  // exemplars in place for the next read.
+  void Read(int64_t now, PointData* point);
 
  private:
   void OfferExemplar(double value, size_t slot, const SpanContext* span);
+  void FillLocked(int64_t now, PointData* point);  // mutex_ held
 
   const AggregationConfig* config_;
   std::mutex mutex_;

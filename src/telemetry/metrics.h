@@ -20,6 +20,7 @@ namespace lantern::telemetry {
 
 class InstrumentStorage;  // metric_storage.h: aggregates of one instrument, per attribute set
 class SeriesAggregator;
+class CumulativeSeries;  // cumulative_series.h: a series a pull reader (/metrics) reads
 
 enum class AggregationKind {
   kDefault,               // by instrument kind (histograms: the provider's default)
@@ -75,6 +76,11 @@ class SyncInstrument {
       : storage_(std::move(storage)) {}
   void Record(double value, const Attributes& attributes = {},
               const SpanContext* span = nullptr) const;
+  // One measurement aggregated into this instrument and, `also_times` times (0: not at
+  // all), into `also` (may be null): the /metrics series that shows the same measurement
+  // with its own buckets and counting, so that both outputs come from one recording.
+  void Record(double value, const Attributes& attributes, const SpanContext* span,
+              CumulativeSeries* also, int also_times) const;
   BoundInstrument Bind(const Attributes& attributes) const;
   bool enabled() const { return storage_ != nullptr; }
 
