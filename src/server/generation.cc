@@ -37,7 +37,8 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
       : ctx_(std::move(context)),
         plan_(std::move(plan)),
         writer_(std::move(writer)),
-        trace_(plan_, writer_->trace_context(), ctx_->options.max_model_len, ctx_->options.tracing),
+        trace_(plan_, writer_->trace_context(), ctx_->options.max_model_len,
+               ctx_->options.tracing),
         log_context_(log::CurrentContext()) {
     size_t n = static_cast<size_t>(plan_.params.n);
     choices_.resize(plan_.prompts.size() * n);
@@ -101,9 +102,9 @@ class GenerationSession : public std::enable_shared_from_this<GenerationSession>
     std::optional<engine::FinishReason> finish;
     json stop_reason;
     std::optional<SteadyTime> last_token_time;
-    json logprobs;                           // accumulated (non-streaming)
-    size_t text_length = 0;                  // characters so far, echo included (for text_offset)
-    size_t echo_size = 0;                    // the echoed prompt leading `text`
+    json logprobs;           // accumulated (non-streaming)
+    size_t text_length = 0;  // characters so far, echo included (for text_offset)
+    size_t echo_size = 0;    // the echoed prompt leading `text`
     std::unique_ptr<ChoiceToolCalls> tools;  // streaming with tools: its calls so far
     int tool_calls = 0;                      // calls made
   };
