@@ -114,11 +114,33 @@ function scrape(port) {
   });
 }
 
-// CPU seconds (user + system) the server process has used so far.
-function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks
+// CPU seconds a server's threads have run so far, by role (thread names, the scheduler's
+// nanosecond counters): the engine (its thread and compute pool), the HTTP I/O threads
+// (requests, the access log's lines, /metrics scrapes), the metric reader, the log and span
+// batch processors, gRPC's threads (every OTLP export), and the rest.
+const ROLES = ['engine', 'http', 'metric_reader', 'log_processor', 'span_processor', 'grpc', 'other'];
+function threadRole(name) {
+  if (name === 'lantern-engine' || name.startsWith('compute-')) return 'engine';
+  if (name.startsWith('lantern-http')) return 'http';
+  if (name === 'telemetry-metric') return 'metric_reader';
+  if (name === 'telemetry-blrp') return 'log_processor';
+  if (name === 'telemetry-bsp') return 'span_processor';
+  if (/^(grpc|event_engine|timer_manager|default-executo|resolver-execut)/.test(name)) return 'grpc';
+  return 'other';
+}
+function cpuByRole(pid) {
+  const out = Object.fromEntries(ROLES.map((r) => [r, 0]));
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ns = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      out[threadRole(name)] += ns / 1e9;
+    } catch (e) {
+      // the thread exited meanwhile
+    }
+  }
+  return out;
 }
 
 function median(values) {
@@ -152,7 +174,8 @@ function median(values) {
       exemplarsSeen = Math.max(exemplarsSeen, n);
     }).catch(() => {});
   }, 1000);
-  const newArm = (server) => ({server, tokens: 0, seconds: 0, ttft: [], failed: 0, cpu: 0});
+  const newArm = (server) => ({server, tokens: 0, seconds: 0, ttft: [], failed: 0, cpu: 0,
+                                roles: Object.fromEntries(ROLES.map((r) => [r, 0]))});
   const arms = {off: newArm(off), on: newArm(on)};
   await bench(off.port, 99);  // warm-up, both
   await bench(on.port, 99);
@@ -161,9 +184,13 @@ function median(values) {
   const pairs = [];
   for (let r = 0; r < Number(rounds); ++r) order.push(...(r % 2 ? ['on', 'off'] : ['off', 'on']));
   for (const [i, name] of order.entries()) {
-    const cpuBefore = cpuSeconds(arms[name].server.proc.pid);
+    const cpuBefore = cpuByRole(arms[name].server.proc.pid);
     const result = await bench(arms[name].server.port, Math.floor(i / 2));
-    arms[name].cpu += cpuSeconds(arms[name].server.proc.pid) - cpuBefore;
+    const cpuAfter = cpuByRole(arms[name].server.proc.pid);
+    for (const role of ROLES) {
+      arms[name].roles[role] += cpuAfter[role] - cpuBefore[role];
+      arms[name].cpu += cpuAfter[role] - cpuBefore[role];
+    }
     arms[name].failed += result.failed_requests;
     arms[name].tokens += result.total_output_tokens;
     arms[name].seconds += result.duration_s;
@@ -191,7 +218,14 @@ function median(values) {
     report[`${name}_failed_requests`] = arm.failed;
     report[`${name}_server_cpu_ms_per_1k_tokens`] =
         Number((arm.cpu / arm.tokens * 1e6).toFixed(1));
+    report[`${name}_server_cpu_ms_per_1k_tokens_by_role`] = Object.fromEntries(
+        ROLES.map((r) => [r, Number((arm.roles[r] / arm.tokens * 1e6).toFixed(2))]));
   }
+  // The threads that exist only for the signals (metric reader, log processor) as a share
+  // of the on server's CPU: measured on their own threads, so the machine's noise does not
+  // blur it. (gRPC's threads serve the traces of both arms too.)
+  report.on_signal_threads_cpu_share = Number(((arms.on.roles.metric_reader +
+      arms.on.roles.log_processor) / arms.on.cpu).toFixed(5));
   report.throughput_ratio = Number((report.on_output_tok_s / report.off_output_tok_s).toFixed(4));
   report.p50_ttft_ratio = Number((report.on_p50_ttft_ms / report.off_p50_ttft_ms).toFixed(4));
   report.server_cpu_ratio = Number((report.on_server_cpu_ms_per_1k_tokens /
