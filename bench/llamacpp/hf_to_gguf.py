@@ -10,7 +10,7 @@ expects of Llama checkpoints: the rows of q_proj and k_proj are reordered per he
 
 The checkpoint has no tokenizer, so a synthetic byte-level BPE vocabulary of config vocab_size
 tokens is written (3 special tokens, the 256 byte tokens, then two-byte merges): llama.cpp needs
-one token per embedding row to load the model; llama-bench feeds random token ids, so the
+one token per embedding row to load the model (two- and three-byte merges cover 16.8M rows); llama-bench feeds random token ids, so the
 vocabulary's content does not matter for speed.
 
 Usage: PYTHONPATH=.../gguf-py hf_to_gguf.py MODEL_DIR OUT.gguf
@@ -75,13 +75,15 @@ def synthetic_vocab(size):
     tokens = SPECIALS + singles
     types = [gguf.TokenType.CONTROL] * len(SPECIALS) + [gguf.TokenType.NORMAL] * len(singles)
     merges = []
-    for a in singles:
-        for b in singles:
-            if len(tokens) >= size:
-                return tokens, types, merges
-            tokens.append(a + b)
-            types.append(gguf.TokenType.NORMAL)
-            merges.append(f"{a} {b}")
+    # Two-byte merges, then three-byte ones (a pair token merged with a byte), enough for
+    # Llama 3's 128256 rows.
+    pairs = [(a, b) for a in singles for b in singles]
+    for left, right in pairs + [(a + b, c) for a, b in pairs for c in singles]:
+        if len(tokens) >= size:
+            return tokens, types, merges
+        tokens.append(left + right)
+        types.append(gguf.TokenType.NORMAL)
+        merges.append(f"{left} {right}")
     if len(tokens) < size:
         sys.exit(f"vocab_size {size} is larger than this synthetic vocabulary can be")
     return tokens, types, merges

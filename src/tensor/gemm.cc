@@ -9,6 +9,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/gemv.h"
+#include "tensor/onednn_setup.h"
 
 namespace lantern::tensor {
 namespace {
@@ -44,6 +45,13 @@ void LimitOneDnnToKernelLevel() {
 
 }  // namespace
 
+#if defined(LANTERN_HAVE_ONEDNN)
+void PrepareOneDnnOnCallingThread() {
+  LimitOneDnnToKernelLevel();
+  PinOneDnnToCallingThread();
+}
+#endif
+
 // Without oneDNN (cross builds: Debian has no libdnnl for the target architecture,
 // src/tensor/CMakeLists.txt), every product takes the skinny kernel, four rows of A at a
 // time: correct for any shape, slower than oneDNN from a few rows on.
@@ -51,8 +59,7 @@ void GemmSingleThread(int64_t m, int64_t n, int64_t k, const float* a, int64_t l
                       int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
 #if defined(LANTERN_HAVE_ONEDNN)
-  LimitOneDnnToKernelLevel();
-  PinOneDnnToCallingThread();
+  PrepareOneDnnOnCallingThread();
   dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
 #else
   Kernels().gemv.columns(m, 0, n, k, a, lda, b, ldb, c, ldc, accumulate);

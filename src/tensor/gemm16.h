@@ -1,11 +1,13 @@
 // Products against 16-bit weights (bfloat16 or IEEE half, as checkpoints store them), for
 // models served in a 16-bit --dtype: the weights stay 16-bit in memory, activations and
-// sums are fp32.
+// sums are fp32. Against bfloat16 weights the inputs are rounded to bfloat16 first (as the
+// bf16 matmuls of vLLM and llama.cpp do), whatever the shape and the kernel level.
 //
 // Few rows (decoding): the skinny kernel widens the weights in registers, reading half the
-// bytes of fp32 weights. Many rows (prefill): each thread widens a panel of its columns to
-// fp32 and hands it to oneDNN's SGEMM; widening costs one pass over the panel, the product
-// m passes, so from a few rows on the product runs at fp32 speed.
+// bytes of fp32 weights. Many rows (prefill): bfloat16 on a CPU with AVX-512 BF16 goes to
+// oneDNN's bf16 matmul (vdpbf16ps, twice SGEMM's rate, gemm_bf16.h); otherwise each thread
+// widens a panel of its columns to fp32 and hands it to oneDNN's SGEMM (widening costs one
+// pass over the panel, the product m passes, so from a few rows on it runs at fp32 speed).
 #pragma once
 
 #include <cstdint>

@@ -63,17 +63,20 @@ TEST_P(Gpt2ForwardTest, MixedBatchesMatchReference) {
   if (v.kv_dtype == DType::kF16) {
     reference_flags.insert(reference_flags.end(), {"--kv-cache-dtype", "float16"});
   }
-  testing::Reference ref = RunReference("gpt2_reference.py", dir.path() / "model",
-                                        dir.path() / "ref", sequences, 0, reference_flags);
-  ASSERT_EQ(ref.logits.size(), plans.size());
   auto model = LoadModel(dir.path() / "model",
                          {.num_threads = 2, .dtype = v.dtype, .quantization = v.quantization});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  testing::AddBf16InputFlag(**model, &reference_flags);
+  testing::Reference ref = RunReference("gpt2_reference.py", dir.path() / "model",
+                                        dir.path() / "ref", sequences, 0, reference_flags);
+  ASSERT_EQ(ref.logits.size(), plans.size());
+  const double tolerance = testing::RoundsInputsToBf16(**model) ? testing::kBf16InputTolerance
+                           : v.kv_dtype == DType::kF32          ? kTolerance
+                                                                : kKvTolerance;
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
     const int num_blocks = 2 * 330 / block_size + 8;
-    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref,
-                           v.kv_dtype == DType::kF32 ? kTolerance : kKvTolerance, v.kv_dtype);
+    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref, tolerance, v.kv_dtype);
   }
 }
 

@@ -52,17 +52,21 @@ TEST_P(LlamaForwardTest, MixedBatchesMatchReference) {
   auto plans = testing::MixedPlans(kVocab);
   std::vector<std::vector<int32_t>> sequences;
   for (const auto& p : plans) sequences.push_back(p.tokens);
-  testing::Reference ref = RunReference("llama_reference.py", dir.path() / "model",
-                                        dir.path() / "ref", sequences, 0, v.reference_flags);
-  ASSERT_EQ(ref.logits.size(), plans.size());
   auto model = LoadModel(dir.path() / "model",
                          {.num_threads = 2, .dtype = v.dtype, .quantization = v.quantization});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  std::vector<std::string> reference_flags = v.reference_flags;
+  testing::AddBf16InputFlag(**model, &reference_flags);
+  testing::Reference ref = RunReference("llama_reference.py", dir.path() / "model",
+                                        dir.path() / "ref", sequences, 0, reference_flags);
+  ASSERT_EQ(ref.logits.size(), plans.size());
+  const double tolerance = testing::RoundsInputsToBf16(**model) ? testing::kBf16InputTolerance
+                           : v.kv_dtype == DType::kF32          ? kTolerance
+                                                                : kKvTolerance;
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
     const int num_blocks = 2 * 330 / block_size + 8;  // ~2x the peak need: blocks get reused
-    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref,
-                           v.kv_dtype == DType::kF32 ? kTolerance : kKvTolerance, v.kv_dtype);
+    testing::RunAndCompare(**model, block_size, num_blocks, plans, ref, tolerance, v.kv_dtype);
   }
 }
 

@@ -92,7 +92,9 @@ void RunAndCompare(Model& model, int block_size, int num_blocks,
         ASSERT_LE((row + 1) * vocab, logits.size());
         const double err = RelativeError(logits.data() + row * vocab,
                                          ref.logits[s].data() + int64_t{pos} * vocab, vocab);
-        ASSERT_LE(err, kv_dtype == DType::kF32 ? kTolerance : kKvTolerance)
+        ASSERT_LE(err, testing::RoundsInputsToBf16(model) ? testing::kBf16InputTolerance
+                       : kv_dtype == DType::kF32                  ? kTolerance
+                                                                  : kKvTolerance)
             << "sequence " << s << " position " << pos << " step " << step;
         ++rows_checked;
       }
@@ -134,12 +136,13 @@ TEST_P(OptForwardTest, MixedBatchesMatchReference) {
   if (v.kv_dtype == DType::kF16) {
     reference_flags.insert(reference_flags.end(), {"--kv-cache-dtype", "float16"});
   }
-  testing::Reference ref =
-      RunOptReference(dir.path() / "model", dir.path() / "ref", sequences, 0, reference_flags);
-  ASSERT_EQ(ref.logits.size(), plans.size());
   auto model = LoadModel(dir.path() / "model",
                          {.num_threads = 2, .dtype = v.dtype, .quantization = v.quantization});
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  testing::AddBf16InputFlag(**model, &reference_flags);
+  testing::Reference ref =
+      RunOptReference(dir.path() / "model", dir.path() / "ref", sequences, 0, reference_flags);
+  ASSERT_EQ(ref.logits.size(), plans.size());
   for (int block_size : v.block_sizes) {
     SCOPED_TRACE("block size " + std::to_string(block_size));
     const int num_blocks = 2 * 330 / block_size + 8;  // ~2x the peak need: blocks get reused

@@ -86,6 +86,28 @@ inline Reference RunOptReference(const std::filesystem::path& model_dir,
   return ref;
 }
 
+// A model served in bfloat16 (not int8) rounds the inputs of its linear layers to bfloat16
+// too (tensor/gemm16.h), and the reference does the same given --dtype bfloat16. Lantern
+// rounds fp32 activations, the reference float64 ones, so an activation within fp32's error
+// of a rounding midpoint lands one bfloat16 step (2^-8) apart; at every layer of these tiny
+// models a few such flips move the logits by up to ~4e-3 of their largest (without the
+// rounding in the reference the distance is larger, see tensor_gemm16_test for the exact check).
+constexpr double kBf16InputTolerance = 6e-3;
+
+inline bool RoundsInputsToBf16(const Model& model) {
+  return model.weight_dtype() == DType::kBF16 && !model.int8_weights();
+}
+
+// Adds --dtype bfloat16 for a checkpoint served in bfloat16 without one (auto keeps a bfloat16
+// checkpoint bfloat16): the weights need no rounding, the inputs of the layers do.
+inline void AddBf16InputFlag(const Model& model, std::vector<std::string>* reference_flags) {
+  if (RoundsInputsToBf16(model) &&
+      std::find(reference_flags->begin(), reference_flags->end(), "--dtype") ==
+          reference_flags->end()) {
+    reference_flags->insert(reference_flags->end(), {"--dtype", "bfloat16"});
+  }
+}
+
 // max |got - want| / max |want| over one row of logits.
 inline double RelativeError(const float* got, const float* want, int64_t n) {
   double diff = 0, scale = 0;

@@ -66,6 +66,9 @@ void CheckGemm16(ThreadPool& pool, HalfFormat format, Shape s, bool accumulate) 
   for (auto& x : b) x = FloatToHalfFormat(format, dist(rng));
   std::vector<float> got = c;
   Gemm16(pool, format, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, got.data(), ldc, accumulate);
+  // Against bfloat16 weights the inputs are rounded to bfloat16 as well (gemm16.h).
+  const bool rounds_inputs = format == HalfFormat::kBFloat16;
+  double farthest_unrounded = 0;  // how far the product of the unrounded inputs lies
   for (int64_t i = 0; i < s.m; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
       if (j >= s.n) {
@@ -73,16 +76,26 @@ void CheckGemm16(ThreadPool& pool, HalfFormat format, Shape s, bool accumulate) 
         continue;
       }
       double want = accumulate ? c[i * ldc + j] : 0.0, magnitude = std::abs(want);
+      double unrounded = want;
       for (int64_t p = 0; p < s.k; ++p) {
-        const double term = double(a[i * lda + p]) * HalfFormatToFloat(format, b[p * ldb + j]);
-        want += term;
-        magnitude += std::abs(term);
+        const float x = a[i * lda + p];
+        const double input = rounds_inputs ? BFloat16BitsToFloat(FloatToBFloat16Bits(x)) : x;
+        const double weight = HalfFormatToFloat(format, b[p * ldb + j]);
+        want += input * weight;
+        unrounded += x * weight;
+        magnitude += std::abs(input * weight);
       }
-      // The weights are exact in fp32: only the order of the fp32 sums differs.
+      // Inputs and weights are exact in fp32: only the order of the fp32 sums differs.
       ASSERT_NEAR(got[i * ldc + j], want, 1e-5 * (1 + magnitude))
           << s.m << "x" << s.n << "x" << s.k << (accumulate ? " accumulate" : "") << " at " << i
           << "," << j;
+      farthest_unrounded =
+          std::max(farthest_unrounded, std::abs(unrounded - want) / (1 + magnitude));
     }
+  }
+  // The check can tell: with enough terms, skipping the rounding misses by far more.
+  if (rounds_inputs && s.k >= 64) {
+    EXPECT_GT(farthest_unrounded, 1e-4) << s.m << "x" << s.n << "x" << s.k;
   }
 }
 
