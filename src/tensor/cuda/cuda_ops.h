@@ -30,7 +30,7 @@ using KvHalf = Half;
 // reason in *why ("no NVIDIA driver", "CUDA driver version is insufficient ...").
 int DeviceCount(std::string* why = nullptr);
 struct DeviceInfo {
-  std::string name;           // "NVIDIA H100 80GB HBM3"
+  std::string name;  // "NVIDIA H100 80GB HBM3"
   int sm_major = 0, sm_minor = 0;
   int multiprocessors = 0;
   size_t total_bytes = 0, free_bytes = 0;
@@ -115,8 +115,8 @@ class Gemm {
   // y[rows][out] (= or +=, fp32, leading dimension ldy) = x[rows][in] · W^T, x and W in
   // `type`, W stored as the checkpoint stores nn.Linear: [out][in] row-major. `accumulate`
   // adds to y (the residual add of o_proj and down_proj, fused).
-  Status Linear(const void* d_x, int64_t rows, int64_t in, const void* d_w, int64_t out,
-                Half type, float* d_y, int64_t ldy, bool accumulate);
+  Status Linear(const void* d_x, int64_t rows, int64_t in, const void* d_w, int64_t out, Half type,
+                float* d_y, int64_t ldy, bool accumulate);
 
  private:
   Gemm() = default;
@@ -154,8 +154,7 @@ void SiluMul(const float* d_gate_up, int64_t rows, int64_t ffn, void* d_out, Hal
              Stream stream);
 void GeluTanh(const float* d_x, int64_t rows, int64_t cols, void* d_out, Half out_type,
               Stream stream);
-void Relu(const float* d_x, int64_t rows, int64_t cols, void* d_out, Half out_type,
-          Stream stream);
+void Relu(const float* d_x, int64_t rows, int64_t cols, void* d_out, Half out_type, Stream stream);
 // fp32 -> 16-bit copy (e.g. the attention output when no activation sits between).
 void ToHalf(const float* d_x, int64_t n, void* d_out, Half out_type, Stream stream);
 
@@ -166,8 +165,7 @@ void EmbeddingGather(const void* d_table, Half table_type, int64_t dim, const in
 void GatherRows(const float* d_x, int64_t dim, const int32_t* d_row_ids, int64_t n, float* d_out,
                 Stream stream);
 // out[r] = argmax_c logits[r][c] (lowest index on ties): greedy sampling on the device.
-void ArgmaxRows(const float* d_logits, int64_t rows, int64_t vocab, int32_t* d_out,
-                Stream stream);
+void ArgmaxRows(const float* d_logits, int64_t rows, int64_t vocab, int32_t* d_out, Stream stream);
 
 // ---- Paged attention ---------------------------------------------------------------------
 
@@ -191,9 +189,9 @@ struct PagedKvLayer {
 struct AttentionBatch {
   int num_rows = 0;
   int num_seqs = 0;
-  const int32_t* d_row_seq = nullptr;       // [num_rows] sequence of each row
-  const int32_t* d_row_pos = nullptr;       // [num_rows] position of each row
-  const int64_t* d_row_slot = nullptr;      // [num_rows] block * block_size + slot of its K/V
+  const int32_t* d_row_seq = nullptr;        // [num_rows] sequence of each row
+  const int32_t* d_row_pos = nullptr;        // [num_rows] position of each row
+  const int64_t* d_row_slot = nullptr;       // [num_rows] block * block_size + slot of its K/V
   const int32_t* d_seq_first_row = nullptr;  // [num_seqs]
   const int32_t* d_seq_num_new = nullptr;    // [num_seqs]
   const int32_t* d_seq_start_pos = nullptr;  // [num_seqs]
@@ -201,6 +199,10 @@ struct AttentionBatch {
   int max_blocks_per_seq = 0;
   int max_context = 0;  // max over sequences of start_pos + num_new
   int max_num_new = 0;  // 1 for a pure decode batch
+  // max_context and max_num_new may overstate the batch (e.g. fixed upper bounds for a
+  // captured CUDA graph): they size the launch grids and the workspace, and the blocks past
+  // a sequence's own context or new tokens exit. A row's result depends on its own sequence
+  // only (split-K partitions follow its own context), never on the rest of the batch.
 };
 
 // Stores each row's K and V (fp32 rows of num_kv_heads * head_dim at ldk/ldv) into its slot,
@@ -218,8 +220,7 @@ size_t PagedAttentionWorkspaceBytes(const AttentionBatch& batch, int num_heads, 
 // the context; prefill chunks a tiled kernel with online softmax; both read the paged cache.
 void PagedAttention(const PagedKvLayer& kv, const AttentionBatch& batch, const float* d_q,
                     int64_t ldq, int num_heads, void* d_out, Half out_type, int64_t ldo,
-                    int sliding_window, void* d_workspace, size_t workspace_bytes,
-                    Stream stream);
+                    int sliding_window, void* d_workspace, size_t workspace_bytes, Stream stream);
 
 // A launch error, if any, of the calls above since the last check (cudaGetLastError).
 Status LastLaunchError();

@@ -1,5 +1,6 @@
 // Device, memory, stream and event helpers of cuda_ops.h over the CUDA runtime.
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <utility>
 
@@ -14,7 +15,18 @@ int DeviceCount(std::string* why) {
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     cudaGetLastError();  // not sticky, but leave nothing for LastLaunchError to report
-    if (why) *why = cudaGetErrorString(err);
+    if (why) {
+      *why = cudaGetErrorString(err);
+      // The runtime says "driver version is insufficient" also when there is no driver at
+      // all (a machine without a GPU): say which.
+      if (err == cudaErrorInsufficientDriver) {
+        if (void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL)) {
+          dlclose(driver);
+        } else {
+          *why = "no NVIDIA driver (libcuda.so.1 not found)";
+        }
+      }
+    }
     return 0;
   }
   if (count == 0 && why) *why = "no CUDA device";
@@ -181,6 +193,21 @@ void ConvertF32ToHalf(const float* src, size_t n, Half type, uint16_t* dst) {
   }
 }
 
-Status LastLaunchError() { return CudaStatus(cudaGetLastError(), "kernel launch"); }
+namespace {
+thread_local std::string argument_error;
+}  // namespace
+
+void SetArgumentError(std::string message) {
+  if (argument_error.empty()) argument_error = std::move(message);
+}
+
+Status LastLaunchError() {
+  if (!argument_error.empty()) {
+    Status status = InvalidArgument(std::exchange(argument_error, std::string()));
+    cudaGetLastError();
+    return status;
+  }
+  return CudaStatus(cudaGetLastError(), "kernel launch");
+}
 
 }  // namespace lantern::tensor::cuda
