@@ -122,7 +122,7 @@ const ROLES = ['engine', 'http', 'metric_reader', 'log_processor', 'span_process
 function threadRole(name) {
   if (name === 'lantern-engine' || name.startsWith('compute-')) return 'engine';
   if (name.startsWith('lantern-http')) return 'http';
-  if (name === 'telemetry-metric') return 'metric_reader';
+  if (name === 'telemetry-pmr') return 'metric_reader';
   if (name === 'telemetry-blrp') return 'log_processor';
   if (name === 'telemetry-bsp') return 'span_processor';
   if (/^(grpc|event_engine|timer_manager|default-executo|resolver-execut)/.test(name)) return 'grpc';

@@ -25,7 +25,8 @@ void PeriodicMetricReader::CollectAndExport() {
 }
 
 void PeriodicMetricReader::Run() {
-  pthread_setname_np(pthread_self(), "telemetry-metric");
+  // Linux keeps at most 15 characters: "telemetry-metric" would fail and leave it unnamed.
+  pthread_setname_np(pthread_self(), "telemetry-pmr");
   auto next = std::chrono::steady_clock::now() + options_.interval;
   std::unique_lock lock(mutex_);
   while (true) {
