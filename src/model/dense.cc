@@ -139,8 +139,8 @@ const WeightView* WeightReader::Lookup(const std::string& name) const {
   return nullptr;
 }
 
-Result<std::vector<float>> WeightReader::Read(const std::string& name,
-                                              std::vector<int64_t> shape) const {
+Result<const WeightView*> WeightReader::Checked(const std::string& name,
+                                                const std::vector<int64_t>& shape) const {
   const WeightView* view = Lookup(name);
   if (view == nullptr) {
     return NotFound("checkpoint has no tensor \"" + prefixes_.front() + name + "\"");
@@ -154,6 +154,13 @@ Result<std::vector<float>> WeightReader::Read(const std::string& name,
     return DataLoss("tensor \"" + name + "\" holds " + std::to_string(view->nbytes) +
                     " bytes, not " + std::to_string(n) + " " + DTypeName(view->dtype) + " values");
   }
+  return view;
+}
+
+Result<std::vector<float>> WeightReader::Read(const std::string& name,
+                                              std::vector<int64_t> shape) const {
+  LANTERN_ASSIGN_OR_RETURN(const WeightView* view, Checked(name, shape));
+  const int64_t n = view->numel();
   std::vector<float> out(n);
   LoadProgressScope::Add(view->nbytes);
   const int64_t chunk = 1 << 16;
@@ -175,7 +182,61 @@ Result<std::vector<float>> WeightReader::Read(const std::string& name,
       }
     }
   });
+  store_.ReleasePages(*view);
   return out;
+}
+
+// A 16-bit checkpoint kept in its own type goes straight into weight16, transposed and fused
+// in place: never widened, so loading a BF16 model takes its served size plus one tensor's
+// 16-bit copy, not three fp32 copies of each tensor. Returns false where it does not apply
+// (another type, int8, scaled parts).
+Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_t in,
+                                          bool scaled, DenseLinear* linear) const {
+  if (int8_ || scaled || dtype_ == DType::kF32) return false;
+  std::vector<const WeightView*> views;
+  for (const Part& p : parts) {
+    LANTERN_ASSIGN_OR_RETURN(const WeightView* view, Checked(p.name + ".weight", {p.out, in}));
+    if (view->dtype != dtype_) return false;
+    views.push_back(view);
+  }
+  linear->weight16.resize(static_cast<size_t>(in * linear->out));
+  uint16_t* dst = linear->weight16.data();
+  const int64_t out = linear->out;
+  int64_t column = 0;
+  for (size_t part = 0; part < parts.size(); ++part) {
+    const auto* src = reinterpret_cast<const uint16_t*>(views[part]->data);
+    const int64_t rows = parts[part].out;
+    // Tiles of 64 x 64 so that both the reads and the writes stay within a few cache lines.
+    constexpr int64_t kTile = 64;
+    pool_.ParallelFor((in + kTile - 1) / kTile, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i0 = begin * kTile; i0 < std::min(in, end * kTile); i0 += kTile) {
+        const int64_t i1 = std::min(in, i0 + kTile);
+        for (int64_t o0 = 0; o0 < rows; o0 += kTile) {
+          const int64_t o1 = std::min(rows, o0 + kTile);
+          for (int64_t i = i0; i < i1; ++i) {
+            for (int64_t o = o0; o < o1; ++o) dst[i * out + column + o] = src[o * in + i];
+          }
+        }
+      }
+    });
+    LoadProgressScope::Add(views[part]->nbytes);
+    store_.ReleasePages(*views[part]);
+    column += rows;
+  }
+  linear->dtype = dtype_;
+  return true;
+}
+
+Status WeightReader::ReadBiases(const std::vector<Part>& parts, bool with_bias,
+                               DenseLinear* linear) const {
+  if (!with_bias) return Status::Ok();
+  int64_t column = 0;
+  for (const Part& p : parts) {
+    LANTERN_ASSIGN_OR_RETURN(std::vector<float> b, Read(p.name + ".bias", {p.out}));
+    std::copy_n(b.data(), p.out, linear->bias.data() + column);
+    column += p.out;
+  }
+  return Status::Ok();
 }
 
 Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> names, int64_t in,
@@ -184,8 +245,16 @@ Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> 
   DenseLinear linear;
   linear.in = in;
   linear.out = out_each * static_cast<int64_t>(names.size());
-  linear.weight.resize(linear.in * linear.out);
   if (with_bias) linear.bias.resize(linear.out);
+  std::vector<Part> parts;
+  for (const std::string& name : names) parts.push_back({name, out_each});
+  const bool scaled = std::any_of(scales.begin(), scales.end(), [](float x) { return x != 1.0f; });
+  LANTERN_ASSIGN_OR_RETURN(bool direct, ReadHalfDirect(parts, in, scaled, &linear));
+  if (direct) {
+    LANTERN_RETURN_IF_ERROR(ReadBiases(parts, with_bias, &linear));
+    return linear;
+  }
+  linear.weight.resize(linear.in * linear.out);
   std::vector<float> transposed(in * out_each);
   int64_t part = 0;
   for (const std::string& name : names) {
@@ -216,8 +285,13 @@ Result<DenseLinear> WeightReader::ReadFused(const std::vector<Part>& parts, int6
   DenseLinear linear;
   linear.in = in;
   for (const Part& p : parts) linear.out += p.out;
-  linear.weight.resize(linear.in * linear.out);
   if (with_bias) linear.bias.resize(linear.out);
+  LANTERN_ASSIGN_OR_RETURN(bool direct, ReadHalfDirect(parts, in, false, &linear));
+  if (direct) {
+    LANTERN_RETURN_IF_ERROR(ReadBiases(parts, with_bias, &linear));
+    return linear;
+  }
+  linear.weight.resize(linear.in * linear.out);
   int64_t column = 0;
   for (const Part& p : parts) {
     LANTERN_ASSIGN_OR_RETURN(std::vector<float> w, Read(p.name + ".weight", {p.out, in}));

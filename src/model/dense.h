@@ -101,6 +101,12 @@ class WeightReader {
 
  private:
   const WeightView* Lookup(const std::string& name) const;
+  // The tensor `name` after the checks of Read (present, `shape`, its bytes).
+  Result<const WeightView*> Checked(const std::string& name,
+                                    const std::vector<int64_t>& shape) const;
+  Result<bool> ReadHalfDirect(const std::vector<Part>& parts, int64_t in, bool scaled,
+                              DenseLinear* linear) const;
+  Status ReadBiases(const std::vector<Part>& parts, bool with_bias, DenseLinear* linear) const;
 
   const WeightStore& store_;
   std::vector<std::string> prefixes_;

@@ -92,24 +92,20 @@ Status LlamaModel::Load(const WeightStore& store, const LoadOptions& options) {
   weight_dtype_ = ResolveWeightDType(options.dtype, store);
   int8_weights_ = options.quantization == Quantization::kInt8;
   WeightReader reader(store, {"model.", ""}, pool_, weight_dtype_, int8_weights_);
-  WeightReader root(store, {""}, pool_);
-
-  LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
-                           reader.Read("embed_tokens.weight", {vocab, h}));
-  lm_head_.in = h;
-  lm_head_.out = vocab;
-  lm_head_.weight.resize(h * vocab);
+  // The LM head is [vocab][hidden] as stored, the embedding table (tied) or lm_head.weight:
+  // read as a linear layer, so a 16-bit checkpoint goes straight to its served type.
   if (c.tie_word_embeddings) {
-    tensor::Transpose(pool_, embed.data(), vocab, h, lm_head_.weight.data());
+    LANTERN_ASSIGN_OR_RETURN(lm_head_, reader.ReadLinear({"embed_tokens"}, h, vocab, false));
   } else {
-    LANTERN_ASSIGN_OR_RETURN(std::vector<float> head, root.Read("lm_head.weight", {vocab, h}));
-    tensor::Transpose(pool_, head.data(), vocab, h, lm_head_.weight.data());
+    LANTERN_ASSIGN_OR_RETURN(std::vector<float> embed,
+                             reader.Read("embed_tokens.weight", {vocab, h}));
+    WeightReader root(store, {""}, pool_, weight_dtype_, int8_weights_);
+    LANTERN_ASSIGN_OR_RETURN(lm_head_, root.ReadLinear({"lm_head"}, h, vocab, false));
     embed_tokens_.in = vocab;
     embed_tokens_.out = h;
     embed_tokens_.weight = std::move(embed);
     embed_tokens_.StoreAs(pool_, weight_dtype_);
   }
-  lm_head_.Store(pool_, weight_dtype_, int8_weights_);
   LANTERN_ASSIGN_OR_RETURN(final_norm_, reader.Read("norm.weight", {h}));
   layers_.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {

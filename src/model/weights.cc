@@ -2,6 +2,9 @@
 // files are found (single file or sharded through an index).
 #include "model/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <set>
 
@@ -154,6 +157,20 @@ Result<WeightStore> WeightStore::Open(const std::filesystem::path& model_dir) {
                   ": no weights found (expected model.safetensors, "
                   "model.safetensors.index.json, pytorch_model.bin or "
                   "pytorch_model.bin.index.json)");
+}
+
+void WeightStore::ReleasePages(const WeightView& view) const {
+  const auto begin = reinterpret_cast<uintptr_t>(view.data);
+  const uintptr_t end = begin + view.nbytes;
+  for (const auto& file : files_) {
+    const auto mapped = reinterpret_cast<uintptr_t>(file->data());
+    if (begin < mapped || end > mapped + file->size()) continue;
+    // Whole pages inside the tensor only: its neighbours may not have been read yet.
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+    if (first < last) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    return;
+  }
 }
 
 }  // namespace lantern::model

@@ -51,6 +51,11 @@ class WeightStore {
   uint64_t total_bytes() const;
   const std::string& format() const { return format_; }  // "safetensors" or "pytorch"
 
+  // Drops this process's pages of a tensor read from a mapped file, once its values have been
+  // copied into the layout the kernels read: the served copy is then the only one resident
+  // (a later read maps them in again from the page cache). No-op for tensors held in memory.
+  void ReleasePages(const WeightView& view) const;
+
   // Adds the tensors of another store (shards); fails on a duplicate name.
   Status Merge(WeightStore&& other);
 
