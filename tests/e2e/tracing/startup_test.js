@@ -4,7 +4,7 @@
 const { spawn } = require('child_process');
 const {
   KIND, STATUS, startServer, startCollector, spans, waitForSpans, children, assertAttr, assertWithin, hex,
-  traceparent, request, main, assert, cleanEnv,
+  traceparent, request, main, assert, cleanEnv, waitFor,
 } = require('./tracing_harness.js');
 
 const PHASES = ['load_config', 'load_tokenizer', 'load_weights', 'init_kv_cache', 'warmup', 'listen'];
@@ -24,6 +24,8 @@ async function start(env) {
     atReady = await waitForSpans(collector.receiver, (all) => all.filter((x) => x.name !== 'lantern.startup').length >= 6 &&
         all.some((x) => x.name === 'lantern.startup') && all, 'the start-up trace');
   }
+  // The summary line follows the "serving" line that startServer waits for.
+  await waitFor(() => /summary: /.test(server.logs()), 'the start-up summary line');
   return { server, collector, atReady };
 }
 
