@@ -9,15 +9,8 @@ namespace lantern::model {
 
 KvCache::KvCache(int num_layers, int num_blocks, int block_size, int num_kv_heads, int head_dim,
                  DType dtype)
-    : num_layers_(num_layers),
-      num_blocks_(num_blocks),
-      block_size_(block_size),
-      num_kv_heads_(num_kv_heads),
-      head_dim_(head_dim),
-      dtype_(dtype),
-      elements_per_block_(static_cast<size_t>(num_kv_heads) * block_size * head_dim),
-      num_elements_(static_cast<size_t>(num_layers) * 2 * num_blocks * elements_per_block_),
-      storage_(nullptr, Release{}) {
+    : KvCache(num_layers, num_blocks, block_size, num_kv_heads, head_dim, dtype, Device{}, nullptr,
+              nullptr) {
   if (num_elements_ == 0) return;
   const size_t size = bytes();
   void* memory = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,

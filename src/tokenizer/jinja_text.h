@@ -6,11 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/utf8.h"
+
 namespace lantern::jinja {
+
+using ::lantern::AppendUtf8;  // the one UTF-8 encoder (base/utf8.h)
 
 // Code points of `s`; each invalid byte decodes as U+FFFD.
 std::u32string DecodeUtf8(std::string_view s);
-void AppendUtf8(char32_t cp, std::string* out);
 std::string EncodeUtf8(std::u32string_view s);
 // Number of code points (Python len()).
 size_t CodePointLength(std::string_view s);
