@@ -5,123 +5,109 @@
 // tab on about:blank in the "closed" ones. Both arms keep traces in the ring (that is
 // --ui itself); the difference is the page: the list's summaries, JSON and HTTP.
 // Reports output throughput (tokens over wall time, all rounds of an arm), the median over
-// the ABBA pairs of each pair's open/closed ratio, and the polls the page made.
+// the ABBA pairs of each pair's open/closed ratio, and the polls the page made; and the
+// figure the machine's load disturbs least: the server's CPU time per 1000 output tokens
+// in each arm (summed over its rounds, from the scheduler's counters of each thread), by
+// thread name, their ratio, and what the open arm's extra CPU comes to per poll.
 //
 //   NODE_PATH=tests/node_modules node bench/ui_overhead/run.js <lantern> <model dir>
 //        [rounds] [prompts] [concurrency] [--pin]
 //
 // --pin gives the server the last CPU and the browser and the load generator the others.
-const {execFileSync, spawn} = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
 const {chromium} = require('playwright-core');
+const overhead = require('../common/overhead.js');
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const pin = process.argv.includes('--pin');
-const [lantern, model, rounds = '8', prompts = '256', concurrency = '16'] = args;
+const {positional, flags} = overhead.parseArgs();
+const pinning = overhead.pinning(Boolean(flags.pin));
+const [lantern, model, rounds = '8', prompts = '256', concurrency = '16'] = positional;
 if (!lantern || !model) {
   console.error('usage: run.js <lantern> <model dir> [rounds] [prompts] [concurrency] [--pin]');
   process.exit(2);
 }
-const cpus = os.cpus().length;
-const serverCpus = String(cpus - 1);
-const clientCpus = cpus <= 2 ? '0' : `0-${cpus - 2}`;
-const pinned = (cpuList, command, commandArgs) =>
-    pin ? ['taskset', ['-c', cpuList, command, ...commandArgs]] : [command, commandArgs];
-
-function serve() {
-  return new Promise((resolve, reject) => {
-    const serveArgs = ['serve', model, '--host', '127.0.0.1', '--port', '0', '--served-model-name',
-                       'tiny', '--kv-cache-memory', '64MiB', '--disable-log-requests', '--ui'];
-    const [command, commandArgs] = pinned(serverCpus, path.resolve(lantern), serveArgs);
-    const env = {...process.env};
-    for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-    const proc = spawn(command, commandArgs, {env, stdio: ['ignore', 'pipe', 'pipe']});
-    let log = '';
-    const onData = (d) => {
-      log += d;
-      const m = /serving .* on http:\/\/[\d.]+:(\d+)/.exec(log);
-      if (m) resolve({proc, port: Number(m[1])});
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${log}`)));
-  });
-}
-
-function bench(port, seed) {
-  const out = path.join(os.tmpdir(), `ui_overhead_${process.pid}_${seed}.json`);
-  const benchArgs = ['bench', 'serve', '--port', String(port), '--model', 'tiny', '--num-prompts',
-                     prompts, '--max-concurrency', concurrency, '--random-input-len', '32',
-                     '--random-output-len', '32', '--seed', String(seed), '--result-json', out];
-  const [command, commandArgs] = pinned(clientCpus, path.resolve(lantern), benchArgs);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, {stdio: ['ignore', 'ignore', 'inherit']});
-    child.on('exit', () => {
-      try {
-        const result = JSON.parse(fs.readFileSync(out, 'utf8'));
-        fs.unlinkSync(out);
-        resolve(result);
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 (async () => {
-  const server = await serve();
+  const loadBefore = overhead.loadAverage(2);
+  const server = await overhead.serve({
+    lantern, model, pinning, extra: ['--disable-log-requests', '--ui'],
+    env: overhead.serverEnv(['OTEL_'], {})});
   const base = `http://127.0.0.1:${server.port}`;
   const browserArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                        '--disable-component-update', '--no-first-run'];
   // The browser on the client CPUs too: this process moves there, and Chromium inherits it.
-  if (pin) execFileSync('taskset', ['-acp', clientCpus, String(process.pid)], {stdio: 'ignore'});
+  pinning.pinSelf();
   const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: browserArgs});
   const page = await browser.newPage();
   let polls = 0;
   page.on('request', (r) => { if (r.url().includes('/ui/api/traces')) polls++; });
+  const bench = (port, seed) =>
+    overhead.benchServe({lantern, pinning, port, prompts, concurrency, seed});
   await bench(server.port, 999);  // warm-up: fills the ring, warms the server
-  const arms = {open: {tokens: 0, seconds: 0, failed: 0}, closed: {tokens: 0, seconds: 0, failed: 0}};
-  const ratios = [];
-  for (let round = 0; round < Number(rounds); round++) {
-    const order = round % 2 === 0 ? ['closed', 'open'] : ['open', 'closed'];
-    const pair = {};
-    for (const arm of order) {
-      if (arm === 'open') {
-        await page.goto(base + '/ui/');
-        await page.waitForSelector('#trace-rows tr');
-      } else {
-        await page.goto('about:blank');
-      }
-      const result = await bench(server.port, round);
-      arms[arm].tokens += result.total_output_tokens;
-      arms[arm].seconds += result.duration_s;
-      arms[arm].failed += result.failed_requests;
-      pair[arm] = result.total_output_tokens / result.duration_s;
-    }
-    ratios.push(pair.open / pair.closed);
-    console.log(`round ${round + 1}: closed ${pair.closed.toFixed(1)} tok/s, open ${pair.open.toFixed(1)} tok/s, ` +
-                `ratio ${(pair.open / pair.closed).toFixed(4)}`);
-  }
+  let measuredPolls = 0;  // polls while the open arm's load ran (its CPU was measured)
+  const arms = {
+    closed: {server, before: () => page.goto('about:blank')},
+    open: {server, before: async () => {
+      await page.goto(base + '/ui/');
+      await page.waitForSelector('#trace-rows tr');
+    }},
+  };
+  const {arms: totals, pairs} = await overhead.abba({
+    names: ['closed', 'open'], arms, rounds: Number(rounds), key: overhead.threadGroup,
+    bench: async (port, seed) => {
+      const before = polls;
+      const result = await bench(port, seed);
+      // Only the open arm's page polls (the closed one's tab is on about:blank).
+      measuredPolls += polls - before;
+      return result;
+    },
+    onPair: (round, pair) => {
+      const open = overhead.throughput(pair.open);
+      const closed = overhead.throughput(pair.closed);
+      const cpu = (name) => pair.cpu[name] / pair[name].total_output_tokens * 1e6;
+      console.log(`round ${round + 1}: closed ${closed.toFixed(1)} tok/s, open ${open.toFixed(1)} tok/s, ` +
+                  `ratio ${(open / closed).toFixed(4)}; server CPU per 1k tokens closed ` +
+                  `${cpu('closed').toFixed(1)} ms, open ${cpu('open').toFixed(1)} ms`);
+    },
+  });
   await page.goto('about:blank');
-  const open = arms.open.tokens / arms.open.seconds;
-  const closed = arms.closed.tokens / arms.closed.seconds;
-  console.log(JSON.stringify({
-    rounds: Number(rounds), prompts: Number(prompts), concurrency: Number(concurrency), pin,
-    closed_tok_s: Number(closed.toFixed(2)), open_tok_s: Number(open.toFixed(2)),
-    throughput_ratio_open_closed: Number((open / closed).toFixed(4)),
-    median_pair_ratio: Number(median(ratios).toFixed(4)),
-    page_polls: polls, failed: arms.open.failed + arms.closed.failed,
-  }));
+  const {open, closed} = totals;
+  const openTokS = open.tokens / open.seconds;
+  const closedTokS = closed.tokens / closed.seconds;
+  const median = (f) => overhead.fixed(overhead.median(pairs.map(f)), 4);
+  const report = {
+    load_average_before: loadBefore, load_average_after: overhead.loadAverage(2),
+    rounds: Number(rounds), prompts: Number(prompts), concurrency: Number(concurrency),
+    pin: pinning.pin,
+    closed_tok_s: overhead.fixed(closedTokS, 2), open_tok_s: overhead.fixed(openTokS, 2),
+    throughput_ratio_open_closed: overhead.fixed(openTokS / closedTokS, 4),
+    median_pair_ratio: median((p) => overhead.throughput(p.open) / overhead.throughput(p.closed)),
+    page_polls: polls, page_polls_measured: measuredPolls,
+    failed: open.failed + closed.failed,
+  };
+  // Server CPU per 1000 output tokens, each arm summed over its rounds, by thread name (a
+  // pool's threads under one name).
+  const names = [...new Set([...Object.keys(closed.threads), ...Object.keys(open.threads)])].sort();
+  for (const [name, arm] of Object.entries(totals)) {
+    overhead.armFigures(report, name, arm, {ttftDigits: 2, keys: names, byKeySuffix: 'by_thread'});
+  }
+  const perToken = (arm, seconds) => seconds / arm.tokens;
+  report.server_cpu_ratio_open_closed =
+      overhead.fixed(perToken(open, open.cpu) / perToken(closed, closed.cpu), 4);
+  report.median_pair_server_cpu_ratio = median(
+      (p) => (p.cpu.open / p.open.total_output_tokens) / (p.cpu.closed / p.closed.total_output_tokens));
+  // What the open page costs: the open arm's CPU beyond the closed arm's at the same tokens,
+  // by thread name, in CPU seconds over the open rounds, and per poll of the list.
+  const extra = Object.fromEntries(names.map((n) => [n,
+      ((open.threads[n] || 0) / open.tokens - (closed.threads[n] || 0) / closed.tokens) * open.tokens]));
+  report.open_extra_cpu_ms_by_thread = Object.fromEntries(
+      names.map((n) => [n, overhead.fixed(extra[n] * 1e3, 1)]));
+  const http = names.filter((n) => n.startsWith('lantern-http'))
+                   .reduce((sum, n) => sum + extra[n], 0);
+  report.open_extra_http_cpu_ms_per_poll =
+      measuredPolls ? overhead.fixed(http * 1e3 / measuredPolls, 3) : null;
+  report.open_extra_http_cpu_share = overhead.fixed(http / open.cpu, 5);
+  console.log(JSON.stringify(report));
   await browser.close();
-  server.proc.removeAllListeners('exit');
-  server.proc.kill('SIGTERM');
+  overhead.stop(server);
 })().catch((e) => {
   console.error(e);
   process.exit(1);
