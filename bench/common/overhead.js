@@ -154,9 +154,12 @@ function median(values) {
 const fixed = (x, digits) => Number(x.toFixed(digits));
 const loadAverage = (digits = 2) => os.loadavg().map((x) => fixed(x, digits));
 
-// The ABBA loop: `rounds` rounds, each running arms [a, b] (in round 0, 2, ... in that
-// order, in rounds 1, 3, ... reversed) with one `lantern bench serve` each, the pair's seed
-// the round number. arms: {name: {server, before?}}; before(round) runs ahead of the arm's
+// The ABBA loop: `rounds` rounds, each running arms [a, b] with one `lantern bench serve`
+// each, the pair's seed the round number, in the order a b, b a, b a, a b (ABBA BAAB), and
+// again: ABBA alone cancels a linear drift but puts b in the middle of every four runs, and
+// on a shared 2-core VM an A/A run (both arms the same) showed the middle arm ~5% slower
+// and costlier per token, whichever it was; with BAAB after it each arm is in the middle
+// as often. arms: {name: {server, before?}}; before(round) runs ahead of the arm's
 // load (not measured). Around each load the server's CPU by key(threadName) is read.
 // Resolves with {arms: {name: {tokens, seconds, ttft: [], failed, cpu, threads: {key: s}}},
 // pairs: [{a: result, b: result, cpu: {a: s, b: s}}]}; onPair(round, pair) after each round.
@@ -168,7 +171,8 @@ async function abba({names, arms, rounds, key, bench, onPair = () => {}}) {
   const pairs = [];
   for (let round = 0; round < rounds; ++round) {
     const pair = {cpu: {}};
-    for (const name of round % 2 ? [...names].reverse() : names) {
+    const reversed = round % 4 === 1 || round % 4 === 2;
+    for (const name of reversed ? [...names].reverse() : names) {
       const arm = arms[name];
       if (arm.before) await arm.before(round);
       const cpuBefore = threadCpu(arm.server.proc.pid, key);

@@ -11,17 +11,28 @@
 // thread name, their ratio, and what the open arm's extra CPU comes to per poll.
 //
 //   NODE_PATH=tests/node_modules node bench/ui_overhead/run.js <lantern> <model dir>
-//        [rounds] [prompts] [concurrency] [--pin]
+//        [rounds] [prompts] [concurrency] [--pin] [--control | --poller[=MS]]
 //
 // --pin gives the server the last CPU and the browser and the load generator the others.
+// --control keeps the tab on about:blank in both arms (an A/A run): its open/closed figures
+// show how far the machine's noise alone moves them. --poller makes the open arm's polls
+// from this script instead (the request the page makes, once a second or every MS ms,
+// without a browser rendering the answers next to the load generator): the server's share
+// of the page's cost, which polls many times faster than the page's make measurable above
+// the machine's noise (the report gives the extra CPU per poll).
+const http = require('http');
 const {chromium} = require('playwright-core');
 const overhead = require('../common/overhead.js');
 
 const {positional, flags} = overhead.parseArgs();
 const pinning = overhead.pinning(Boolean(flags.pin));
+const control = Boolean(flags.control);
+const poller = Boolean(flags.poller);
+const pollerMs = typeof flags.poller === 'string' ? Number(flags.poller) : 1000;
 const [lantern, model, rounds = '8', prompts = '256', concurrency = '16'] = positional;
 if (!lantern || !model) {
-  console.error('usage: run.js <lantern> <model dir> [rounds] [prompts] [concurrency] [--pin]');
+  console.error('usage: run.js <lantern> <model dir> [rounds] [prompts] [concurrency] [--pin] ' +
+                '[--control | --poller[=MS]]');
   process.exit(2);
 }
 
@@ -39,13 +50,39 @@ if (!lantern || !model) {
   const page = await browser.newPage();
   let polls = 0;
   page.on('request', (r) => { if (r.url().includes('/ui/api/traces')) polls++; });
+  // --poller: the live list's request, as the page makes it (limit 200, since the last
+  // answer's seq; the next one pollerMs after the answer).
+  const startPoller = () => {
+    let seq = null;
+    let stopped = false;
+    let timer = null;
+    const again = () => { if (!stopped) timer = setTimeout(tick, pollerMs); };
+    const tick = () => {
+      polls++;
+      const since = seq === null ? '' : `&since=${seq}`;
+      http.get(`${base}/ui/api/traces?limit=200${since}`, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          const data = JSON.parse(body);
+          if (!data.unchanged) seq = data.seq;
+          again();
+        });
+      }).on('error', again);
+    };
+    tick();
+    return () => { stopped = true; clearTimeout(timer); };
+  };
+  let stopPoller = () => {};
   const bench = (port, seed) =>
     overhead.benchServe({lantern, pinning, port, prompts, concurrency, seed});
   await bench(server.port, 999);  // warm-up: fills the ring, warms the server
   let measuredPolls = 0;  // polls while the open arm's load ran (its CPU was measured)
   const arms = {
-    closed: {server, before: () => page.goto('about:blank')},
+    closed: {server, before: () => { stopPoller(); return page.goto('about:blank'); }},
     open: {server, before: async () => {
+      if (poller) stopPoller = startPoller();
+      if (control || poller) return page.goto('about:blank');
       await page.goto(base + '/ui/');
       await page.waitForSelector('#trace-rows tr');
     }},
@@ -68,6 +105,7 @@ if (!lantern || !model) {
                   `${cpu('closed').toFixed(1)} ms, open ${cpu('open').toFixed(1)} ms`);
     },
   });
+  stopPoller();
   await page.goto('about:blank');
   const {open, closed} = totals;
   const openTokS = open.tokens / open.seconds;
@@ -76,7 +114,7 @@ if (!lantern || !model) {
   const report = {
     load_average_before: loadBefore, load_average_after: overhead.loadAverage(2),
     rounds: Number(rounds), prompts: Number(prompts), concurrency: Number(concurrency),
-    pin: pinning.pin,
+    pin: pinning.pin, control, poller: poller ? pollerMs : false,
     closed_tok_s: overhead.fixed(closedTokS, 2), open_tok_s: overhead.fixed(openTokS, 2),
     throughput_ratio_open_closed: overhead.fixed(openTokS / closedTokS, 4),
     median_pair_ratio: median((p) => overhead.throughput(p.open) / overhead.throughput(p.closed)),
@@ -105,6 +143,9 @@ if (!lantern || !model) {
   report.open_extra_http_cpu_ms_per_poll =
       measuredPolls ? overhead.fixed(http * 1e3 / measuredPolls, 3) : null;
   report.open_extra_http_cpu_share = overhead.fixed(http / open.cpu, 5);
+  const all = names.reduce((sum, n) => sum + extra[n], 0);
+  report.open_extra_cpu_ms_per_poll =
+      measuredPolls ? overhead.fixed(all * 1e3 / measuredPolls, 3) : null;
   console.log(JSON.stringify(report));
   await browser.close();
   overhead.stop(server);
