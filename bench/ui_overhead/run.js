@@ -138,11 +138,11 @@ if (!lantern || !model) {
       ((open.threads[n] || 0) / open.tokens - (closed.threads[n] || 0) / closed.tokens) * open.tokens]));
   report.open_extra_cpu_ms_by_thread = Object.fromEntries(
       names.map((n) => [n, overhead.fixed(extra[n] * 1e3, 1)]));
-  const http = names.filter((n) => n.startsWith('lantern-http'))
-                   .reduce((sum, n) => sum + extra[n], 0);
+  const httpExtra = names.filter((n) => n.startsWith('lantern-http'))
+                        .reduce((sum, n) => sum + extra[n], 0);
   report.open_extra_http_cpu_ms_per_poll =
-      measuredPolls ? overhead.fixed(http * 1e3 / measuredPolls, 3) : null;
-  report.open_extra_http_cpu_share = overhead.fixed(http / open.cpu, 5);
+      measuredPolls ? overhead.fixed(httpExtra * 1e3 / measuredPolls, 3) : null;
+  report.open_extra_http_cpu_share = overhead.fixed(httpExtra / open.cpu, 5);
   const all = names.reduce((sum, n) => sum + extra[n], 0);
   report.open_extra_cpu_ms_per_poll =
       measuredPolls ? overhead.fixed(all * 1e3 / measuredPolls, 3) : null;
