@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "model/weights.h"
+#include "tensor/gemm8.h"
 
 namespace lantern::model {
 
@@ -26,10 +27,9 @@ struct DenseLinear {
   std::vector<float> weight;       // [in][out] when dtype is F32 (and not int8)
   std::vector<uint16_t> weight16;  // [in][out] when dtype is F16 or BF16 (and not int8)
   std::vector<float> bias;         // [out] or empty
-  // --quantization int8: weight8 [in][out] with scales8 [ceil(in / 32)][out] (gemm8.h).
+  // --quantization int8: weight8 packed for the int8 kernels (gemm8.h).
   bool int8 = false;
-  std::vector<int8_t> weight8;
-  std::vector<float> scales8;
+  tensor::Int8Weights weight8;
 
   void Apply(ThreadPool& pool, const float* x, int64_t rows, float* y, bool accumulate) const;
   // y = x * weight (+ y when accumulate), without the bias.

@@ -2,87 +2,160 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
+#include <cstring>
 
 #include "tensor/dispatch.h"
-#include "tensor/gemm.h"
 #include "tensor/skinny_split.h"
 
 namespace lantern::tensor {
 namespace {
 
-// As in gemm16.cc: panels of K x 256 dequantized values per thread past a few rows.
-constexpr int64_t kPanelColumns = 256;
-constexpr int64_t kSkinny8MaxRows = 4;
+constexpr int64_t kGroupRows = 4;  // inputs per 32-bit lane
+constexpr int64_t kGroupBytes = kGroupRows * kInt8PanelColumns;
+constexpr int64_t kBlockBytes = kInt8BlockRows * kInt8PanelColumns;
 
-void DequantizedProduct(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
-                        const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
-                        bool accumulate) {
-  thread_local std::vector<float> panel;
-  for (int64_t j0 = n0; j0 < n1; j0 += kPanelColumns) {
-    const int64_t width = std::min(kPanelColumns, n1 - j0);
-    panel.resize(static_cast<size_t>(k * width));
-    for (int64_t p = 0; p < k; ++p) {
-      const int8_t* q = b + p * ldb + j0;
-      const float* s = scales + (p / kInt8BlockRows) * ldb + j0;
-      float* out = panel.data() + p * width;
-      for (int64_t j = 0; j < width; ++j) out[j] = static_cast<float>(q[j]) * s[j];
-    }
-    GemmSingleThread(m, width, k, a, lda, panel.data(), width, c + j0, ldc, accumulate);
+// Offset of (row, column) in Int8Weights::values, and of (block, column) in its scales.
+int64_t ValueOffset(int64_t blocks, int64_t row, int64_t column) {
+  const int64_t panel = column / kInt8PanelColumns, j = column % kInt8PanelColumns;
+  const int64_t block = row / kInt8BlockRows, in_block = row % kInt8BlockRows;
+  return (panel * blocks + block) * kBlockBytes + (in_block / kGroupRows) * kGroupBytes +
+         j * kGroupRows + row % kGroupRows;
+}
+
+int64_t ScaleOffset(int64_t blocks, int64_t block, int64_t column) {
+  return ((column / kInt8PanelColumns) * blocks + block) * kInt8PanelColumns +
+         column % kInt8PanelColumns;
+}
+
+float Int8Scale(float amax) { return amax / 127.0f; }
+
+int8_t QuantizeValue(float x, float scale) {
+  if (scale <= 0.0f) return 0;
+  return static_cast<int8_t>(std::clamp(std::round(x / scale), -127.0f, 127.0f));
+}
+
+// One row of activations: q[0, blocks * 32) (zeros past k) and one scale per block.
+void QuantizeRow(const float* a, int64_t k, int64_t blocks, int8_t* q, float* scales) {
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t p0 = block * kInt8BlockRows, p1 = std::min(k, p0 + kInt8BlockRows);
+    float amax = 0.0f;
+    for (int64_t p = p0; p < p1; ++p) amax = std::max(amax, std::fabs(a[p]));
+    const float scale = Int8Scale(amax);
+    scales[block] = scale;
+    for (int64_t p = p0; p < p1; ++p) q[p] = QuantizeValue(a[p], scale);
+    for (int64_t p = p1; p < p0 + kInt8BlockRows; ++p) q[p] = 0;
   }
 }
 
+// Rows of A as the kernels read them, kept per thread between calls.
+struct QuantizedRows {
+  std::vector<int8_t> values;  // [m][blocks * 32]
+  std::vector<float> scales;   // [m][blocks]
+};
+
 }  // namespace
 
-void QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int8_t* q,
-                  float* scales) {
-  pool.ParallelFor(Int8ScaleRows(k), 1, [&](int64_t begin, int64_t end) {
+float Int8Weights::At(int64_t row, int64_t column) const {
+  const int64_t b = blocks();
+  return static_cast<float>(values[static_cast<size_t>(ValueOffset(b, row, column))]) *
+         scales[static_cast<size_t>(ScaleOffset(b, row / kInt8BlockRows, column))];
+}
+
+void Int8Weights::ReadRow(int64_t row, float* out) const {
+  for (int64_t j = 0; j < n; ++j) out[j] = At(row, j);
+}
+
+void Int8Weights::ReadColumn(int64_t column, float* out) const {
+  for (int64_t p = 0; p < k; ++p) out[p] = At(p, column);
+}
+
+Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int64_t ldw) {
+  Int8Weights q;
+  q.k = k;
+  q.n = n;
+  const int64_t blocks = q.blocks(), panels = q.panels();
+  q.values.assign(static_cast<size_t>(panels * blocks * kBlockBytes), 0);
+  q.scales.assign(static_cast<size_t>(panels * blocks * kInt8PanelColumns), 0.0f);
+  pool.ParallelFor(blocks, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> amax(static_cast<size_t>(n));
     for (int64_t block = begin; block < end; ++block) {
       const int64_t p0 = block * kInt8BlockRows, p1 = std::min(k, p0 + kInt8BlockRows);
-      float* s = scales + block * n;
-      for (int64_t j = 0; j < n; ++j) s[j] = 0.0f;
+      std::fill(amax.begin(), amax.end(), 0.0f);
       for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t j = 0; j < n; ++j) s[j] = std::max(s[j], std::fabs(w[p * n + j]));
+        for (int64_t j = 0; j < n; ++j) amax[j] = std::max(amax[j], std::fabs(w[p * ldw + j]));
       }
-      for (int64_t j = 0; j < n; ++j) s[j] /= 127.0f;
-      for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t j = 0; j < n; ++j) {
-          const float scaled = s[j] > 0.0f ? w[p * n + j] / s[j] : 0.0f;
-          q[p * n + j] = static_cast<int8_t>(std::clamp(std::round(scaled), -127.0f, 127.0f));
+      for (int64_t j = 0; j < n; ++j) {
+        const float scale = Int8Scale(amax[j]);
+        q.scales[static_cast<size_t>(ScaleOffset(blocks, block, j))] = scale;
+        for (int64_t p = p0; p < p1; ++p) {
+          q.values[static_cast<size_t>(ValueOffset(blocks, p, j))] =
+              QuantizeValue(w[p * ldw + j], scale);
         }
       }
     }
   });
+  return q;
 }
 
-void Gemm8(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-           const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
-           bool accumulate) {
+void QuantizeActivationsInt8(const float* a, int64_t k, float* out) {
+  const int64_t blocks = (k + kInt8BlockRows - 1) / kInt8BlockRows;
+  std::vector<int8_t> q(static_cast<size_t>(blocks * kInt8BlockRows));
+  std::vector<float> scales(static_cast<size_t>(blocks));
+  QuantizeRow(a, k, blocks, q.data(), scales.data());
+  for (int64_t p = 0; p < k; ++p) out[p] = q[p] * scales[p / kInt8BlockRows];
+}
+
+void Gemm8(ThreadPool& pool, int64_t m, const float* a, int64_t lda, const Int8Weights& b, float* c,
+           int64_t ldc, bool accumulate) {
+  const int64_t n = b.n, k = b.k, blocks = b.blocks();
   if (m <= 0 || n <= 0) return;
-  const auto columns = Kernels().gemv8.columns;
-  // k = 0 too: the skinny kernels write the empty sum (oneDNN would leave C as it was).
-  const bool skinny = m <= kSkinny8MaxRows || k == 0;
-  SplitColumns(pool, n, 64, [&](int64_t begin, int64_t end) {  // whole lines of int8 weights
-    if (skinny) {
-      columns(m, begin, end, k, a, lda, b, ldb, scales, c, ldc, accumulate);
-    } else {
-      DequantizedProduct(m, begin, end, k, a, lda, b, ldb, scales, c, ldc, accumulate);
+  if (k == 0) {  // an empty sum
+    if (!accumulate) {
+      for (int64_t r = 0; r < m; ++r) std::fill(c + r * ldc, c + r * ldc + n, 0.0f);
+    }
+    return;
+  }
+  thread_local QuantizedRows rows;
+  const int64_t lda8 = blocks * kInt8BlockRows;
+  rows.values.resize(static_cast<size_t>(m * lda8));
+  rows.scales.resize(static_cast<size_t>(m * blocks));
+  QuantizedRows& quantized = rows;  // the caller's, read by every thread below
+  const auto quantize = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      QuantizeRow(a + r * lda, k, blocks, quantized.values.data() + r * lda8,
+                  quantized.scales.data() + r * blocks);
+    }
+  };
+  if (m * k >= (int64_t{1} << 16)) {
+    pool.ParallelFor(m, 1, quantize);
+  } else {
+    quantize(0, m);
+  }
+  const auto panel_kernel = Kernels().gemv8.panel;
+  SplitColumns(pool, n, kInt8PanelColumns, [&](int64_t begin, int64_t end) {
+    alignas(64) float tile[4 * kInt8PanelColumns];
+    for (int64_t panel = begin / kInt8PanelColumns; panel * kInt8PanelColumns < end; ++panel) {
+      const int64_t j0 = panel * kInt8PanelColumns;
+      const int64_t width = std::min(kInt8PanelColumns, end - j0);
+      const int8_t* values = b.values.data() + panel * blocks * kBlockBytes;
+      const float* scales = b.scales.data() + panel * blocks * kInt8PanelColumns;
+      // Row groups inside the panel, so that its weights stay in cache while rows pass.
+      for (int64_t r0 = 0; r0 < m; r0 += 4) {
+        const int rows_here = static_cast<int>(std::min<int64_t>(4, m - r0));
+        for (int r = 0; r < rows_here; ++r) {
+          float* t = tile + r * kInt8PanelColumns;
+          const float* cr = c + (r0 + r) * ldc + j0;
+          std::fill(t, t + kInt8PanelColumns, 0.0f);
+          if (accumulate) std::copy_n(cr, width, t);
+        }
+        panel_kernel(rows_here, blocks, quantized.values.data() + r0 * lda8, lda8,
+                     quantized.scales.data() + r0 * blocks, values, scales, tile);
+        for (int r = 0; r < rows_here; ++r) {
+          std::copy_n(tile + r * kInt8PanelColumns, width, c + (r0 + r) * ldc + j0);
+        }
+      }
     }
   });
-}
-
-void DequantizeInt8Row(const int8_t* b, int64_t ldb, const float* scales, int64_t row, int64_t n,
-                       float* out) {
-  const int8_t* q = b + row * ldb;
-  const float* s = scales + (row / kInt8BlockRows) * ldb;
-  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(q[j]) * s[j];
-}
-
-void DequantizeInt8Column(const int8_t* b, int64_t ldb, const float* scales, int64_t column,
-                          int64_t k, float* out) {
-  for (int64_t p = 0; p < k; ++p) {
-    out[p] = static_cast<float>(b[p * ldb + column]) * scales[(p / kInt8BlockRows) * ldb + column];
-  }
 }
 
 }  // namespace lantern::tensor

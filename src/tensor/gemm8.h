@@ -1,35 +1,55 @@
-// Products against int8 weights quantized in blocks (--quantization int8): for each output
-// column, every block of kInt8BlockRows consecutive input rows shares one fp32 scale, as
-// llama.cpp's Q8_0 does along the same axis. Weights are read as int8 (a quarter of the
-// bytes of fp32 ones) and widened to fp32 in registers; activations and sums stay fp32.
-// Many rows (prefill) dequantize panels for oneDNN's SGEMM, as Gemm16 does.
+// Products against int8 weights (--quantization int8), llama.cpp's Q8_0 scheme along the
+// inputs: for each output column, every block of kInt8BlockRows consecutive inputs shares one
+// fp32 scale, max|w| / 127, and holds round(w / scale). Each product quantizes its
+// activations the same way (per row, per block of 32 inputs), so a block's 32 products are one
+// exact integer dot product (vpdpbusd with VNNI, vpmaddubsw on AVX2, plain C++ elsewhere) and
+// each block joins the fp32 sum once: c += float(sum qa * qw) * (sa * sw). The integer part is
+// exact and the blocks are added in order, so every level and every batch size computes the
+// same numbers: a row's result does not depend on the rows beside it.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/thread_pool.h"
 
 namespace lantern::tensor {
 
 inline constexpr int64_t kInt8BlockRows = 32;
+// Columns per panel of the packed layout (see Int8Weights).
+inline constexpr int64_t kInt8PanelColumns = 64;
 
-// Rows of scales for k weight rows: one per block, ceil(k / kInt8BlockRows).
-inline int64_t Int8ScaleRows(int64_t k) { return (k + kInt8BlockRows - 1) / kInt8BlockRows; }
+// A quantized k x n matrix (k inputs, n outputs), packed so that a thread streams its columns
+// in one sequential pass: panels of kInt8PanelColumns columns (the last padded with zeros),
+// each all k rows in blocks of 32 (the last padded with zeros); a block is 8 groups of 4 rows,
+// and a group holds, for each of the panel's 64 columns, its 4 consecutive inputs (one 32-bit
+// lane of a vpdpbusd). scales[panel][block][64] in the same order.
+struct Int8Weights {
+  int64_t k = 0;
+  int64_t n = 0;
+  std::vector<int8_t> values;
+  std::vector<float> scales;
 
-// Quantizes w[k][n] (row-major, leading dimension n) to q[k][n] and scales[Int8ScaleRows(k)][n]:
-// per block and column, scale = max|w| / 127 and q = round(w / scale) (ties away from zero).
-void QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int8_t* q, float* scales);
+  int64_t blocks() const { return (k + kInt8BlockRows - 1) / kInt8BlockRows; }
+  int64_t panels() const { return (n + kInt8PanelColumns - 1) / kInt8PanelColumns; }
+  uint64_t bytes() const { return values.size() + scales.size() * sizeof(float); }
+  // The value at input `row`, output `column`, dequantized.
+  float At(int64_t row, int64_t column) const;
+  // out[j] = At(row, j) for j < n; out[i] = At(i, column) for i < k.
+  void ReadRow(int64_t row, float* out) const;
+  void ReadColumn(int64_t column, float* out) const;
+};
 
-// C[M,N] = A[M,K] * dequant(B)[K,N] (+ C when accumulate); B and scales as QuantizeInt8 writes
-// them, with leading dimension ldb for both.
-void Gemm8(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-           const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
-           bool accumulate = false);
+// Quantizes w[k][n] (row-major, leading dimension ldw) per block and column: scale =
+// max|w| / 127 and q = round(w / scale), ties away from zero (0 where the block is all zero).
+Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int64_t ldw);
 
-// out[i] = dequant(B)[row][i] for i < n, or out[i] = dequant(B)[i][column] for i < k.
-void DequantizeInt8Row(const int8_t* b, int64_t ldb, const float* scales, int64_t row, int64_t n,
-                       float* out);
-void DequantizeInt8Column(const int8_t* b, int64_t ldb, const float* scales, int64_t column,
-                          int64_t k, float* out);
+// C[M,N] = A[M,K] * B (+ C when accumulate), A's rows quantized per block as above.
+void Gemm8(ThreadPool& pool, int64_t m, const float* a, int64_t lda, const Int8Weights& b, float* c,
+           int64_t ldc, bool accumulate = false);
+
+// What Gemm8 multiplies instead of a[0..k): each block of 32 rounded to its int8 grid,
+// round(a / s) * s with s = max|a| / 127 (for tests and references).
+void QuantizeActivationsInt8(const float* a, int64_t k, float* out);
 
 }  // namespace lantern::tensor

@@ -84,8 +84,9 @@ inline void RunAndCompare(Model& model, int block_size, int num_blocks,
   std::vector<size_t> next_chunk(plans.size(), 0);
   std::vector<int32_t> done(plans.size(), 0);
   std::vector<std::vector<int32_t>> tables(plans.size());
-  int rows_checked = 0;
+  int rows_checked = 0, rows_beyond_tolerance = 0;
   double worst = 0;
+  const double bound = InputRoundingTolerance(model, tolerance);
   for (int step = 0;; ++step) {
     Batch batch;
     std::vector<size_t> members;
@@ -120,7 +121,8 @@ inline void RunAndCompare(Model& model, int block_size, int num_blocks,
         const double err = RelativeError(logits.data() + row * vocab,
                                          ref.logits[s].data() + int64_t{pos} * vocab, vocab);
         worst = std::max(worst, err);
-        ASSERT_LE(err, tolerance) << "sequence " << s << " position " << pos << " step " << step;
+        ASSERT_LE(err, bound) << "sequence " << s << " position " << pos << " step " << step;
+        rows_beyond_tolerance += err > tolerance;
         ++rows_checked;
       }
       done[s] += n;
@@ -129,7 +131,10 @@ inline void RunAndCompare(Model& model, int block_size, int num_blocks,
     EXPECT_EQ(row * vocab, logits.size());
   }
   EXPECT_GT(rows_checked, 60);
-  std::printf("  %d rows checked, worst relative error %.3g\n", rows_checked, worst);
+  EXPECT_LE(rows_beyond_tolerance, RowsAllowedBeyondTolerance(model, rows_checked))
+      << "rows beyond " << tolerance << ": only input-rounding flips may be, and they are rare";
+  std::printf("  %d rows checked, worst relative error %.3g, %d beyond %.3g\n", rows_checked, worst,
+              rows_beyond_tolerance, tolerance);
 }
 
 // Greedy decoding of `prompt` with a chunked prefill (4 tokens, then the rest) and one

@@ -1,5 +1,7 @@
-// int8 weights in blocks: the quantizer against its definition, and Gemm8 at every level
-// against a double-precision product of the dequantized weights.
+// int8 weights and activations in blocks of 32 (gemm8.h): the quantizers against their
+// definitions, Gemm8 against a double-precision product of the quantized operands at the
+// process's level, every level's panel kernel against the portable one, and a row's result
+// independent of the rows computed beside it.
 #include "tensor/gemm8.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +9,9 @@
 #include <cmath>
 #include <random>
 #include <vector>
+
+#include "tensor/cpu_isa.h"
+#include "tensor/dispatch.h"
 
 namespace lantern::tensor {
 namespace {
@@ -19,47 +24,62 @@ std::vector<float> Normal(size_t n, uint32_t seed) {
   return v;
 }
 
+// The definition: per block of 32 and column, scale = max|w| / 127, q = round(w / scale).
 TEST(QuantizeInt8Test, ScalesAreBlockMaximaOver127AndValuesRoundToNearest) {
   ThreadPool pool(2);
-  const int64_t k = 70, n = 37;  // a partial last block
-  std::vector<float> w = Normal(k * n, 1);
-  for (int64_t j = 0; j < n; ++j) w[40 * n + j] = 0.0f;
-  for (int64_t p = 64; p < k; ++p) w[p * n + 5] = 0.0f;  // an all-zero block: scale 0
-  std::vector<int8_t> q(k * n);
-  std::vector<float> scales(Int8ScaleRows(k) * n);
-  QuantizeInt8(pool, w.data(), k, n, q.data(), scales.data());
-  ASSERT_EQ(Int8ScaleRows(k), 3);
+  const int64_t k = 70, n = 77, ldw = 80;  // a partial last block and a partial last panel
+  std::vector<float> w = Normal(k * ldw, 1);
+  for (int64_t j = 0; j < n; ++j) w[40 * ldw + j] = 0.0f;
+  for (int64_t p = 64; p < k; ++p) w[p * ldw + 5] = 0.0f;  // an all-zero block: scale 0
+  const Int8Weights q = QuantizeInt8(pool, w.data(), k, n, ldw);
+  ASSERT_EQ(q.blocks(), 3);
+  ASSERT_EQ(q.panels(), 2);
+  EXPECT_EQ(q.bytes(), 2u * 3 * (32 * 64 + 64 * 4));  // padded: a byte a value, 4 per scale
   for (int64_t block = 0; block < 3; ++block) {
     for (int64_t j = 0; j < n; ++j) {
       float amax = 0.0f;
-      for (int64_t p = block * 32; p < std::min<int64_t>(k, block * 32 + 32); ++p) {
-        amax = std::max(amax, std::fabs(w[p * n + j]));
-      }
-      const float scale = scales[block * n + j];
-      ASSERT_EQ(scale, amax / 127.0f) << block << "," << j;
-      for (int64_t p = block * 32; p < std::min<int64_t>(k, block * 32 + 32); ++p) {
-        const int want = scale > 0 ? static_cast<int>(std::round(w[p * n + j] / scale)) : 0;
-        ASSERT_EQ(q[p * n + j], want) << p << "," << j;
-        ASSERT_LE(std::fabs(q[p * n + j] * scale - w[p * n + j]), scale / 2 * 1.0001f);
+      const int64_t p0 = block * 32, p1 = std::min<int64_t>(k, p0 + 32);
+      for (int64_t p = p0; p < p1; ++p) amax = std::max(amax, std::fabs(w[p * ldw + j]));
+      const float scale = amax / 127.0f;
+      for (int64_t p = p0; p < p1; ++p) {
+        const float want = scale > 0 ? std::round(w[p * ldw + j] / scale) * scale : 0.0f;
+        ASSERT_EQ(q.At(p, j), want) << p << "," << j;
+        ASSERT_LE(std::fabs(q.At(p, j) - w[p * ldw + j]), scale / 2 * 1.0001f);
       }
     }
   }
-  float row[37], column[70];
-  DequantizeInt8Row(q.data(), n, scales.data(), 33, n, row);
-  DequantizeInt8Column(q.data(), n, scales.data(), 7, k, column);
-  for (int64_t j = 0; j < n; ++j) EXPECT_EQ(row[j], q[33 * n + j] * scales[1 * n + j]);
-  for (int64_t p = 0; p < k; ++p) EXPECT_EQ(column[p], q[p * n + 7] * scales[(p / 32) * n + 7]);
+  std::vector<float> row(n), column(k);
+  q.ReadRow(33, row.data());
+  q.ReadColumn(70 - 1, column.data());
+  for (int64_t j = 0; j < n; ++j) EXPECT_EQ(row[j], q.At(33, j));
+  for (int64_t p = 0; p < k; ++p) EXPECT_EQ(column[p], q.At(p, 69));
+}
+
+TEST(QuantizeInt8Test, ActivationsRoundToTheirBlocksGrid) {
+  std::vector<float> a = Normal(45, 7), got(45);
+  for (int i = 32; i < 45; ++i) a[i] *= 1e-3f;  // the second block has its own, finer grid
+  QuantizeActivationsInt8(a.data(), 45, got.data());
+  for (int block = 0; block < 2; ++block) {
+    float amax = 0.0f;
+    for (int i = block * 32; i < std::min(45, block * 32 + 32); ++i) {
+      amax = std::max(amax, std::fabs(a[i]));
+    }
+    const float scale = amax / 127.0f;
+    for (int i = block * 32; i < std::min(45, block * 32 + 32); ++i) {
+      ASSERT_EQ(got[i], std::round(a[i] / scale) * scale) << i;
+      ASSERT_LE(std::fabs(got[i] - a[i]), scale / 2 * 1.0001f) << i;
+    }
+  }
 }
 
 void CheckGemm8(ThreadPool& pool, int64_t m, int64_t n, int64_t k, bool accumulate) {
-  const int64_t lda = k + 3, ldb = n + 5, ldc = n + 7;
-  std::vector<float> a = Normal(m * lda, 2), c = Normal(m * ldc, 3), w = Normal(k * ldb, 4);
-  std::vector<int8_t> q(k * ldb);
-  std::vector<float> scales(Int8ScaleRows(k) * ldb);
-  QuantizeInt8(pool, w.data(), k, ldb, q.data(), scales.data());
-  std::vector<float> got = c;
-  Gemm8(pool, m, n, k, a.data(), lda, q.data(), ldb, scales.data(), got.data(), ldc, accumulate);
+  const int64_t lda = k + 3, ldw = n + 5, ldc = n + 7;
+  std::vector<float> a = Normal(m * lda, 2), c = Normal(m * ldc, 3), w = Normal(k * ldw, 4);
+  const Int8Weights q = QuantizeInt8(pool, w.data(), k, n, ldw);
+  std::vector<float> got = c, rounded(k);
+  Gemm8(pool, m, a.data(), lda, q, got.data(), ldc, accumulate);
   for (int64_t i = 0; i < m; ++i) {
+    QuantizeActivationsInt8(a.data() + i * lda, k, rounded.data());
     for (int64_t j = 0; j < ldc; ++j) {
       if (j >= n) {
         ASSERT_EQ(got[i * ldc + j], c[i * ldc + j]) << "wrote past column " << n;
@@ -67,18 +87,17 @@ void CheckGemm8(ThreadPool& pool, int64_t m, int64_t n, int64_t k, bool accumula
       }
       double want = accumulate ? c[i * ldc + j] : 0.0, magnitude = std::abs(want);
       for (int64_t p = 0; p < k; ++p) {
-        const double weight = double(q[p * ldb + j]) * scales[(p / 32) * ldb + j];
-        want += a[i * lda + p] * weight;
-        magnitude += std::abs(a[i * lda + p] * weight);
+        want += double(rounded[p]) * q.At(p, j);
+        magnitude += std::abs(double(rounded[p]) * q.At(p, j));
       }
-      ASSERT_NEAR(got[i * ldc + j], want, 1e-5 * (1 + magnitude))
+      ASSERT_NEAR(got[i * ldc + j], want, 1e-6 * (1 + magnitude))
           << m << "x" << n << "x" << k << (accumulate ? " accumulate" : "") << " at " << i << ","
           << j;
     }
   }
 }
 
-TEST(Gemm8Test, MatchesTheDequantizedProductAtEveryShape) {
+TEST(Gemm8Test, MatchesTheProductOfTheQuantizedOperandsAtEveryShape) {
   ThreadPool pool(2);
   const int64_t shapes[][3] = {{1, 1, 1},     {1, 17, 33},    {1, 576, 576}, {2, 130, 64},
                                {3, 1000, 7},  {4, 129, 200},  {5, 64, 96},   {7, 300, 576},
@@ -89,6 +108,50 @@ TEST(Gemm8Test, MatchesTheDequantizedProductAtEveryShape) {
   ThreadPool one(1);
   CheckGemm8(one, 1, 700, 300, false);
   CheckGemm8(one, 33, 700, 300, true);
+}
+
+// The integer part is exact and the blocks join in order, whatever the batch: serving a
+// sequence alone or beside others gives it the same numbers, bit for bit.
+TEST(Gemm8Test, ARowsResultDoesNotDependOnTheRowsBesideIt) {
+  ThreadPool pool(2);
+  const int64_t m = 11, n = 200, k = 320;
+  std::vector<float> a = Normal(m * k, 5), w = Normal(k * n, 6);
+  const Int8Weights q = QuantizeInt8(pool, w.data(), k, n, n);
+  std::vector<float> together(m * n), alone(n);
+  Gemm8(pool, m, a.data(), k, q, together.data(), n);
+  for (int64_t i = 0; i < m; ++i) {
+    Gemm8(pool, 1, a.data() + i * k, k, q, alone.data(), n);
+    for (int64_t j = 0; j < n; ++j) ASSERT_EQ(alone[j], together[i * n + j]) << i << "," << j;
+  }
+}
+
+// Every level this CPU runs (and VNNI where it has it) against the portable kernel, on one
+// panel of 4 rows: the integer sums are exact, so only the last fused multiply-add may differ.
+TEST(Gemm8Test, EveryLevelsPanelKernelMatchesThePortableOne) {
+  ThreadPool pool(1);
+  const int64_t k = 256, n = 64, blocks = k / kInt8BlockRows;
+  std::vector<float> a = Normal(4 * k, 8), w = Normal(k * n, 9);
+  const Int8Weights q = QuantizeInt8(pool, w.data(), k, n, n);
+  std::vector<int8_t> qa(4 * k);
+  std::vector<float> sa(4 * blocks);
+  std::mt19937 rng(10);
+  for (auto& x : qa) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  for (auto& s : sa) s = std::ldexp(1.0f + (rng() % 1000) / 1000.0f, -7);
+  for (int m = 1; m <= 4; ++m) {
+    std::vector<float> want(4 * kInt8PanelColumns, 0.5f);
+    KernelsFor(CpuIsa::kPortable)
+        .gemv8.panel(m, blocks, qa.data(), k, sa.data(), q.values.data(), q.scales.data(),
+                     want.data());
+    for (CpuIsa isa : DetectCpu().supported) {
+      std::vector<float> got(4 * kInt8PanelColumns, 0.5f);
+      KernelsFor(isa).gemv8.panel(m, blocks, qa.data(), k, sa.data(), q.values.data(),
+                                  q.scales.data(), got.data());
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-6f * (1.0f + std::fabs(want[i])))
+            << CpuIsaName(isa) << " m=" << m << " at " << i;
+      }
+    }
+  }
 }
 
 }  // namespace

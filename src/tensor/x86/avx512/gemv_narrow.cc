@@ -1,12 +1,11 @@
-// The AVX-512 variant of the skinny GEMMs over narrow weights: 16 lanes a vector, bfloat16
-// widened by a zero-extend and a shift, IEEE half by vcvtph2ps, int8 by a sign-extend and a
-// conversion; masked loads for the tails (see simd_gemv16.h, simd_gemv8.h). Decoding is bound
+// The AVX-512 variant of the skinny GEMMs over 16-bit weights: 16 lanes a vector, bfloat16
+// widened by a zero-extend and a shift, IEEE half by vcvtph2ps; masked loads for the tails
+// (see simd_gemv16.h; int8 is x86/avx512_vnni's, or AVX2's without VNNI). Decoding is bound
 // by memory, so widening beats vdpbf16ps, which would also round the activations to bfloat16.
 #include <immintrin.h>
 
 #include "tensor/dispatch.h"
 #include "tensor/simd_gemv16.h"
-#include "tensor/simd_gemv8.h"
 #include "tensor/x86/avx512/simd.h"
 
 namespace lantern::tensor::avx512 {
@@ -46,19 +45,7 @@ struct Half {
   static __m512 LoadPartial(const uint16_t* p, int n) { return _mm512_cvtph_ps(LoadFirst(p, n)); }
 };
 
-struct Int8 {
-  static __m512 Load(const int8_t* p) {
-    return _mm512_cvtepi32_ps(
-        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-  }
-  static __m512 LoadPartial(const int8_t* p, int n) {
-    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(FirstLanes(n), p)));
-  }
-};
-
 }  // namespace
-
-void InstallGemv8(Gemv8Kernels& table) { table.columns = simd_kernels::Gemv8Columns<Vec, Int8>; }
 
 void InstallGemv16(Gemv16Kernels& table) { simd_kernels::FillGemv16<Vec, BFloat16, Half>(table); }
 
