@@ -27,14 +27,20 @@ tensor::HalfFormat FormatOf(DType dtype) {
   return dtype == DType::kBF16 ? tensor::HalfFormat::kBFloat16 : tensor::HalfFormat::kFloat16;
 }
 
+// Whether weights kept as `dtype` go pair-interleaved (DenseLinear::bf16_pairs).
+bool UseBf16Pairs(DType dtype) { return dtype == DType::kBF16 && tensor::Bf16PairsPreferred(); }
+
 }  // namespace
 
 void DenseLinear::Multiply(ThreadPool& pool, const float* x, int64_t rows, float* y,
                            bool accumulate) const {
   if (int8) {
-    tensor::Gemm8(pool, rows, x, in, weight8, y, out, accumulate);
+    tensor::Gemm8(pool, rows, out, in, x, in, weight8.data(), out, scales8.data(), y, out,
+                  accumulate);
   } else if (dtype == DType::kF32) {
     tensor::Gemm(pool, rows, out, in, x, in, weight.data(), out, y, out, accumulate);
+  } else if (bf16_pairs) {
+    tensor::Gemm16Pairs(pool, rows, out, in, x, in, weight16.data(), y, out, accumulate);
   } else {
     tensor::Gemm16(pool, FormatOf(dtype), rows, out, in, x, in, weight16.data(), out, y, out,
                    accumulate);
@@ -51,6 +57,21 @@ void DenseLinear::StoreAs(ThreadPool& pool, DType target) {
   if (target == dtype || target == DType::kF32) return;
   const tensor::HalfFormat format = FormatOf(target);
   const int64_t n = in * out;
+  bf16_pairs = UseBf16Pairs(target);
+  if (bf16_pairs) {
+    weight16.assign(static_cast<size_t>(tensor::Bf16PairsSize(in, out)), 0);
+    pool.ParallelFor(in, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        for (int64_t o = 0; o < out; ++o) {
+          weight16[tensor::Bf16PairIndex(i, o, out)] =
+              tensor::FloatToBFloat16Bits(weight[i * out + o]);
+        }
+      }
+    });
+    std::vector<float>().swap(weight);
+    dtype = target;
+    return;
+  }
   weight16.resize(static_cast<size_t>(n));
   const int64_t chunk = 1 << 16;
   pool.ParallelFor((n + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
@@ -66,37 +87,44 @@ void DenseLinear::StoreAs(ThreadPool& pool, DType target) {
 
 void DenseLinear::QuantizeInt8(ThreadPool& pool) {
   if (int8) return;
-  weight8 = tensor::QuantizeInt8(pool, weight.data(), in, out, out);
+  weight8.resize(static_cast<size_t>(in * out));
+  scales8.resize(static_cast<size_t>(tensor::Int8ScaleRows(in) * out));
+  tensor::QuantizeInt8(pool, weight.data(), in, out, weight8.data(), scales8.data());
   std::vector<float>().swap(weight);
   int8 = true;
 }
 
 void DenseLinear::ReadColumn(int64_t column, float* dst) const {
   if (int8) {
-    weight8.ReadColumn(column, dst);
+    tensor::DequantizeInt8Column(weight8.data(), out, scales8.data(), column, in, dst);
   } else if (dtype == DType::kF32) {
     for (int64_t i = 0; i < in; ++i) dst[i] = weight[i * out + column];
   } else {
     const tensor::HalfFormat format = FormatOf(dtype);
     for (int64_t i = 0; i < in; ++i) {
-      dst[i] = tensor::HalfFormatToFloat(format, weight16[i * out + column]);
+      const int64_t at = bf16_pairs ? tensor::Bf16PairIndex(i, column, out) : i * out + column;
+      dst[i] = tensor::HalfFormatToFloat(format, weight16[at]);
     }
   }
 }
 
 void DenseLinear::ReadRow(int64_t row, float* dst) const {
   if (int8) {
-    weight8.ReadRow(row, dst);
+    tensor::DequantizeInt8Row(weight8.data(), out, scales8.data(), row, out, dst);
   } else if (dtype == DType::kF32) {
     std::copy_n(weight.data() + row * out, out, dst);
+  } else if (bf16_pairs) {
+    for (int64_t j = 0; j < out; ++j) {
+      dst[j] = tensor::BFloat16BitsToFloat(weight16[tensor::Bf16PairIndex(row, j, out)]);
+    }
   } else {
     tensor::HalfToFloatRow(FormatOf(dtype), weight16.data() + row * out, dst, out);
   }
 }
 
 uint64_t DenseLinear::bytes() const {
-  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) + weight8.bytes() +
-         bias.size() * sizeof(float);
+  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) + weight8.size() +
+         (scales8.size() + bias.size()) * sizeof(float);
 }
 
 LoadProgressScope::LoadProgressScope(std::function<void(uint64_t, uint64_t)> progress,
@@ -196,9 +224,15 @@ Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_
     if (view->dtype != dtype_) return false;
     views.push_back(view);
   }
-  linear->weight16.resize(static_cast<size_t>(in * linear->out));
-  uint16_t* dst = linear->weight16.data();
   const int64_t out = linear->out;
+  const bool pairs = UseBf16Pairs(dtype_);
+  linear->bf16_pairs = pairs;
+  if (pairs) {
+    linear->weight16.assign(static_cast<size_t>(tensor::Bf16PairsSize(in, out)), 0);
+  } else {
+    linear->weight16.resize(static_cast<size_t>(in * out));
+  }
+  uint16_t* dst = linear->weight16.data();
   int64_t column = 0;
   for (size_t part = 0; part < parts.size(); ++part) {
     const auto* src = reinterpret_cast<const uint16_t*>(views[part]->data);
@@ -211,7 +245,13 @@ Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_
         for (int64_t o0 = 0; o0 < rows; o0 += kTile) {
           const int64_t o1 = std::min(rows, o0 + kTile);
           for (int64_t i = i0; i < i1; ++i) {
-            for (int64_t o = o0; o < o1; ++o) dst[i * out + column + o] = src[o * in + i];
+            if (pairs) {
+              for (int64_t o = o0; o < o1; ++o) {
+                dst[tensor::Bf16PairIndex(i, column + o, out)] = src[o * in + i];
+              }
+            } else {
+              for (int64_t o = o0; o < o1; ++o) dst[i * out + column + o] = src[o * in + i];
+            }
           }
         }
       }

@@ -13,7 +13,6 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "model/weights.h"
-#include "tensor/gemm8.h"
 
 namespace lantern::model {
 
@@ -26,10 +25,14 @@ struct DenseLinear {
   DType dtype = DType::kF32;
   std::vector<float> weight;       // [in][out] when dtype is F32 (and not int8)
   std::vector<uint16_t> weight16;  // [in][out] when dtype is F16 or BF16 (and not int8)
+  // BF16 weight16 pair-interleaved instead, [ceil(in/2)][out][2] (tensor/gemm16.h), where
+  // the CPU multiplies bfloat16 pairs natively (tensor::Bf16PairsPreferred()).
+  bool bf16_pairs = false;
   std::vector<float> bias;         // [out] or empty
-  // --quantization int8: weight8 packed for the int8 kernels (gemm8.h).
+  // --quantization int8: weight8 [in][out] with scales8 [ceil(in / 32)][out] (gemm8.h).
   bool int8 = false;
-  tensor::Int8Weights weight8;
+  std::vector<int8_t> weight8;
+  std::vector<float> scales8;
 
   void Apply(ThreadPool& pool, const float* x, int64_t rows, float* y, bool accumulate) const;
   // y = x * weight (+ y when accumulate), without the bias.

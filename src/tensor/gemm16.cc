@@ -96,6 +96,48 @@ void Gemm16(ThreadPool& pool, HalfFormat format, int64_t m, int64_t n, int64_t k
   });
 }
 
+bool Bf16PairsPreferred() {
+  return Kernels().gemv16.bf16_pair_columns != nullptr && NativeBf16GemmAvailable();
+}
+
+void Gemm16Pairs(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                 const uint16_t* b, float* c, int64_t ldc, bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  const auto& table = Kernels().gemv16;
+  // Inputs rounded to bfloat16 as Gemm16 does, each row padded to an even length with a zero
+  // (the pair kernels read K two at a time). The calling thread's buffer, read by the pool's
+  // threads through the pointer.
+  const int64_t lda16 = (k + 1) / 2 * 2;
+  thread_local std::vector<uint16_t> bits;
+  bits.assign(static_cast<size_t>(m * lda16), 0);
+  uint16_t* rounded = bits.data();
+  const int64_t grain = m * k <= (int64_t{1} << 16) ? m : 1;
+  pool.ParallelFor(m, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      FloatToHalfRow(HalfFormat::kBFloat16, a + r * lda, rounded + r * lda16, k);
+    }
+  });
+  if (m <= kSkinny16MaxRows || k == 0) {
+    SplitColumns(pool, n, 32, [&](int64_t begin, int64_t end) {
+      table.bf16_pair_columns(m, begin, end, k, rounded, lda16, b, n, c, ldc, accumulate);
+    });
+    return;
+  }
+  // Many rows: panels of columns unpacked to [K][width] (within L2), each multiplied by
+  // oneDNN's bf16 matmul, which reads the panel from cache.
+  SplitColumns(pool, n, 64, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<uint16_t> panel;
+    const int64_t columns = std::clamp<int64_t>((int64_t{1} << 18) / k / 64 * 64, 64, 512);
+    for (int64_t j0 = begin; j0 < end; j0 += columns) {
+      const int64_t width = std::min(columns, end - j0);
+      panel.resize(static_cast<size_t>(k * width));
+      table.bf16_pairs_to_rows(b, n, k, j0, width, panel.data());
+      Bf16GemmSingleThread(m, width, k, rounded, lda16, panel.data(), width, c + j0, ldc,
+                           accumulate);
+    }
+  });
+}
+
 void HalfToFloatRow(HalfFormat format, const uint16_t* in, float* out, int64_t n) {
   const auto& table = Kernels().elementwise;
   (format == HalfFormat::kBFloat16 ? table.bfloat16_to_float : table.half_to_float)(in, out, n);
