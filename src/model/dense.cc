@@ -35,8 +35,7 @@ bool UseBf16Pairs(DType dtype) { return dtype == DType::kBF16 && tensor::Bf16Pai
 void DenseLinear::Multiply(ThreadPool& pool, const float* x, int64_t rows, float* y,
                            bool accumulate) const {
   if (int8) {
-    tensor::Gemm8(pool, rows, out, in, x, in, weight8.data(), out, scales8.data(), y, out,
-                  accumulate);
+    tensor::Gemm8(pool, rows, x, in, weight8, y, out, accumulate);
   } else if (dtype == DType::kF32) {
     tensor::Gemm(pool, rows, out, in, x, in, weight.data(), out, y, out, accumulate);
   } else if (bf16_pairs) {
@@ -87,16 +86,14 @@ void DenseLinear::StoreAs(ThreadPool& pool, DType target) {
 
 void DenseLinear::QuantizeInt8(ThreadPool& pool) {
   if (int8) return;
-  weight8.resize(static_cast<size_t>(in * out));
-  scales8.resize(static_cast<size_t>(tensor::Int8ScaleRows(in) * out));
-  tensor::QuantizeInt8(pool, weight.data(), in, out, weight8.data(), scales8.data());
+  weight8 = tensor::QuantizeInt8(pool, weight.data(), in, out, out);
   std::vector<float>().swap(weight);
   int8 = true;
 }
 
 void DenseLinear::ReadColumn(int64_t column, float* dst) const {
   if (int8) {
-    tensor::DequantizeInt8Column(weight8.data(), out, scales8.data(), column, in, dst);
+    weight8.ReadColumn(column, dst);
   } else if (dtype == DType::kF32) {
     for (int64_t i = 0; i < in; ++i) dst[i] = weight[i * out + column];
   } else {
@@ -110,7 +107,7 @@ void DenseLinear::ReadColumn(int64_t column, float* dst) const {
 
 void DenseLinear::ReadRow(int64_t row, float* dst) const {
   if (int8) {
-    tensor::DequantizeInt8Row(weight8.data(), out, scales8.data(), row, out, dst);
+    weight8.ReadRow(row, dst);
   } else if (dtype == DType::kF32) {
     std::copy_n(weight.data() + row * out, out, dst);
   } else if (bf16_pairs) {
@@ -123,8 +120,8 @@ void DenseLinear::ReadRow(int64_t row, float* dst) const {
 }
 
 uint64_t DenseLinear::bytes() const {
-  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) + weight8.size() +
-         (scales8.size() + bias.size()) * sizeof(float);
+  return weight.size() * sizeof(float) + weight16.size() * sizeof(uint16_t) + weight8.bytes() +
+         bias.size() * sizeof(float);
 }
 
 LoadProgressScope::LoadProgressScope(std::function<void(uint64_t, uint64_t)> progress,
@@ -215,8 +212,8 @@ Result<std::vector<float>> WeightReader::Read(const std::string& name,
 // in place: never widened, so loading a BF16 model takes its served size plus one tensor's
 // 16-bit copy, not three fp32 copies of each tensor. Returns false where it does not apply
 // (another type, int8, scaled parts).
-Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_t in,
-                                          bool scaled, DenseLinear* linear) const {
+Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_t in, bool scaled,
+                                          DenseLinear* linear) const {
   if (int8_ || scaled || dtype_ == DType::kF32) return false;
   std::vector<const WeightView*> views;
   for (const Part& p : parts) {
@@ -265,7 +262,7 @@ Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_
 }
 
 Status WeightReader::ReadBiases(const std::vector<Part>& parts, bool with_bias,
-                               DenseLinear* linear) const {
+                                DenseLinear* linear) const {
   if (!with_bias) return Status::Ok();
   int64_t column = 0;
   for (const Part& p : parts) {

@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "model/weights.h"
+#include "tensor/gemm8.h"
 
 namespace lantern::model {
 
@@ -28,11 +29,10 @@ struct DenseLinear {
   // BF16 weight16 pair-interleaved instead, [ceil(in/2)][out][2] (tensor/gemm16.h), where
   // the CPU multiplies bfloat16 pairs natively (tensor::Bf16PairsPreferred()).
   bool bf16_pairs = false;
-  std::vector<float> bias;         // [out] or empty
-  // --quantization int8: weight8 [in][out] with scales8 [ceil(in / 32)][out] (gemm8.h).
+  std::vector<float> bias;  // [out] or empty
+  // --quantization int8: weight8 packed for the int8 kernels (gemm8.h).
   bool int8 = false;
-  std::vector<int8_t> weight8;
-  std::vector<float> scales8;
+  tensor::Int8Weights weight8;
 
   void Apply(ThreadPool& pool, const float* x, int64_t rows, float* y, bool accumulate) const;
   // y = x * weight (+ y when accumulate), without the bias.

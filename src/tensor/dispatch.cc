@@ -27,15 +27,14 @@ KernelTables KernelsFor(CpuIsa isa) {
     avx512::InstallGemv(tables.gemv);
     avx512::InstallGemv16(tables.gemv16);
     if (DetectCpu().extensions.avx512_bf16) avx512_bf16::InstallGemv16(tables.gemv16);
-    avx512::InstallGemv8(tables.gemv8);
     avx512::InstallAttention(tables.attention);
+    if (DetectCpu().extensions.avx512_vnni) avx512_vnni::InstallGemv8(tables.gemv8);
   }
 #elif defined(__aarch64__)
   if (isa == CpuIsa::kNeon) {
     neon::InstallElementwise(tables.elementwise);
     neon::InstallGemv(tables.gemv);
     neon::InstallGemv16(tables.gemv16);
-    neon::InstallGemv8(tables.gemv8);
     neon::InstallAttention(tables.attention);
   }
 #endif

@@ -9,6 +9,7 @@
 //   x86/avx2/     AVX2 + FMA + F16C
 //   x86/avx512/   AVX-512 F/BW/VL/DQ
 //   arm/neon/     Advanced SIMD
+//   x86/avx512_vnni/  AVX-512 + VNNI, over the avx512 level where the CPU has VNNI
 // A level installs the tables of every level below it first, then its own entries, so a
 // variant may override only the kernels where it pays. Reduced-precision variants (AVX-512
 // BF16/VNNI, AVX-VNNI, NEON dot product and BF16) add their entries the same way, keyed on
@@ -67,11 +68,12 @@ struct Gemv16Kernels {
 };
 
 struct Gemv8Kernels {
-  // As GemvKernels::columns with B in int8 and one scale per column per block of
-  // kInt8BlockRows rows (gemm8.h): scales[Int8ScaleRows(k)][ldb].
-  void (*columns)(int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a, int64_t lda,
-                  const int8_t* b, int64_t ldb, const float* scales, float* c, int64_t ldc,
-                  bool accumulate);
+  // One panel of an int8 product (gemm8.h) for rows [0, m), m <= 4: tile[r][0, 64) += the
+  // panel's columns of qa[r] * B, block by block in order, each block's exact integer sum
+  // times sa[r][block] * scale[block][column]. qa: [m][lda8] int8 activations (blocks * 32
+  // used), sa: [m][blocks]; values and scales: the panel's, as Int8Weights packs them.
+  void (*panel)(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
+                const int8_t* values, const float* scales, float* tile);
 };
 
 // Queries of one (sequence, head) computed together, so each K/V block is loaded once for
@@ -131,16 +133,18 @@ namespace avx512 {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
 void InstallGemv16(Gemv16Kernels& table);
-void InstallGemv8(Gemv8Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace avx512
 namespace neon {
 void InstallElementwise(ElementwiseKernels& table);
 void InstallGemv(GemvKernels& table);
 void InstallGemv16(Gemv16Kernels& table);
-void InstallGemv8(Gemv8Kernels& table);
 void InstallAttention(AttentionKernels& table);
 }  // namespace neon
+// vpdpbusd on zmm (AVX-512 VNNI), installed over avx512's entry where the CPU has it.
+namespace avx512_vnni {
+void InstallGemv8(Gemv8Kernels& table);
+}  // namespace avx512_vnni
 // vdpbf16ps (AVX-512 BF16) over pair-interleaved bfloat16 weights, installed over avx512's
 // table where the CPU has it (x86/avx512/gemv_bf16_pairs.cc).
 namespace avx512_bf16 {
