@@ -20,6 +20,7 @@ KernelTables KernelsFor(CpuIsa isa) {
     avx2::InstallGemv(tables.gemv);
     avx2::InstallGemv16(tables.gemv16);
     avx2::InstallGemv8(tables.gemv8);
+    if (DetectCpu().extensions.avx_vnni) avx_vnni::InstallGemv8(tables.gemv8);
     avx2::InstallAttention(tables.attention);
   }
   if (isa == CpuIsa::kAvx512) {

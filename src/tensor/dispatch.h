@@ -10,6 +10,7 @@
 //   x86/avx512/   AVX-512 F/BW/VL/DQ
 //   arm/neon/     Advanced SIMD
 //   x86/avx512_vnni/  AVX-512 + VNNI, over the avx512 level where the CPU has VNNI
+//   x86/avx_vnni/     AVX2 + AVX-VNNI, over the avx2 level where the CPU has AVX-VNNI
 // A level installs the tables of every level below it first, then its own entries, so a
 // variant may override only the kernels where it pays. Reduced-precision variants (AVX-512
 // BF16/VNNI, AVX-VNNI, NEON dot product and BF16) add their entries the same way, keyed on
@@ -145,6 +146,10 @@ void InstallAttention(AttentionKernels& table);
 namespace avx512_vnni {
 void InstallGemv8(Gemv8Kernels& table);
 }  // namespace avx512_vnni
+// vpdpbusd on ymm (AVX-VNNI), installed over avx2's entry where the CPU has it.
+namespace avx_vnni {
+void InstallGemv8(Gemv8Kernels& table);
+}  // namespace avx_vnni
 // vdpbf16ps (AVX-512 BF16) over pair-interleaved bfloat16 weights, installed over avx512's
 // table where the CPU has it (x86/avx512/gemv_bf16_pairs.cc).
 namespace avx512_bf16 {

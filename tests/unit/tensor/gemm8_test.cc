@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/cpu_isa.h"
@@ -125,30 +127,55 @@ TEST(Gemm8Test, ARowsResultDoesNotDependOnTheRowsBesideIt) {
   }
 }
 
-// Every level this CPU runs (and VNNI where it has it) against the portable kernel, on one
-// panel of 4 rows: the integer sums are exact, so only the last fused multiply-add may differ.
-TEST(Gemm8Test, EveryLevelsPanelKernelMatchesThePortableOne) {
+// Every panel kernel this CPU runs (each level's, and each VNNI one where it has VNNI; the
+// plain AVX2 one is otherwise hidden under AVX-VNNI) against the portable one, on one panel of
+// 4 rows: the integer sums are exact, so only the last fused multiply-add may differ.
+std::vector<std::pair<std::string, Gemv8Kernels>> PanelKernelsOfThisCpu() {
+  std::vector<std::pair<std::string, Gemv8Kernels>> kernels;
+  for (CpuIsa isa : DetectCpu().supported) {
+    kernels.emplace_back(std::string(CpuIsaName(isa)), KernelsFor(isa).gemv8);
+  }
+#if defined(__x86_64__)
+  Gemv8Kernels table{};
+  if (DetectCpu().Supports(CpuIsa::kAvx2)) {
+    avx2::InstallGemv8(table);
+    kernels.emplace_back("avx2 without VNNI", table);
+  }
+  if (DetectCpu().extensions.avx_vnni) {
+    avx_vnni::InstallGemv8(table);
+    kernels.emplace_back("avx_vnni", table);
+  }
+  if (DetectCpu().extensions.avx512_vnni) {
+    avx512_vnni::InstallGemv8(table);
+    kernels.emplace_back("avx512_vnni", table);
+  }
+#endif
+  return kernels;
+}
+
+TEST(Gemm8Test, EveryPanelKernelMatchesThePortableOne) {
   ThreadPool pool(1);
   const int64_t k = 256, n = 64, blocks = k / kInt8BlockRows;
-  std::vector<float> a = Normal(4 * k, 8), w = Normal(k * n, 9);
+  std::vector<float> w = Normal(k * n, 9);
   const Int8Weights q = QuantizeInt8(pool, w.data(), k, n, n);
   std::vector<int8_t> qa(4 * k);
   std::vector<float> sa(4 * blocks);
   std::mt19937 rng(10);
   for (auto& x : qa) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   for (auto& s : sa) s = std::ldexp(1.0f + (rng() % 1000) / 1000.0f, -7);
+  const auto kernels = PanelKernelsOfThisCpu();
   for (int m = 1; m <= 4; ++m) {
     std::vector<float> want(4 * kInt8PanelColumns, 0.5f);
     KernelsFor(CpuIsa::kPortable)
         .gemv8.panel(m, blocks, qa.data(), k, sa.data(), q.values.data(), q.scales.data(),
                      want.data());
-    for (CpuIsa isa : DetectCpu().supported) {
+    for (const auto& [name, kernel] : kernels) {
       std::vector<float> got(4 * kInt8PanelColumns, 0.5f);
-      KernelsFor(isa).gemv8.panel(m, blocks, qa.data(), k, sa.data(), q.values.data(),
-                                  q.scales.data(), got.data());
+      kernel.panel(m, blocks, qa.data(), k, sa.data(), q.values.data(), q.scales.data(),
+                   got.data());
       for (size_t i = 0; i < got.size(); ++i) {
         ASSERT_NEAR(got[i], want[i], 1e-6f * (1.0f + std::fabs(want[i])))
-            << CpuIsaName(isa) << " m=" << m << " at " << i;
+            << name << " m=" << m << " at " << i;
       }
     }
   }

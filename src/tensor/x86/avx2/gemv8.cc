@@ -1,91 +1,24 @@
-// The AVX2 int8 panel kernel (gemm8.h, dispatch.h's Gemv8Kernels): vpmaddubsw multiplies
-// unsigned by signed bytes, so each activation's sign moves onto the weights (vpsignb) and its
-// magnitude stays unsigned; |qa|, |qw| <= 127 keep the pairs' int16 sums from saturating
-// (2 * 127 * 127 < 32768), and vpmaddwd by ones adds the pairs into the int32 lanes, four
-// inputs of one column per lane. Also the kernel of AVX-512 CPUs without VNNI.
+// The AVX2 int8 panel kernel (gemm8.h, dispatch.h's Gemv8Kernels): vpmaddubsw adds pairs of
+// unsigned-by-signed byte products into int16 (2 * 127 * 127 < 32768: no saturation), and
+// vpmaddwd by ones adds the pairs into the int32 lanes, four inputs of one column per lane (see
+// int8_panel.h). Also the kernel of AVX-512 CPUs without VNNI.
 #include <immintrin.h>
 
-#include <cstdint>
-#include <cstring>
-
 #include "tensor/dispatch.h"
-#include "tensor/gemm8.h"
+#include "tensor/x86/avx2/int8_panel.h"
 
 namespace lantern::tensor::avx2 {
 namespace {
 
-constexpr int kVectors = static_cast<int>(kInt8PanelColumns / 8);  // per group of 4 rows
-constexpr int kGroups = static_cast<int>(kInt8BlockRows / 4);
-
-__m256i BroadcastFour(const int8_t* p) {
-  int32_t four;
-  std::memcpy(&four, p, sizeof(four));
-  return _mm256_set1_epi32(four);
-}
-
-// Columns [8 * c0, 8 * (c0 + NV)) of the panel, all blocks: NV vectors at a time keep M x NV
-// sums in the 16 ymm registers.
-template <int M, int NV>
-void PanelColumns(int c0, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
-                  const int8_t* values, const float* scales, float* tile) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < blocks; ++b) {
-    __m256i sums[M][NV];
-    for (int r = 0; r < M; ++r) {
-      for (int v = 0; v < NV; ++v) sums[r][v] = _mm256_setzero_si256();
-    }
-    const int8_t* block = values + b * kInt8BlockRows * kInt8PanelColumns + c0 * 32;
-    for (int g = 0; g < kGroups; ++g) {
-      const int8_t* group = block + g * 4 * kInt8PanelColumns;
-      __m256i signs[M], magnitudes[M];
-      for (int r = 0; r < M; ++r) {
-        signs[r] = BroadcastFour(qa + r * lda8 + b * kInt8BlockRows + g * 4);
-        magnitudes[r] = _mm256_abs_epi8(signs[r]);
-      }
-      for (int v = 0; v < NV; ++v) {
-        const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + v * 32));
-        for (int r = 0; r < M; ++r) {
-          const __m256i pairs = _mm256_maddubs_epi16(magnitudes[r], _mm256_sign_epi8(w, signs[r]));
-          sums[r][v] = _mm256_add_epi32(sums[r][v], _mm256_madd_epi16(pairs, ones));
-        }
-      }
-    }
-    for (int v = 0; v < NV; ++v) {
-      const __m256 scale = _mm256_loadu_ps(scales + b * kInt8PanelColumns + (c0 + v) * 8);
-      for (int r = 0; r < M; ++r) {
-        float* out = tile + r * kInt8PanelColumns + (c0 + v) * 8;
-        const __m256 s = _mm256_mul_ps(scale, _mm256_set1_ps(sa[r * blocks + b]));
-        _mm256_storeu_ps(out,
-                         _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[r][v]), s, _mm256_loadu_ps(out)));
-      }
-    }
+struct MaddDot {
+  static __m256i Add(__m256i sum, __m256i unsigned_bytes, __m256i signed_bytes) {
+    const __m256i pairs = _mm256_maddubs_epi16(unsigned_bytes, signed_bytes);
+    return _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
   }
-}
-
-template <int M, int NV>
-void Panel(int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa, const int8_t* values,
-           const float* scales, float* tile) {
-  for (int c0 = 0; c0 < kVectors; c0 += NV) {
-    PanelColumns<M, NV>(c0, blocks, qa, lda8, sa, values, scales, tile);
-  }
-}
-
-void PanelRows(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
-               const int8_t* values, const float* scales, float* tile) {
-  switch (m) {
-    case 1:
-      return Panel<1, 8>(blocks, qa, lda8, sa, values, scales, tile);
-    case 2:
-      return Panel<2, 4>(blocks, qa, lda8, sa, values, scales, tile);
-    case 3:
-      return Panel<3, 2>(blocks, qa, lda8, sa, values, scales, tile);
-    default:
-      return Panel<4, 2>(blocks, qa, lda8, sa, values, scales, tile);
-  }
-}
+};
 
 }  // namespace
 
-void InstallGemv8(Gemv8Kernels& table) { table.panel = PanelRows; }
+void InstallGemv8(Gemv8Kernels& table) { table.panel = int8_ymm::PanelRows<MaddDot>; }
 
 }  // namespace lantern::tensor::avx2
