@@ -81,6 +81,7 @@ if (!lantern || !model) {
   const arms = {
     closed: {server, before: () => { stopPoller(); return page.goto('about:blank'); }},
     open: {server, before: async () => {
+      stopPoller();  // the arm may follow itself (ABBA): one poller at a time
       if (poller) stopPoller = startPoller();
       if (control || poller) return page.goto('about:blank');
       await page.goto(base + '/ui/');
