@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Fails when code outside the per-ISA kernel variants uses instructions above the baseline.
 
-Everything but src/tensor/x86/avx2/ and src/tensor/x86/avx512/ is built for x86-64-v2, so
+Everything but the variants in src/tensor/x86/ (avx2, avx512, and the extensions avx512_vnni
+and avx_vnni) is built for x86-64-v2, so
 a VEX or EVEX instruction (AVX and up: any 'v' mnemonic, ymm/zmm registers, AVX-512 mask
 registers) or an x86-64-v3 scalar instruction (BMI1/2, LZCNT, MOVBE) anywhere else would
 end the program with SIGILL on a CPU without them. Two views:
@@ -20,8 +21,8 @@ import subprocess
 import sys
 
 # The variants, and the guard's own probe (built with -mavx2 to be caught by the self-test).
-ALLOWED_OBJECT = re.compile(r"/x86/(avx2|avx512)/|/lantern_isa_probe\.dir/")
-ALLOWED_FUNCTION = re.compile(r"lantern::tensor::(avx2|avx512)::")
+ALLOWED_OBJECT = re.compile(r"/x86/(avx2|avx512|avx512_vnni|avx_vnni)/|/lantern_isa_probe\.dir/")
+ALLOWED_FUNCTION = re.compile(r"lantern::tensor::(avx2|avx512|avx512_bf16|avx512_vnni|avx_vnni)::")
 # Trees of other configurations built inside the build directory.
 SKIPPED_TREES = re.compile(r"/(sanitize-[a-z]+|fuzz[a-z-]*|cross-[a-z0-9-]+)/")
 # TZCNT is absent: its encoding (REP BSF) runs as BSF on older CPUs, and GCC emits it for
@@ -113,7 +114,7 @@ def main(argv):
             print("  " + line, file=sys.stderr)
         return 1
     print(f"check_baseline_isa: {checked} files, no instruction above x86-64-v2 outside "
-          "src/tensor/x86/{avx2,avx512}")
+          "src/tensor/x86/{avx2,avx512,avx512_vnni,avx_vnni}")
     return 0
 
 

@@ -19,6 +19,6 @@ struct MaddDot {
 
 }  // namespace
 
-void InstallGemv8(Gemv8Kernels& table) { table.panel = int8_ymm::PanelRows<MaddDot>; }
+void InstallGemv8(Gemv8Kernels& table) { table.panel = PanelRows<MaddDot>; }
 
 }  // namespace lantern::tensor::avx2

@@ -2,7 +2,8 @@
 // AVX-VNNI variants, which differ only in how four byte products join an int32 lane (`Dot`).
 // The unsigned-by-signed byte products need unsigned activations: each activation's sign
 // moves onto the weights (vpsignb) and its magnitude stays, |qa|, |qw| <= 127. Internal to
-// those two files, like simd_kernels.h.
+// those two files, like simd_kernels.h; in avx2's namespace for both (internal linkage, so the
+// two instantiations, built with different flags, never meet).
 #pragma once
 
 #include <immintrin.h>
@@ -12,7 +13,7 @@
 
 #include "tensor/gemm8.h"
 
-namespace lantern::tensor::int8_ymm {
+namespace lantern::tensor::avx2 {
 namespace {
 
 constexpr int kVectors = static_cast<int>(kInt8PanelColumns / 8);  // per group of 4 rows
@@ -85,4 +86,4 @@ void PanelRows(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const floa
 }
 
 }  // namespace
-}  // namespace lantern::tensor::int8_ymm
+}  // namespace lantern::tensor::avx2

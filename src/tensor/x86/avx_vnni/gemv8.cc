@@ -17,6 +17,6 @@ struct VnniDot {
 
 }  // namespace
 
-void InstallGemv8(Gemv8Kernels& table) { table.panel = int8_ymm::PanelRows<VnniDot>; }
+void InstallGemv8(Gemv8Kernels& table) { table.panel = avx2::PanelRows<VnniDot>; }
 
 }  // namespace lantern::tensor::avx_vnni
