@@ -10,6 +10,22 @@
 
 namespace lantern::tensor {
 
+// Calls f.template operator()<M>() with M = min(4, m), m >= 1: a kernel instantiated for
+// each row count it may be given.
+template <class F>
+void WithRowCount(int64_t m, F&& f) {
+  switch (std::min<int64_t>(4, m)) {
+    case 1:
+      return f.template operator()<1>();
+    case 2:
+      return f.template operator()<2>();
+    case 3:
+      return f.template operator()<3>();
+    default:
+      return f.template operator()<4>();
+  }
+}
+
 // Calls rows.template operator()<M>(r) for r = 0, 4, 8, ... with M = min(4, m - r). When k
 // is 0 the product is an empty sum: C's columns [n0, n1) become 0 unless accumulating.
 template <class Rows>
@@ -22,20 +38,7 @@ void ForRowGroups(int64_t m, int64_t n0, int64_t n1, int64_t k, float* c, int64_
     return;
   }
   for (int64_t r = 0; r < m; r += 4) {
-    switch (std::min<int64_t>(4, m - r)) {
-      case 1:
-        rows.template operator()<1>(r);
-        break;
-      case 2:
-        rows.template operator()<2>(r);
-        break;
-      case 3:
-        rows.template operator()<3>(r);
-        break;
-      default:
-        rows.template operator()<4>(r);
-        break;
-    }
+    WithRowCount(m - r, [&]<int M>() { rows.template operator()<M>(r); });
   }
 }
 

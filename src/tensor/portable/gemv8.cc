@@ -5,6 +5,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/gemm8.h"
+#include "tensor/skinny_split.h"
 
 namespace lantern::tensor::portable {
 namespace {
@@ -41,16 +42,7 @@ void Panel(int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa, cons
 
 void PanelRows(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
                const int8_t* values, const float* scales, float* tile) {
-  switch (m) {
-    case 1:
-      return Panel<1>(blocks, qa, lda8, sa, values, scales, tile);
-    case 2:
-      return Panel<2>(blocks, qa, lda8, sa, values, scales, tile);
-    case 3:
-      return Panel<3>(blocks, qa, lda8, sa, values, scales, tile);
-    default:
-      return Panel<4>(blocks, qa, lda8, sa, values, scales, tile);
-  }
+  WithRowCount(m, [&]<int M>() { Panel<M>(blocks, qa, lda8, sa, values, scales, tile); });
 }
 
 }  // namespace

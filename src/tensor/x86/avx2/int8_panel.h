@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "tensor/gemm8.h"
+#include "tensor/skinny_split.h"
 
 namespace lantern::tensor::avx2 {
 namespace {
@@ -73,16 +74,10 @@ void Panel(int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa, cons
 template <class Dot>
 void PanelRows(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
                const int8_t* values, const float* scales, float* tile) {
-  switch (m) {
-    case 1:
-      return Panel<Dot, 1, 8>(blocks, qa, lda8, sa, values, scales, tile);
-    case 2:
-      return Panel<Dot, 2, 4>(blocks, qa, lda8, sa, values, scales, tile);
-    case 3:
-      return Panel<Dot, 3, 2>(blocks, qa, lda8, sa, values, scales, tile);
-    default:
-      return Panel<Dot, 4, 2>(blocks, qa, lda8, sa, values, scales, tile);
-  }
+  // Vectors of 8 columns per pass: M x NV sums, NV <= 8, fit the 16 ymm registers.
+  WithRowCount(m, [&]<int M>() {
+    Panel<Dot, M, M == 1 ? 8 : M == 2 ? 4 : 2>(blocks, qa, lda8, sa, values, scales, tile);
+  });
 }
 
 }  // namespace
