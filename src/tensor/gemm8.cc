@@ -29,9 +29,18 @@ int64_t ScaleOffset(int64_t blocks, int64_t block, int64_t column) {
 
 float Int8Scale(float amax) { return amax / 127.0f; }
 
+// max(amax, |x|), NaN once any x is: a block holding NaN or infinity gets a NaN scale, so its
+// products come out NaN, as fp32 ones would, rather than silently finite.
+float MaxMagnitude(float amax, float x) {
+  const float magnitude = std::fabs(x);
+  return std::isnan(amax) || !std::isfinite(magnitude) ? NAN : std::max(amax, magnitude);
+}
+
 int8_t QuantizeValue(float x, float scale) {
-  if (scale <= 0.0f) return 0;
-  return static_cast<int8_t>(std::clamp(std::round(x / scale), -127.0f, 127.0f));
+  const float q = std::round(x / scale);
+  // Not a number (a NaN scale, 0 / 0) casts to int8 undefined; such blocks hold 0.
+  if (!(scale > 0.0f) || std::isnan(q)) return 0;
+  return static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f));
 }
 
 // One row of activations: q[0, blocks * 32) (zeros past k) and one scale per block.
@@ -39,7 +48,7 @@ void QuantizeRow(const float* a, int64_t k, int64_t blocks, int8_t* q, float* sc
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t p0 = block * kInt8BlockRows, p1 = std::min(k, p0 + kInt8BlockRows);
     float amax = 0.0f;
-    for (int64_t p = p0; p < p1; ++p) amax = std::max(amax, std::fabs(a[p]));
+    for (int64_t p = p0; p < p1; ++p) amax = MaxMagnitude(amax, a[p]);
     const float scale = Int8Scale(amax);
     scales[block] = scale;
     for (int64_t p = p0; p < p1; ++p) q[p] = QuantizeValue(a[p], scale);
@@ -82,7 +91,7 @@ Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n,
       const int64_t p0 = block * kInt8BlockRows, p1 = std::min(k, p0 + kInt8BlockRows);
       std::fill(amax.begin(), amax.end(), 0.0f);
       for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t j = 0; j < n; ++j) amax[j] = std::max(amax[j], std::fabs(w[p * ldw + j]));
+        for (int64_t j = 0; j < n; ++j) amax[j] = MaxMagnitude(amax[j], w[p * ldw + j]);
       }
       for (int64_t j = 0; j < n; ++j) {
         const float scale = Int8Scale(amax[j]);

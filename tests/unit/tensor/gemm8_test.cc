@@ -127,6 +127,25 @@ TEST(Gemm8Test, ARowsResultDoesNotDependOnTheRowsBesideIt) {
   }
 }
 
+// A NaN or an infinity among the inputs (a corrupt checkpoint, a model that overflowed) gives
+// its block a NaN scale: the rows it reaches come out NaN, as in fp32, and the others exact.
+TEST(Gemm8Test, NonFiniteInputsComeOutNaNWhereTheyReach) {
+  ThreadPool pool(2);
+  const int64_t m = 3, n = 70, k = 64;
+  std::vector<float> a = Normal(m * k, 11), w = Normal(k * n, 12);
+  a[1 * k + 5] = NAN;
+  a[2 * k + 40] = INFINITY;
+  w[33 * n + 7] = NAN;  // column 7's second block
+  const Int8Weights q = QuantizeInt8(pool, w.data(), k, n, n);
+  std::vector<float> c(m * n);
+  Gemm8(pool, m, a.data(), k, q, c.data(), n);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      EXPECT_EQ(std::isnan(c[i * n + j]), i > 0 || j == 7) << i << "," << j;
+    }
+  }
+}
+
 // Every panel kernel this CPU runs (each level's, and each VNNI one where it has VNNI; the
 // plain AVX2 one is otherwise hidden under AVX-VNNI) against the portable one, on one panel of
 // 4 rows: the integer sums are exact, so only the last fused multiply-add may differ.
