@@ -150,6 +150,10 @@ void InstallGemv8(Gemv8Kernels& table);
 namespace avx_vnni {
 void InstallGemv8(Gemv8Kernels& table);
 }  // namespace avx_vnni
+// sdot (Armv8.2 dot product), installed over neon's entry where the CPU has it.
+namespace neon_dotprod {
+void InstallGemv8(Gemv8Kernels& table);
+}  // namespace neon_dotprod
 // vdpbf16ps (AVX-512 BF16) over pair-interleaved bfloat16 weights, installed over avx512's
 // table where the CPU has it (x86/avx512/gemv_bf16_pairs.cc).
 namespace avx512_bf16 {
