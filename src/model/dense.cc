@@ -211,10 +211,10 @@ Result<std::vector<float>> WeightReader::Read(const std::string& name,
 // A 16-bit checkpoint kept in its own type goes straight into weight16, transposed and fused
 // in place: never widened, so loading a BF16 model takes its served size plus one tensor's
 // 16-bit copy, not three fp32 copies of each tensor. Returns false where it does not apply
-// (another type, int8, scaled parts).
+// (another type, scaled parts).
 Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_t in, bool scaled,
                                           DenseLinear* linear) const {
-  if (int8_ || scaled || dtype_ == DType::kF32) return false;
+  if (scaled || dtype_ == DType::kF32) return false;
   std::vector<const WeightView*> views;
   for (const Part& p : parts) {
     LANTERN_ASSIGN_OR_RETURN(const WeightView* view, Checked(p.name + ".weight", {p.out, in}));
@@ -261,13 +261,25 @@ Result<bool> WeightReader::ReadHalfDirect(const std::vector<Part>& parts, int64_
   return true;
 }
 
+Result<bool> WeightReader::ReadDirect(const std::vector<Part>& parts, int64_t in,
+                                      const std::vector<float>& scales, DenseLinear* linear) const {
+  if (int8_) {
+    LANTERN_RETURN_IF_ERROR(ReadInt8Direct(parts, in, scales, linear));
+    return true;
+  }
+  const bool scaled = std::any_of(scales.begin(), scales.end(), [](float x) { return x != 1.0f; });
+  return ReadHalfDirect(parts, in, scaled, linear);
+}
+
 Status WeightReader::ReadBiases(const std::vector<Part>& parts, bool with_bias,
-                                DenseLinear* linear) const {
+                                const std::vector<float>& scales, DenseLinear* linear) const {
   if (!with_bias) return Status::Ok();
   int64_t column = 0;
-  for (const Part& p : parts) {
+  for (size_t part = 0; part < parts.size(); ++part) {
+    const Part& p = parts[part];
+    const float scale = scales.empty() ? 1.0f : scales[part];
     LANTERN_ASSIGN_OR_RETURN(std::vector<float> b, Read(p.name + ".bias", {p.out}));
-    std::copy_n(b.data(), p.out, linear->bias.data() + column);
+    for (int64_t o = 0; o < p.out; ++o) linear->bias[column + o] = b[o] * scale;
     column += p.out;
   }
   return Status::Ok();
@@ -282,10 +294,9 @@ Result<DenseLinear> WeightReader::ReadLinear(std::initializer_list<std::string> 
   if (with_bias) linear.bias.resize(linear.out);
   std::vector<Part> parts;
   for (const std::string& name : names) parts.push_back({name, out_each});
-  const bool scaled = std::any_of(scales.begin(), scales.end(), [](float x) { return x != 1.0f; });
-  LANTERN_ASSIGN_OR_RETURN(bool direct, ReadHalfDirect(parts, in, scaled, &linear));
+  LANTERN_ASSIGN_OR_RETURN(bool direct, ReadDirect(parts, in, scales, &linear));
   if (direct) {
-    LANTERN_RETURN_IF_ERROR(ReadBiases(parts, with_bias, &linear));
+    LANTERN_RETURN_IF_ERROR(ReadBiases(parts, with_bias, scales, &linear));
     return linear;
   }
   linear.weight.resize(linear.in * linear.out);
@@ -320,9 +331,9 @@ Result<DenseLinear> WeightReader::ReadFused(const std::vector<Part>& parts, int6
   linear.in = in;
   for (const Part& p : parts) linear.out += p.out;
   if (with_bias) linear.bias.resize(linear.out);
-  LANTERN_ASSIGN_OR_RETURN(bool direct, ReadHalfDirect(parts, in, false, &linear));
+  LANTERN_ASSIGN_OR_RETURN(bool direct, ReadDirect(parts, in, {}, &linear));
   if (direct) {
-    LANTERN_RETURN_IF_ERROR(ReadBiases(parts, with_bias, &linear));
+    LANTERN_RETURN_IF_ERROR(ReadBiases(parts, with_bias, {}, &linear));
     return linear;
   }
   linear.weight.resize(linear.in * linear.out);

@@ -107,9 +107,17 @@ class WeightReader {
   // The tensor `name` after the checks of Read (present, `shape`, its bytes).
   Result<const WeightView*> Checked(const std::string& name,
                                     const std::vector<int64_t>& shape) const;
+  // Where the weights can go straight from the checkpoint to their served form (16-bit kept
+  // 16-bit, or int8): fills `linear` and returns true; false where the fp32 path must run.
+  Result<bool> ReadDirect(const std::vector<Part>& parts, int64_t in,
+                          const std::vector<float>& scales, DenseLinear* linear) const;
   Result<bool> ReadHalfDirect(const std::vector<Part>& parts, int64_t in, bool scaled,
                               DenseLinear* linear) const;
-  Status ReadBiases(const std::vector<Part>& parts, bool with_bias, DenseLinear* linear) const;
+  Status ReadInt8Direct(const std::vector<Part>& parts, int64_t in,
+                        const std::vector<float>& scales, DenseLinear* linear) const;
+  // Biases of `parts` side by side, each multiplied by its part's scale (scales empty: 1).
+  Status ReadBiases(const std::vector<Part>& parts, bool with_bias,
+                    const std::vector<float>& scales, DenseLinear* linear) const;
 
   const WeightStore& store_;
   std::vector<std::string> prefixes_;

@@ -79,12 +79,8 @@ void Int8Weights::ReadColumn(int64_t column, float* out) const {
 }
 
 Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int64_t ldw) {
-  Int8Weights q;
-  q.k = k;
-  q.n = n;
-  const int64_t blocks = q.blocks(), panels = q.panels();
-  q.values.assign(static_cast<size_t>(panels * blocks * kBlockBytes), 0);
-  q.scales.assign(static_cast<size_t>(panels * blocks * kInt8PanelColumns), 0.0f);
+  Int8Weights q = ZeroInt8Weights(k, n);
+  const int64_t blocks = q.blocks();
   pool.ParallelFor(blocks, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> amax(static_cast<size_t>(n));
     for (int64_t block = begin; block < end; ++block) {
@@ -104,6 +100,29 @@ Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n,
     }
   });
   return q;
+}
+
+Int8Weights ZeroInt8Weights(int64_t k, int64_t n) {
+  Int8Weights q;
+  q.k = k;
+  q.n = n;
+  q.values.assign(static_cast<size_t>(q.panels() * q.blocks() * kBlockBytes), 0);
+  q.scales.assign(static_cast<size_t>(q.panels() * q.blocks() * kInt8PanelColumns), 0.0f);
+  return q;
+}
+
+void QuantizeInt8Column(const float* w, int64_t column, Int8Weights& q) {
+  const int64_t blocks = q.blocks();
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t p0 = block * kInt8BlockRows, p1 = std::min(q.k, p0 + kInt8BlockRows);
+    float amax = 0.0f;
+    for (int64_t p = p0; p < p1; ++p) amax = MaxMagnitude(amax, w[p]);
+    const float scale = Int8Scale(amax);
+    q.scales[static_cast<size_t>(ScaleOffset(blocks, block, column))] = scale;
+    for (int64_t p = p0; p < p1; ++p) {
+      q.values[static_cast<size_t>(ValueOffset(blocks, p, column))] = QuantizeValue(w[p], scale);
+    }
+  }
 }
 
 void QuantizeActivationsInt8(const float* a, int64_t k, float* out) {

@@ -44,6 +44,13 @@ struct Int8Weights {
 // max|w| / 127 and q = round(w / scale), ties away from zero (0 where the block is all zero).
 Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int64_t ldw);
 
+// The same filled one column at a time, straight from a checkpoint's [out][in] rows (a column's
+// k inputs are contiguous there), so loading needs neither a transposed nor an fp32 copy of the
+// whole matrix: ZeroInt8Weights(k, n), then QuantizeInt8Column(w, j, q) for each column j, from
+// any threads as long as each column is filled once. The result equals QuantizeInt8's.
+Int8Weights ZeroInt8Weights(int64_t k, int64_t n);
+void QuantizeInt8Column(const float* w, int64_t column, Int8Weights& q);
+
 // C[M,N] = A[M,K] * B (+ C when accumulate), A's rows quantized per block as above.
 void Gemm8(ThreadPool& pool, int64_t m, const float* a, int64_t lda, const Int8Weights& b, float* c,
            int64_t ldc, bool accumulate = false);
