@@ -75,6 +75,16 @@ struct Gemv8Kernels {
   // used), sa: [m][blocks]; values and scales: the panel's, as Int8Weights packs them.
   void (*panel)(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
                 const int8_t* values, const float* scales, float* tile);
+  // Kernels that offset activations to unsigned (qa + 128, for vpdpbusd) and take the offset
+  // back per block: with many rows Gemm8 works out each panel's offsets once, -128 x the sum
+  // of each block's weights per column ([blocks][64], weight_offsets), and hands them to
+  // offset_panel with the activations offset already (qa + 128 as bytes, i.e. qa ^ 0x80);
+  // otherwise `panel` offsets and sums for every group of rows. Null where the kernels need
+  // no offset.
+  void (*weight_offsets)(int64_t blocks, const int8_t* values, int32_t* offsets) = nullptr;
+  void (*offset_panel)(int m, int64_t blocks, const int8_t* qa, int64_t lda8, const float* sa,
+                       const int8_t* values, const float* scales, const int32_t* offsets,
+                       float* tile) = nullptr;
 };
 
 // Queries of one (sequence, head) computed together, so each K/V block is loaded once for

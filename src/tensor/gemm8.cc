@@ -148,10 +148,17 @@ void Gemm8(ThreadPool& pool, int64_t m, const float* a, int64_t lda, const Int8W
   rows.values.resize(static_cast<size_t>(m * lda8));
   rows.scales.resize(static_cast<size_t>(m * blocks));
   QuantizedRows& quantized = rows;  // the caller's, read by every thread below
+  const Gemv8Kernels& kernels = Kernels().gemv8;
+  // A panel's offsets cost one pass over it; worth it once several row groups share them.
+  const bool offsets = kernels.offset_panel != nullptr && m > 4;
   const auto quantize = [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      QuantizeRow(a + r * lda, k, blocks, quantized.values.data() + r * lda8,
-                  quantized.scales.data() + r * blocks);
+      int8_t* q = quantized.values.data() + r * lda8;
+      QuantizeRow(a + r * lda, k, blocks, q, quantized.scales.data() + r * blocks);
+      // offset_panel takes them unsigned, qa + 128: the same bits with the sign bit flipped.
+      if (offsets) {
+        for (int64_t p = 0; p < lda8; ++p) q[p] = static_cast<int8_t>(q[p] ^ 0x80);
+      }
     }
   };
   if (m * k >= (int64_t{1} << 16)) {
@@ -159,14 +166,16 @@ void Gemm8(ThreadPool& pool, int64_t m, const float* a, int64_t lda, const Int8W
   } else {
     quantize(0, m);
   }
-  const auto panel_kernel = Kernels().gemv8.panel;
   SplitColumns(pool, n, kInt8PanelColumns, [&](int64_t begin, int64_t end) {
     alignas(64) float tile[4 * kInt8PanelColumns];
+    thread_local std::vector<int32_t> panel_offsets;  // this worker's
+    if (offsets) panel_offsets.resize(static_cast<size_t>(blocks * kInt8PanelColumns));
     for (int64_t panel = begin / kInt8PanelColumns; panel * kInt8PanelColumns < end; ++panel) {
       const int64_t j0 = panel * kInt8PanelColumns;
       const int64_t width = std::min(kInt8PanelColumns, end - j0);
       const int8_t* values = b.values.data() + panel * blocks * kBlockBytes;
       const float* scales = b.scales.data() + panel * blocks * kInt8PanelColumns;
+      if (offsets) kernels.weight_offsets(blocks, values, panel_offsets.data());
       // Row groups inside the panel, so that its weights stay in cache while rows pass.
       for (int64_t r0 = 0; r0 < m; r0 += 4) {
         const int rows_here = static_cast<int>(std::min<int64_t>(4, m - r0));
@@ -176,8 +185,14 @@ void Gemm8(ThreadPool& pool, int64_t m, const float* a, int64_t lda, const Int8W
           std::fill(t, t + kInt8PanelColumns, 0.0f);
           if (accumulate) std::copy_n(cr, width, t);
         }
-        panel_kernel(rows_here, blocks, quantized.values.data() + r0 * lda8, lda8,
-                     quantized.scales.data() + r0 * blocks, values, scales, tile);
+        const int8_t* qa = quantized.values.data() + r0 * lda8;
+        const float* sa = quantized.scales.data() + r0 * blocks;
+        if (offsets) {
+          kernels.offset_panel(rows_here, blocks, qa, lda8, sa, values, scales,
+                               panel_offsets.data(), tile);
+        } else {
+          kernels.panel(rows_here, blocks, qa, lda8, sa, values, scales, tile);
+        }
         for (int r = 0; r < rows_here; ++r) {
           std::copy_n(tile + r * kInt8PanelColumns, width, c + (r0 + r) * ldc + j0);
         }
