@@ -33,6 +33,15 @@ import sys
 import numpy as np
 
 try:
+    import sentencepiece  # noqa: F401
+except ImportError:
+    # Older gguf-py (llama.cpp before mid-2025) imports it at start-up for SentencePiece
+    # vocabularies, which this script never writes; a placeholder lets it load without.
+    import types
+
+    sys.modules["sentencepiece"] = types.ModuleType("sentencepiece")
+    sys.modules["sentencepiece"].SentencePieceProcessor = None
+try:
     import gguf
 except ImportError:
     sys.exit("hf_to_gguf.py: put llama.cpp's gguf-py folder on PYTHONPATH")
