@@ -36,6 +36,7 @@ KernelTables KernelsFor(CpuIsa isa) {
     neon::InstallElementwise(tables.elementwise);
     neon::InstallGemv(tables.gemv);
     neon::InstallGemv16(tables.gemv16);
+    if (DetectCpu().extensions.neon_dotprod) neon_dotprod::InstallGemv8(tables.gemv8);
     neon::InstallAttention(tables.attention);
   }
 #endif

@@ -146,9 +146,10 @@ TEST(Gemm8Test, NonFiniteInputsComeOutNaNWhereTheyReach) {
   }
 }
 
-// Every panel kernel this CPU runs (each level's, and each VNNI one where it has VNNI; the
-// plain AVX2 one is otherwise hidden under AVX-VNNI) against the portable one, on one panel of
-// 4 rows: the integer sums are exact, so only the last fused multiply-add may differ.
+// Every panel kernel this CPU runs (each level's, each VNNI one where it has VNNI, the plain
+// AVX2 one otherwise hidden under AVX-VNNI, and sdot's on aarch64 with the dot-product
+// extension) against the portable one, on one panel of 4 rows: the integer sums are exact, so
+// only the last fused multiply-add may differ.
 std::vector<std::pair<std::string, Gemv8Kernels>> PanelKernelsOfThisCpu() {
   std::vector<std::pair<std::string, Gemv8Kernels>> kernels;
   for (CpuIsa isa : DetectCpu().supported) {
@@ -167,6 +168,12 @@ std::vector<std::pair<std::string, Gemv8Kernels>> PanelKernelsOfThisCpu() {
   if (DetectCpu().extensions.avx512_vnni) {
     avx512_vnni::InstallGemv8(table);
     kernels.emplace_back("avx512_vnni", table);
+  }
+#elif defined(__aarch64__)
+  if (DetectCpu().extensions.neon_dotprod) {
+    Gemv8Kernels table{};
+    neon_dotprod::InstallGemv8(table);
+    kernels.emplace_back("neon_dotprod", table);
   }
 #endif
   return kernels;
@@ -199,6 +206,19 @@ TEST(Gemm8Test, EveryPanelKernelMatchesThePortableOne) {
     }
   }
 }
+
+#if defined(__aarch64__)
+// The NEON level multiplies int8 with sdot where the CPU has the dot-product extension, and
+// with the portable kernel elsewhere.
+TEST(Gemm8Test, TheNeonLevelTakesSdotWhereTheCpuHasIt) {
+  if (!DetectCpu().Supports(CpuIsa::kNeon)) GTEST_SKIP() << "no NEON";
+  Gemv8Kernels sdot{}, plain{};
+  neon_dotprod::InstallGemv8(sdot);
+  portable::InstallGemv8(plain);
+  const bool has_dotprod = DetectCpu().extensions.neon_dotprod;
+  EXPECT_EQ(KernelsFor(CpuIsa::kNeon).gemv8.panel, has_dotprod ? sdot.panel : plain.panel);
+}
+#endif
 
 }  // namespace
 }  // namespace lantern::tensor
