@@ -1,6 +1,6 @@
 // The portable int8 panel kernel (gemm8.h, dispatch.h's Gemv8Kernels): each block's integer
 // dot products in plain C++ loops over the packed layout, which the compiler vectorizes for
-// the baseline. The reference for the SIMD variants, and the kernel of the NEON level.
+// the baseline. The reference for the SIMD variants, and the NEON level's kernel without sdot.
 #include <cstdint>
 
 #include "tensor/dispatch.h"

@@ -1,5 +1,5 @@
 // The NEON variant of the skinny GEMMs over 16-bit weights: half_vec.h's loaders, all in base
-// armv8-a (see simd_gemv16.h). int8 products take the portable kernel (tensor/portable/gemv8.cc).
+// armv8-a (see simd_gemv16.h). int8 products take sdot (arm/neon_dotprod/) or the portable kernel.
 #include <arm_neon.h>
 
 #include "tensor/arm/neon/half_vec.h"
