@@ -78,25 +78,32 @@ void Int8Weights::ReadColumn(int64_t column, float* out) const {
   for (int64_t p = 0; p < k; ++p) out[p] = At(p, column);
 }
 
+namespace {
+
+// Block `block` of column `column` of q from its inputs w[p * stride] for p in the block (w
+// points at the column's input 0).
+void QuantizeColumnBlock(const float* w, int64_t stride, int64_t block, int64_t column,
+                         Int8Weights& q) {
+  const int64_t blocks = q.blocks();
+  const int64_t p0 = block * kInt8BlockRows, p1 = std::min(q.k, p0 + kInt8BlockRows);
+  float amax = 0.0f;
+  for (int64_t p = p0; p < p1; ++p) amax = MaxMagnitude(amax, w[p * stride]);
+  const float scale = Int8Scale(amax);
+  q.scales[static_cast<size_t>(ScaleOffset(blocks, block, column))] = scale;
+  for (int64_t p = p0; p < p1; ++p) {
+    q.values[static_cast<size_t>(ValueOffset(blocks, p, column))] =
+        QuantizeValue(w[p * stride], scale);
+  }
+}
+
+}  // namespace
+
 Int8Weights QuantizeInt8(ThreadPool& pool, const float* w, int64_t k, int64_t n, int64_t ldw) {
   Int8Weights q = ZeroInt8Weights(k, n);
-  const int64_t blocks = q.blocks();
-  pool.ParallelFor(blocks, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> amax(static_cast<size_t>(n));
+  // A block's 32 rows of one column stay in L1 for the columns beside it.
+  pool.ParallelFor(q.blocks(), 1, [&](int64_t begin, int64_t end) {
     for (int64_t block = begin; block < end; ++block) {
-      const int64_t p0 = block * kInt8BlockRows, p1 = std::min(k, p0 + kInt8BlockRows);
-      std::fill(amax.begin(), amax.end(), 0.0f);
-      for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t j = 0; j < n; ++j) amax[j] = MaxMagnitude(amax[j], w[p * ldw + j]);
-      }
-      for (int64_t j = 0; j < n; ++j) {
-        const float scale = Int8Scale(amax[j]);
-        q.scales[static_cast<size_t>(ScaleOffset(blocks, block, j))] = scale;
-        for (int64_t p = p0; p < p1; ++p) {
-          q.values[static_cast<size_t>(ValueOffset(blocks, p, j))] =
-              QuantizeValue(w[p * ldw + j], scale);
-        }
-      }
+      for (int64_t j = 0; j < n; ++j) QuantizeColumnBlock(w + j, ldw, block, j, q);
     }
   });
   return q;
@@ -112,17 +119,7 @@ Int8Weights ZeroInt8Weights(int64_t k, int64_t n) {
 }
 
 void QuantizeInt8Column(const float* w, int64_t column, Int8Weights& q) {
-  const int64_t blocks = q.blocks();
-  for (int64_t block = 0; block < blocks; ++block) {
-    const int64_t p0 = block * kInt8BlockRows, p1 = std::min(q.k, p0 + kInt8BlockRows);
-    float amax = 0.0f;
-    for (int64_t p = p0; p < p1; ++p) amax = MaxMagnitude(amax, w[p]);
-    const float scale = Int8Scale(amax);
-    q.scales[static_cast<size_t>(ScaleOffset(blocks, block, column))] = scale;
-    for (int64_t p = p0; p < p1; ++p) {
-      q.values[static_cast<size_t>(ValueOffset(blocks, p, column))] = QuantizeValue(w[p], scale);
-    }
-  }
+  for (int64_t block = 0; block < q.blocks(); ++block) QuantizeColumnBlock(w, 1, block, column, q);
 }
 
 void QuantizeActivationsInt8(const float* a, int64_t k, float* out) {
