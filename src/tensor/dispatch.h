@@ -57,18 +57,15 @@ struct Gemv16Kernels {
                            bool accumulate);
   Columns bf16_columns;
   Columns f16_columns;
-  // Where the CPU has AVX-512 BF16 (null elsewhere): bfloat16 weights in pair tiles
-  // (gemm16.h), against bfloat16 inputs a[m][lda] (lda even, a zero after an odd k), with
-  // vdpbf16ps. One panel of 64 columns, its pair-rows [p0, p1), rows [0, m) with
-  // m <= kBf16GroupRows: c[r][0, 64) = (c[r] when load_c, else 0) + the products, pair-row by
-  // pair-row in order. b is the whole matrix (`panels` panels); `count` panels from `panel`
-  // on are multiplied (c[r][0, 64 * count)): 1, 2 for m <= kBf16PairedPanelRows, or 4 for
-  // m = 1 (a row or two stream from memory faster several panels at a time).
-  static constexpr int kBf16GroupRows = 6;
-  static constexpr int kBf16PairedPanelRows = 2;
-  void (*bf16_pair_panel)(int m, int64_t p0, int64_t p1, const uint16_t* a, int64_t lda,
-                          const uint16_t* b, int64_t panels, int64_t panel, int count, float* c,
-                          int64_t ldc, bool load_c) = nullptr;
+  // Where the CPU has AVX-512 BF16 (null elsewhere): bfloat16 weights kept pair-interleaved,
+  // B[ceil(k/2)][n][2] (gemm16.h), against bfloat16 inputs a[m][lda] (lda even, a zero after
+  // an odd k), multiplied with vdpbf16ps; columns [n0, n1) of C as `columns` does.
+  void (*bf16_pair_columns)(int64_t m, int64_t n0, int64_t n1, int64_t k, const uint16_t* a,
+                            int64_t lda, const uint16_t* b, int64_t n, float* c, int64_t ldc,
+                            bool accumulate) = nullptr;
+  // Columns [j0, j0 + width) of such a B as a plain bfloat16 matrix out[k][width].
+  void (*bf16_pairs_to_rows)(const uint16_t* b, int64_t n, int64_t k, int64_t j0, int64_t width,
+                             uint16_t* out) = nullptr;
 };
 
 struct Gemv8Kernels {

@@ -19,11 +19,6 @@ constexpr int64_t kPanelColumns = 256;
 // bench/gemv_bench --dtype bfloat16 (docs/performance.md).
 constexpr int64_t kSkinny16MaxRows = 4;
 
-// Pair-rows of a panel (512 x 64 x 4 bytes = 128 KiB, in L2) that the groups of rows take in
-// turn when there are several groups. Measured with rows 32 and 512 on the 1B shapes: 256 to
-// whole panels alike, 32-64 slower (docs/performance.md).
-constexpr int64_t kPanelChunkPairs = 512;
-
 void WidenedProduct(HalfFormat format, int64_t m, int64_t n0, int64_t n1, int64_t k, const float* a,
                     int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc,
                     bool accumulate) {
@@ -102,18 +97,12 @@ void Gemm16(ThreadPool& pool, HalfFormat format, int64_t m, int64_t n, int64_t k
 }
 
 bool Bf16PairsPreferred() {
-  return Kernels().gemv16.bf16_pair_panel != nullptr && NativeBf16GemmAvailable();
+  return Kernels().gemv16.bf16_pair_columns != nullptr && NativeBf16GemmAvailable();
 }
 
 void Gemm16Pairs(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                  const uint16_t* b, float* c, int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
-  if (k == 0) {  // an empty sum
-    if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) std::fill(c + r * ldc, c + r * ldc + n, 0.0f);
-    }
-    return;
-  }
   const auto& table = Kernels().gemv16;
   // Inputs rounded to bfloat16 as Gemm16 does, each row padded to an even length with a zero
   // (the pair kernels read K two at a time). The calling thread's buffer, read by the pool's
@@ -128,47 +117,23 @@ void Gemm16Pairs(ThreadPool& pool, int64_t m, int64_t n, int64_t k, const float*
       FloatToHalfRow(HalfFormat::kBFloat16, a + r * lda, rounded + r * lda16, k);
     }
   });
-  constexpr int64_t kGroup = Gemv16Kernels::kBf16GroupRows;
-  const int64_t panels = Bf16Panels(n), pairs = (k + 1) / 2;
-  // One group of rows takes the panel's whole K in registers; several take it a chunk at a
-  // time, the chunk kept in cache while the groups pass (their sums parked in C, exactly).
-  const int64_t chunk = m <= kGroup ? pairs : kPanelChunkPairs;
-  SplitColumns(pool, n, kBf16PanelColumns, [&](int64_t begin, int64_t end) {
-    alignas(64) float scratch[kGroup * kBf16PanelColumns];
-    for (int64_t q = begin / kBf16PanelColumns; q * kBf16PanelColumns < end;) {
-      const int64_t j0 = q * kBf16PanelColumns;
-      const int64_t width = std::min(kBf16PanelColumns, n - j0);
-      // One or two rows: four or two whole panels at a time where the slice has them.
-      const int count = m == 1 && j0 + 4 * kBf16PanelColumns <= end ? 4 : 2;
-      if (m <= Gemv16Kernels::kBf16PairedPanelRows && j0 + count * kBf16PanelColumns <= end) {
-        table.bf16_pair_panel(static_cast<int>(m), 0, pairs, rounded, lda16, b, panels, q, count,
-                              c + j0, ldc, accumulate);
-        q += count;
-        continue;
-      }
-      for (int64_t p0 = 0; p0 < pairs; p0 += chunk) {
-        const int64_t p1 = std::min(pairs, p0 + chunk);
-        const bool load = accumulate || p0 > 0;
-        for (int64_t r0 = 0; r0 < m; r0 += kGroup) {
-          const int rows = static_cast<int>(std::min(kGroup, m - r0));
-          const uint16_t* a16 = rounded + r0 * lda16;
-          float* out = c + r0 * ldc + j0;
-          if (width == kBf16PanelColumns) {
-            table.bf16_pair_panel(rows, p0, p1, a16, lda16, b, panels, q, 1, out, ldc, load);
-            continue;
-          }
-          // The last panel, narrower than 64: through a full-width tile.
-          for (int r = 0; r < rows && load; ++r) {
-            std::copy_n(out + r * ldc, width, scratch + r * kBf16PanelColumns);
-          }
-          table.bf16_pair_panel(rows, p0, p1, a16, lda16, b, panels, q, 1, scratch,
-                                kBf16PanelColumns, load);
-          for (int r = 0; r < rows; ++r) {
-            std::copy_n(scratch + r * kBf16PanelColumns, width, out + r * ldc);
-          }
-        }
-      }
-      ++q;
+  if (m <= kSkinny16MaxRows || k == 0) {
+    SplitColumns(pool, n, 32, [&](int64_t begin, int64_t end) {
+      table.bf16_pair_columns(m, begin, end, k, rounded, lda16, b, n, c, ldc, accumulate);
+    });
+    return;
+  }
+  // Many rows: panels of columns unpacked to [K][width] (up to 2 MiB, in L3), each multiplied by
+  // oneDNN's bf16 matmul, which reads the panel from cache.
+  SplitColumns(pool, n, 64, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<uint16_t> panel;
+    const int64_t columns = std::clamp<int64_t>((int64_t{1} << 20) / k / 64 * 64, 128, 512);
+    for (int64_t j0 = begin; j0 < end; j0 += columns) {
+      const int64_t width = std::min(columns, end - j0);
+      panel.resize(static_cast<size_t>(k * width));
+      table.bf16_pairs_to_rows(b, n, k, j0, width, panel.data());
+      Bf16GemmSingleThread(m, width, k, rounded, lda16, panel.data(), width, c + j0, ldc,
+                           accumulate);
     }
   });
 }
