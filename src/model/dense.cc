@@ -139,6 +139,21 @@ void LoadProgressScope::Add(uint64_t bytes) {
   scope->progress_(std::min(scope->done_, scope->total_), scope->total_);
 }
 
+void WidenValues(const WeightView& view, int64_t first, int64_t count, float* out) {
+  const auto* half = reinterpret_cast<const uint16_t*>(view.data) + first;
+  switch (view.dtype) {
+    case DType::kF32:
+      std::memcpy(out, view.data + first * 4, static_cast<size_t>(count) * 4);
+      break;
+    case DType::kF16:
+      tensor::HalfToFloat(half, out, count);
+      break;
+    case DType::kBF16:
+      tensor::BFloat16ToFloat(half, out, count);
+      break;
+  }
+}
+
 DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& store) {
   if (requested) return *requested;
   uint64_t values[3] = {0, 0, 0};
@@ -189,19 +204,7 @@ Result<std::vector<float>> WeightReader::Read(const std::string& name,
   pool_.ParallelFor((n + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       const int64_t first = c * chunk, count = std::min(chunk, n - first);
-      switch (view->dtype) {
-        case DType::kF32:
-          std::memcpy(out.data() + first, view->data + first * 4, count * 4);
-          break;
-        case DType::kF16:
-          tensor::HalfToFloat(reinterpret_cast<const uint16_t*>(view->data) + first,
-                              out.data() + first, count);
-          break;
-        case DType::kBF16:
-          tensor::BFloat16ToFloat(reinterpret_cast<const uint16_t*>(view->data) + first,
-                                  out.data() + first, count);
-          break;
-      }
+      WidenValues(*view, first, count, out.data() + first);
     }
   });
   store_.ReleasePages(*view);

@@ -73,6 +73,9 @@ class LoadProgressScope {
   LoadProgressScope* previous_;
 };
 
+// out[0, count) = the tensor's values [first, first + count), widened to F32.
+void WidenValues(const WeightView& view, int64_t first, int64_t count, float* out);
+
 // The type to keep a checkpoint's weights in: `requested`, or when none was, the type most
 // of the checkpoint's values have (a 16-bit checkpoint stays 16-bit, as vLLM's `auto`).
 DType ResolveWeightDType(std::optional<DType> requested, const WeightStore& store);

@@ -1,11 +1,9 @@
 // WeightReader's int8 path (dense.h): checkpoint rows quantized straight into the packed
 // int8 panels (tensor/gemm8.h).
-#include <cstring>
 #include <vector>
 
 #include "model/dense.h"
 #include "tensor/gemm8.h"
-#include "tensor/kernels.h"
 
 namespace lantern::model {
 
@@ -30,18 +28,7 @@ Status WeightReader::ReadInt8Direct(const std::vector<Part>& parts, int64_t in,
     pool_.ParallelFor(parts[part].out, tensor::kInt8PanelColumns, [&](int64_t begin, int64_t end) {
       std::vector<float> row(static_cast<size_t>(in));
       for (int64_t o = begin; o < end; ++o) {
-        const std::byte* src = view.data + o * in * static_cast<int64_t>(DTypeSize(view.dtype));
-        switch (view.dtype) {
-          case DType::kF32:
-            std::memcpy(row.data(), src, static_cast<size_t>(in) * sizeof(float));
-            break;
-          case DType::kF16:
-            tensor::HalfToFloat(reinterpret_cast<const uint16_t*>(src), row.data(), in);
-            break;
-          case DType::kBF16:
-            tensor::BFloat16ToFloat(reinterpret_cast<const uint16_t*>(src), row.data(), in);
-            break;
-        }
+        WidenValues(view, o * in, in, row.data());
         if (scale != 1.0f) {
           for (float& x : row) x *= scale;
         }
